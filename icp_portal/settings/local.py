@@ -1,0 +1,27 @@
+"""Local development: SQLite, an embedded file-system Celery broker, e-mail to the console."""
+
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR, env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="local-development-only-not-secret")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+(BASE_DIR / "var").mkdir(exist_ok=True)
+
+# No server to install: the worker and the web process share a folder as their broker.
+_broker_dir = BASE_DIR / "var" / "broker"
+for _sub in ("out", "processed", "control"):
+    (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(_broker_dir / "out"),
+    "data_folder_out": str(_broker_dir / "out"),
+    "processed_folder": str(_broker_dir / "processed"),
+    "control_folder": str(_broker_dir / "control"),
+    "store_processed": False,
+}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,208 @@
+"""Partner nations and organizations, DoD Components, coordinating offices and the portal's users."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PartnerKind(models.TextChoices):
+    NATION = "nation", "Nation"
+    ORGANIZATION = "organization", "International organization"
+
+
+class Partner(models.Model):
+    """A foreign nation or international organization that can take part in an ICP agreement."""
+
+    code = models.CharField(
+        max_length=12,
+        unique=True,
+        help_text="ISO 3166-1 alpha-3 code for a nation (GBR), acronym for an organization (NATO).",
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=PartnerKind.choices, default=PartnerKind.NATION)
+    is_nato_member = models.BooleanField("NATO member", default=False)
+    is_mnna = models.BooleanField("major non-NATO ally", default=False)
+    is_eu_body = models.BooleanField("EU body", default=False)
+    is_other_friendly = models.BooleanField("other friendly", default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(kind=PartnerKind.ORGANIZATION) & Q(is_nato_member=True)),
+                name="partner_org_not_nato_member",
+                violation_error_message="An international organization cannot be a NATO member.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        self.code = (self.code or "").upper()
+        if self.kind == PartnerKind.NATION:
+            import pycountry
+
+            if pycountry.countries.get(alpha_3=self.code) is None:
+                raise ValidationError({"code": f"{self.code} is not an ISO 3166-1 alpha-3 code."})
+
+    @property
+    def is_international_organization(self) -> bool:
+        return self.kind == PartnerKind.ORGANIZATION
+
+    @property
+    def eligible_for_section_65(self) -> bool:
+        """AECA §65 loans go only to NATO (members and organizations) or major non-NATO allies."""
+        return self.is_nato_member or self.is_mnna or self.code == "NATO"
+
+    @property
+    def only_other_friendly(self) -> bool:
+        """Under 10 USC 2350a such a partner triggers congressional notice and a 30-day wait."""
+        return not (self.is_nato_member or self.is_mnna or self.is_eu_body or self.code == "NATO")
+
+
+class Organization(models.Model):
+    """A DoD Component (Army, Navy, DARPA, …) whose program offices lead agreements."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoordinatingOffice(models.Model):
+    """An office consulted in RAD and RFA coordination rounds (Policy, General Counsel, …)."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    coordinates_by_default = models.BooleanField(
+        default=True, help_text="Included in every new coordination round unless the reviewer edits the set."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    PROGRAM_OFFICE = "program_office", "Program office"
+    COORDINATOR = "coordinator", "Coordinating office"
+    REVIEWER = "reviewer", "OUSD(A&S) reviewer"
+    LIAISON = "liaison", "Partner liaison"
+    ADMIN = "admin", "Administrator"
+
+
+class User(AbstractUser):
+    """A portal user with exactly one role, bound to the organization, office or partner it needs."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PROGRAM_OFFICE)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    coordinating_office = models.ForeignKey(
+        CoordinatingOffice, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role=Role.LIAISON) | Q(partner__isnull=False),
+                name="user_liaison_has_partner",
+                violation_error_message="A partner liaison must be bound to a partner.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.PROGRAM_OFFICE) | Q(organization__isnull=False),
+                name="user_program_office_has_organization",
+                violation_error_message="A program office user must belong to a DoD organization.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.COORDINATOR) | Q(coordinating_office__isnull=False),
+                name="user_coordinator_has_office",
+                violation_error_message="A coordinator must belong to a coordinating office.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=Role.LIAISON) | Q(partner__isnull=True),
+                name="user_only_liaison_has_partner",
+                violation_error_message="Only a partner liaison is bound to a partner.",
+            ),
+        ]
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.role == Role.LIAISON
+
+    @property
+    def is_dod(self) -> bool:
+        """Everyone but a partner liaison is a DoD user and may read every DoD record."""
+        return self.role != Role.LIAISON
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == Role.REVIEWER
+
+    @property
+    def is_program_office(self) -> bool:
+        return self.role == Role.PROGRAM_OFFICE
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    @property
+    def is_portal_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    def display_role(self) -> str:
+        extra = self.organization or self.coordinating_office or self.partner
+        return f"{self.get_role_display()} · {extra}" if extra else self.get_role_display()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the key is shown once when created."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def generate_key(cls) -> str:
+        return secrets.token_hex(20)

@@ -1,0 +1,110 @@
+"""Writes on partners, organizations, offices and users."""
+
+from __future__ import annotations
+
+import pycountry
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import reference_data as ref
+from .models import CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
+
+
+def _nation_name(code: str) -> str:
+    if code in ref.NAME_OVERRIDES:
+        return ref.NAME_OVERRIDES[code]
+    country = pycountry.countries.get(alpha_3=code)
+    if country is None:
+        raise ValueError(f"{code} is not an ISO 3166-1 alpha-3 code")
+    return getattr(country, "common_name", None) or country.name
+
+
+@transaction.atomic
+def reference_data_load() -> dict[str, int]:
+    """Create or refresh partners, DoD organizations and coordinating offices. Idempotent."""
+    counts = {"partners": 0, "organizations": 0, "offices": 0}
+    nations = (
+        [(c, {"is_nato_member": True}) for c in ref.NATO_MEMBERS]
+        + [(c, {"is_mnna": True}) for c in ref.MAJOR_NON_NATO_ALLIES]
+        + [(c, {"is_other_friendly": True}) for c in ref.OTHER_FRIENDLY]
+    )
+    for code, flags in nations:
+        defaults = {
+            "name": _nation_name(code),
+            "kind": PartnerKind.NATION,
+            "is_nato_member": False,
+            "is_mnna": False,
+            "is_eu_body": False,
+            "is_other_friendly": False,
+            **flags,
+        }
+        Partner.objects.update_or_create(code=code, defaults=defaults)
+        counts["partners"] += 1
+    for code, name, _is_nato, is_eu in ref.INTERNATIONAL_ORGANIZATIONS:
+        Partner.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "kind": PartnerKind.ORGANIZATION, "is_eu_body": is_eu},
+        )
+        counts["partners"] += 1
+    for code, name in ref.DOD_ORGANIZATIONS:
+        Organization.objects.update_or_create(code=code, defaults={"name": name})
+        counts["organizations"] += 1
+    for code, name, by_default in ref.COORDINATING_OFFICES:
+        CoordinatingOffice.objects.update_or_create(
+            code=code, defaults={"name": name, "coordinates_by_default": by_default}
+        )
+        counts["offices"] += 1
+    return counts
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str,
+    password: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    organization_code: str | None = None,
+    office_code: str | None = None,
+    partner_code: str | None = None,
+) -> User:
+    """Create a portal user with its role and the organization, office or partner it needs."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."})
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f"A user named {username!r} already exists."})
+    user = User(
+        username=username, role=role, email=email, first_name=first_name, last_name=last_name,
+        is_staff=(role == Role.ADMIN), is_superuser=(role == Role.ADMIN),
+    )
+    if organization_code:
+        user.organization = _get_by_code(Organization, organization_code, "organization")
+    if office_code:
+        user.coordinating_office = _get_by_code(CoordinatingOffice, office_code, "coordinating office")
+    if partner_code:
+        user.partner = _get_by_code(Partner, partner_code, "partner")
+    required = {
+        Role.PROGRAM_OFFICE: ("organization", "--organization"),
+        Role.COORDINATOR: ("coordinating_office", "--office"),
+        Role.LIAISON: ("partner", "--partner"),
+    }
+    if role in required:
+        attr, flag = required[role]
+        if getattr(user, f"{attr}_id") is None:
+            raise ValidationError({attr: f"A {Role(role).label.lower()} user needs {flag}."})
+    if role != Role.LIAISON and partner_code:
+        raise ValidationError({"partner": "Only a partner liaison is bound to a partner."})
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def _get_by_code(model, code: str, label: str):
+    try:
+        return model.objects.get(code__iexact=code)
+    except model.DoesNotExist:
+        known = ", ".join(model.objects.order_by("code").values_list("code", flat=True)[:60])
+        raise ValidationError({label: f"Unknown {label} code {code!r}. Known codes: {known}."}) from None

@@ -1,0 +1,298 @@
+"""Coordination rounds, the append-only audit trail, reporting obligations, the outbox,
+notifications and PDF render jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from agreements.choices import State
+
+
+class CoordinationStage(models.TextChoices):
+    RAD = "rad", "RAD (authority to negotiate)"
+    RFA = "rfa", "RFA (final approval)"
+
+
+class CoordinationRoundQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+    def current_for(self, agreement) -> CoordinationRound | None:
+        return self.open().filter(agreement=agreement).order_by("-opened_at").first()
+
+
+class CoordinationRound(models.Model):
+    """One RAD or RFA coordination among the consulted offices; closes on a decision or return."""
+
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.CASCADE, related_name="coordination_rounds")
+    stage = models.CharField(max_length=3, choices=CoordinationStage.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, blank=True, help_text="The transition that closed the round.")
+
+    objects = CoordinationRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement"], condition=Q(closed_at__isnull=True), name="one_open_round_per_agreement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} round for {self.agreement.reference}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class PositionStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting position"
+    CONCUR = "concur", "Concur"
+    NON_CONCUR = "non_concur", "Non-concur"
+    COMMENT = "comment", "Comment"
+    CONCURRED_BY_SILENCE = "silence", "Concurred by silence"
+
+
+class CoordinationPosition(models.Model):
+    """One office's position in a round, due at its silence deadline."""
+
+    round = models.ForeignKey(CoordinationRound, on_delete=models.CASCADE, related_name="positions")
+    office = models.ForeignKey("partners.CoordinatingOffice", on_delete=models.PROTECT, related_name="positions")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=PositionStatus.choices, default=PositionStatus.PENDING)
+    comment = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="positions"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "office__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "office"], name="position_unique_office_per_round"),
+            models.CheckConstraint(
+                condition=~Q(status=PositionStatus.NON_CONCUR) | ~Q(comment=""),
+                name="position_non_concur_has_comment",
+                violation_error_message="A non-concurrence needs a comment.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office}: {self.get_status_display()}"
+
+    @property
+    def is_non_concurrence(self) -> bool:
+        return self.status == PositionStatus.NON_CONCUR
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR, PositionStatus.CONCURRED_BY_SILENCE)
+
+    def is_overdue(self, now=None) -> bool:
+        return not self.is_answered and self.due_at <= (now or timezone.now())
+
+    def counts_as_concurrence(self, now=None) -> bool:
+        if self.status in (PositionStatus.CONCUR, PositionStatus.CONCURRED_BY_SILENCE):
+            return True
+        return self.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and self.is_overdue(now)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class TransitionLog(models.Model):
+    """The audit trail: one row per lifecycle event. Append-only (a PostgreSQL trigger enforces it)."""
+
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.PROTECT, related_name="transition_logs")
+    transition = models.CharField(max_length=40)
+    source = models.CharField(max_length=30, choices=State.choices, blank=True)
+    target = models.CharField(max_length=30, choices=State.choices, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="transition_logs"
+    )
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["timestamp", "pk"]
+        indexes = [models.Index(fields=["agreement", "timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.transition} {self.source}→{self.target}"
+
+    @property
+    def actor(self) -> str:
+        return self.user.get_full_name() or self.user.username if self.user else "ICP Portal (system)"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class ObligationKind(models.TextChoices):
+    STATE_TRANSMITTAL = "state_transmittal", "Text to the State Department treaty office"
+    CONGRESSIONAL_REPORT = "congressional_report", "Monthly report to Congress"
+
+
+class ReportingObligation(models.Model):
+    """A clock started by entry into force (22 CFR 181.7 transmittal, the monthly report)."""
+
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.CASCADE, related_name="obligations")
+    kind = models.CharField(max_length=30, choices=ObligationKind.choices)
+    due_date = models.DateField()
+    completed_date = models.DateField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_date"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "kind"], name="obligation_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.agreement.reference}"
+
+    def is_overdue(self, today=None) -> bool:
+        return self.completed_date is None and self.due_date < (today or timezone.localdate())
+
+
+class OutboxMessage(models.Model):
+    """A side effect recorded in the same transaction as its cause, relayed to Celery afterwards."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.kwargs})"
+
+
+class Notification(models.Model):
+    """An in-app notification; gathered into one e-mail digest per person per day."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    agreement = models.ForeignKey(
+        "agreements.Agreement", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    dedupe_key = models.CharField(max_length=200, help_text="The same reminder is never made twice.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EmailDigest(models.Model):
+    """Marks the one daily digest sent to a person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    date = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="digest_one_per_user_per_day")]
+
+
+class RenderKind(models.TextChoices):
+    SSOI = "ssoi", "SSOI"
+    SUMMARY = "summary", "Agreement summary"
+    REGISTER = "register", "Register of agreements in force"
+
+
+class RenderStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class RenderJob(models.Model):
+    """A PDF someone asked for: its progress, and the document (or file) it produced."""
+
+    kind = models.CharField(max_length=20, choices=RenderKind.choices)
+    agreement = models.ForeignKey(
+        "agreements.Agreement", null=True, blank=True, on_delete=models.CASCADE, related_name="render_jobs"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="render_jobs"
+    )
+    status = models.CharField(max_length=12, choices=RenderStatus.choices, default=RenderStatus.QUEUED)
+    document = models.ForeignKey(
+        "agreements.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="render_jobs"
+    )
+    file = models.FileField(upload_to="renders/", blank=True, max_length=500)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} PDF ({self.get_status_display()})"
+
+
+class AccessLog(models.Model):
+    """Every page, API call and download a partner liaison makes, kept for accountability."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_logs")
+    agreement = models.ForeignKey(
+        "agreements.Agreement", null=True, blank=True, on_delete=models.PROTECT, related_name="access_logs"
+    )
+    document = models.ForeignKey(
+        "agreements.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="access_logs"
+    )
+    method = models.CharField(max_length=10, default="GET")
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-timestamp"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.method} {self.path}"
