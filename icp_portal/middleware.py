@@ -25,3 +25,44 @@ class RequestIdMiddleware:
 def client_address(request) -> str | None:
     """The caller's address as the server saw it (proxies are trusted only via REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR") or None
+
+
+class LiaisonAccessLogMiddleware:
+    """Every request a partner liaison makes is written to the access log, with the agreement
+    it concerned when the URL names one (``reference`` or ``agreement_pk``/``pk`` on agreement
+    routes)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "is_liaison", False):
+            self._log(request, response, user)
+        return response
+
+    def _log(self, request, response, user) -> None:
+        from agreements.models import Agreement
+        from workflow.models import AccessLog
+
+        match = getattr(request, "resolver_match", None)
+        kwargs = match.kwargs if match else {}
+        agreement_id = None
+        if "reference" in kwargs:
+            agreement_id = Agreement.objects.filter(reference=kwargs["reference"]).values_list("pk", flat=True).first()
+        elif "agreement_pk" in kwargs:
+            agreement_id = kwargs["agreement_pk"]
+        elif "pk" in kwargs and match and "agreement" in (match.url_name or ""):
+            agreement_id = kwargs["pk"]
+        try:
+            agreement_id = int(agreement_id) if agreement_id is not None else None
+        except (TypeError, ValueError):
+            agreement_id = None
+        if agreement_id is not None and not Agreement.objects.filter(pk=agreement_id).exists():
+            agreement_id = None
+        AccessLog.objects.create(
+            user=user, agreement_id=agreement_id, method=request.method[:10], path=request.get_full_path()[:500],
+            status_code=response.status_code, request_id=getattr(request, "id", ""),
+            client_address=client_address(request),
+        )

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "icp_portal.middleware.LiaisonAccessLogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

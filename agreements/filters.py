@@ -1,0 +1,76 @@
+"""One FilterSet per model, used by the browser lists, the exports and the API alike."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from partners.models import Organization, Partner
+
+from .choices import AgreementKind, LegalAuthority, State
+from .models import Agreement, Document, Participant
+
+
+class AgreementFilterSet(django_filters.FilterSet):
+    """Search, filter and sort agreements. Querysets given to it must already be restricted
+    with ``agreements_visible_to``."""
+
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices)
+    state = django_filters.MultipleChoiceFilter(choices=State.choices)
+    authority = django_filters.MultipleChoiceFilter(choices=LegalAuthority.choices)
+    partner = django_filters.ModelMultipleChoiceFilter(
+        queryset=Partner.objects.all(), to_field_name="code", method="filter_partner", label="Partner"
+    )
+    organization = django_filters.ModelMultipleChoiceFilter(
+        field_name="lead_organization", queryset=Organization.objects.all(), to_field_name="code",
+        label="Lead organization",
+    )
+    effective_after = django_filters.DateFilter(field_name="effective_date", lookup_expr="gte")
+    effective_before = django_filters.DateFilter(field_name="effective_date", lookup_expr="lte")
+    expires_after = django_filters.DateFilter(field_name="expiration_date", lookup_expr="gte")
+    expires_before = django_filters.DateFilter(field_name="expiration_date", lookup_expr="lte")
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("title", "title"),
+            ("kind", "kind"),
+            ("state", "state"),
+            ("state_changed_at", "state_changed_at"),
+            ("effective_date", "effective_date"),
+            ("expiration_date", "expiration_date"),
+            ("created_at", "created_at"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["q", "kind", "state", "authority", "partner", "organization"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value) | Q(title__icontains=value) | Q(short_title__icontains=value)
+        )
+
+    def filter_partner(self, queryset, name, value):
+        if not value:
+            return queryset
+        partner_ids = [p.pk for p in value]
+        return queryset.filter(
+            Exists(Participant.objects.filter(agreement=OuterRef("pk"), partner_id__in=partner_ids))
+        )
+
+
+class DocumentFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=Document._meta.get_field("kind").choices)
+    agreement = django_filters.CharFilter(field_name="agreement__reference")
+
+    class Meta:
+        model = Document
+        fields = ["kind", "agreement", "releasable_to_partners", "marking"]
