@@ -1,0 +1,126 @@
+# ICP Portal: the project's vocabulary. `make run` serves it, `make test` proves it.
+# Every target installs what it needs first, and skips what is already in place.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.NOTPARALLEL:
+
+PORT ?= 8000
+VENV ?= .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PY := $(VENV)/bin/python
+RUFF := $(VENV)/bin/ruff
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+# Under CI, rebuild the test databases so a rewritten migration never meets a stale schema.
+PYTEST_DB := $(if $(CI),--create-db,)
+
+# Debian packages: WeasyPrint's libraries and fonts, pdftotext for PDF checks, and for the
+# browser tests Debian's chromium (Playwright cannot download its own browser here).
+RUN_DEB := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+TEST_DEB := $(RUN_DEB) chromium
+NODE_DEB := $(if $(shell command -v npm),,nodejs npm)
+
+PY_STAMP := $(VENV)/.requirements.sha256
+NODE_STAMP := node_modules/.package-lock.sha256
+
+LOCAL_ENV := DJANGO_SETTINGS_MODULE=icp_portal.settings.local
+TEST_ENV := DJANGO_SETTINGS_MODULE=icp_portal.settings.test
+
+.PHONY: help install run demo test lint fmt bench clean distclean \
+	system-run system-test venv python-deps node-deps assets check-services
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# --- installation (idempotent: a second run only compares hashes) ---------------------------
+
+install: system-test python-deps node-deps ## Install everything run and test need
+
+system-run:
+	@scripts/ensure-deb.sh $(RUN_DEB) $(NODE_DEB)
+
+system-test:
+	@scripts/ensure-deb.sh $(TEST_DEB) $(NODE_DEB)
+
+venv: $(PY)
+
+$(PY):
+	@echo "make: creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { \
+		rm -rf $(VENV); scripts/ensure-deb.sh python3-venv; $(PYTHON) -m venv $(VENV); }
+
+# Reinstall only when requirements.txt or requirements-dev.txt changed (content hash in .venv).
+python-deps: $(PY)
+	@want="$$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"; \
+	if [ "$$(cat $(PY_STAMP) 2>/dev/null)" != "$$want" ]; then \
+		echo "make: installing requirements-dev.txt into $(VENV)"; \
+		$(PY) -m pip install --disable-pip-version-check --no-input -q -r requirements-dev.txt; \
+		echo "$$want" > $(PY_STAMP); \
+	fi
+
+# `npm ci` only when package-lock.json changed; copy-assets when static/vendor/ is missing too.
+node-deps:
+	@want="$$(cat package-lock.json scripts/copy-assets.mjs | sha256sum | cut -d' ' -f1)"; \
+	if [ "$$(cat $(NODE_STAMP) 2>/dev/null)" != "$$want" ]; then \
+		echo "make: npm ci"; \
+		npm ci --no-audit --no-fund --loglevel=error; \
+		npm run --silent copy-assets; \
+		echo "$$want" > $(NODE_STAMP); \
+	elif [ ! -f static/vendor/htmx.min.js ]; then \
+		npm run --silent copy-assets; \
+	fi
+
+assets: node-deps ## Rebuild static/vendor/ from node_modules/
+	@npm run --silent copy-assets
+
+# --- running ---------------------------------------------------------------------------------
+
+demo: system-run python-deps node-deps ## Migrate the local database and load the demo data
+	@mkdir -p var
+	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
+	$(LOCAL_ENV) $(PY) manage.py seed_demo
+
+run: demo ## Serve on http://127.0.0.1:PORT (default 8000) with a Celery worker and beat beside it
+	@PORT=$(PORT) VENV=$(VENV) $(LOCAL_ENV) exec scripts/run-local.sh
+
+bench: system-run python-deps node-deps ## Run the benchmarks in bench/run.py
+	@if [ -f bench/run.py ]; then \
+		$(PY) bench/run.py; \
+	else \
+		echo "make bench: bench/run.py does not exist yet"; \
+	fi
+
+# --- quality ---------------------------------------------------------------------------------
+
+lint: python-deps ## ruff check + format check, manage.py check, missing migrations
+	$(RUFF) check .
+	$(RUFF) format --check .
+	$(TEST_ENV) $(PY) manage.py check
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+fmt: python-deps ## Format the code and apply ruff's safe fixes
+	$(RUFF) check --fix .
+	$(RUFF) format .
+
+check-services: python-deps
+	@$(PY) scripts/check_services.py
+
+test: system-test python-deps node-deps check-services lint ## Lint, then the whole pytest suite (browser tests included)
+	@status=0; \
+	$(TEST_ENV) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_DB) $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then \
+		echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; \
+	fi; \
+	exit $$status
+
+# --- cleaning --------------------------------------------------------------------------------
+
+clean: ## Remove caches and generated files (keeps .venv, node_modules and the local database)
+	find . -path ./.venv -prune -o -path ./node_modules -prune -o \
+		-type d -name __pycache__ -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache staticfiles static/vendor test-results
+
+distclean: clean ## Also remove .venv, node_modules and var/ (local database and broker)
+	rm -rf $(VENV) node_modules var
