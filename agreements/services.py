@@ -75,6 +75,7 @@ def agreement_create(
     authority_text: str = "",
     effective_date: dt.date | None = None,
     expiration_date: dt.date | None = None,
+    fixed_entry_into_force_date: dt.date | None = None,
     marking: str | None = None,
     releasable_to_partners: bool = False,
     internal_notes: str = "",
@@ -97,7 +98,7 @@ def agreement_create(
         kind=kind, title=title.strip(), short_title=short_title.strip(), parent=parent, phase=phase or "",
         lead_organization=user.organization, action_officer=user, authority=authority,
         authority_text=authority_text, effective_date=effective_date, expiration_date=expiration_date,
-        releasable_to_partners=releasable_to_partners, internal_notes=internal_notes,
+        fixed_entry_into_force_date=fixed_entry_into_force_date, releasable_to_partners=releasable_to_partners, internal_notes=internal_notes,
         amendment_type=amendment_type or "", new_expiration_date=new_expiration_date,
     )
     if marking:

@@ -55,9 +55,7 @@ class Permission:
 @Permission
 def is_lead_program_office(agreement: Agreement, user: User | None) -> str | None:
     """Only the program office of the lead organization holds the pen."""
-    if user is None or not user.is_program_office:
-        return "Only a program office may do this."
-    if user.organization_id != agreement.lead_organization_id:
+    if user is None or not user.is_program_office or user.organization_id != agreement.lead_organization_id:
         return f"Only the program office of {agreement.lead_organization} may do this."
     return None
 
