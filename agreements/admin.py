@@ -39,8 +39,15 @@ class AgreementAdmin(SimpleHistoryAdmin):
     list_display = ("reference", "short_title", "kind", "state", "lead_organization", "authority", "expiration_date")
     list_filter = ("kind", "state", "authority", "lead_organization", "marking", "releasable_to_partners")
     search_fields = ("reference", "title", "short_title", "participants__partner__name", "participants__partner__code")
-    readonly_fields = ("reference", "state", "state_changed_at", "entry_into_force_date", "master_lapsed_at",
-                       "created_at", "updated_at")
+    readonly_fields = (
+        "reference",
+        "state",
+        "state_changed_at",
+        "entry_into_force_date",
+        "master_lapsed_at",
+        "created_at",
+        "updated_at",
+    )
     autocomplete_fields = ("parent", "action_officer")
     list_select_related = ("lead_organization",)
     date_hierarchy = "created_at"

@@ -23,7 +23,9 @@ class AgreementFilterSet(django_filters.FilterSet):
         queryset=Partner.objects.all(), to_field_name="code", method="filter_partner", label="Partner"
     )
     organization = django_filters.ModelMultipleChoiceFilter(
-        field_name="lead_organization", queryset=Organization.objects.all(), to_field_name="code",
+        field_name="lead_organization",
+        queryset=Organization.objects.all(),
+        to_field_name="code",
         label="Lead organization",
     )
     effective_after = django_filters.DateFilter(field_name="effective_date", lookup_expr="gte")
@@ -62,9 +64,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         partner_ids = [p.pk for p in value]
-        return queryset.filter(
-            Exists(Participant.objects.filter(agreement=OuterRef("pk"), partner_id__in=partner_ids))
-        )
+        return queryset.filter(Exists(Participant.objects.filter(agreement=OuterRef("pk"), partner_id__in=partner_ids)))
 
 
 class DocumentFilterSet(django_filters.FilterSet):

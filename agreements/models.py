@@ -36,6 +36,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
     @classmethod
     def next_reference(cls, year: int) -> str:
         with transaction.atomic():
@@ -80,9 +83,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     new_expiration_date = models.DateField(
         null=True, blank=True, help_text="For an extension: the parent's expiration date once in force."
     )
-    lead_organization = models.ForeignKey(
-        "partners.Organization", on_delete=models.PROTECT, related_name="agreements"
-    )
+    lead_organization = models.ForeignKey("partners.Organization", on_delete=models.PROTECT, related_name="agreements")
     action_officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -167,8 +168,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
                 errors["parent"] = "A project arrangement needs its master agreement."
             elif self.parent.kind != AgreementKind.MASTER:
                 errors["parent"] = (
-                    f"{self.parent.reference} is a {self.parent.get_kind_display().lower()}, "
-                    "not a master agreement."
+                    f"{self.parent.reference} is a {self.parent.get_kind_display().lower()}, not a master agreement."
                 )
             else:
                 master = self.parent
@@ -382,14 +382,18 @@ class Participant(models.Model):
         partner = self.partner
         if agreement.kind == AgreementKind.SECTION_65_LOAN and not partner.eligible_for_section_65:
             raise ValidationError(
-                {"partner": f"{partner.name} is neither a NATO member nor a major non-NATO ally: "
-                 "a Section 65 loan cannot be made to it."}
+                {
+                    "partner": f"{partner.name} is neither a NATO member nor a major non-NATO ally: "
+                    "a Section 65 loan cannot be made to it."
+                }
             )
         if agreement.kind == AgreementKind.PROJECT_ARRANGEMENT and agreement.parent_id:
             if not agreement.parent.participants.filter(partner=partner).exists():
                 raise ValidationError(
-                    {"partner": f"{partner.name} is not a participant in the master agreement "
-                     f"{agreement.parent.reference}."}
+                    {
+                        "partner": f"{partner.name} is not a participant in the master agreement "
+                        f"{agreement.parent.reference}."
+                    }
                 )
         duplicate = Participant.objects.filter(agreement=agreement, partner=partner).exclude(pk=self.pk)
         if duplicate.exists():
@@ -540,14 +544,20 @@ SSOI_SECTIONS: tuple[SsoiSection, ...] = (
     SsoiSection("benefits", "Benefits to DoD and to partners", ("benefits_to_dod", "benefits_to_partners")),
     SsoiSection("management_structure", "Management structure", ("management_structure",)),
     SsoiSection("financial_contributions", "Financial contributions", (), section_65=False),
-    SsoiSection("in_kind_valuation", "Non-financial contributions and valuation", ("in_kind_valuation",), section_65=False),
-    SsoiSection("cost_share_rationale", "Cost-share rationale and equitability", ("cost_share_rationale",), section_65=False),
+    SsoiSection(
+        "in_kind_valuation", "Non-financial contributions and valuation", ("in_kind_valuation",), section_65=False
+    ),
+    SsoiSection(
+        "cost_share_rationale", "Cost-share rationale and equitability", ("cost_share_rationale",), section_65=False
+    ),
     SsoiSection("contracting_approach", "Contracting approach", ("contracting_approach",), section_65=False),
     SsoiSection("loan_list", "Loan list", (), section_65=True),
     SsoiSection("nato_mnna_confirmation", "NATO / MNNA confirmation", ("nato_mnna_confirmation",), section_65=True),
     SsoiSection("loan_period", "Loan period", ("loan_period",), section_65=True),
     SsoiSection("return_terms", "Return terms", ("return_terms",), section_65=True),
-    SsoiSection("consumption_determination", "Consumption determination", ("consumption_determination",), section_65=True),
+    SsoiSection(
+        "consumption_determination", "Consumption determination", ("consumption_determination",), section_65=True
+    ),
     SsoiSection("project_equipment", "Project equipment and transfers", ("project_equipment",)),
     SsoiSection("disclosure_and_use", "Disclosure and use of information", ("disclosure_and_use",)),
     SsoiSection("security_classification", "Security classification and CUI", ("security_classification",)),
@@ -586,9 +596,7 @@ class Document(models.Model):
     class Meta:
         ordering = ["agreement", "kind", "-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["agreement", "kind", "version"], name="document_unique_version"
-            ),
+            models.UniqueConstraint(fields=["agreement", "kind", "version"], name="document_unique_version"),
         ]
 
     def __str__(self) -> str:

@@ -36,8 +36,13 @@ def equitability_table(agreement: Agreement) -> list[dict]:
         financial = sum((c.amount_usd for c in participant.contributions.all() if c.kind == "financial"), Decimal(0))
         in_kind = sum((c.amount_usd for c in participant.contributions.all() if c.kind != "financial"), Decimal(0))
         rows.append(
-            {"participant": participant, "partner": participant.partner, "financial": financial,
-             "in_kind": in_kind, "total": financial + in_kind}
+            {
+                "participant": participant,
+                "partner": participant.partner,
+                "financial": financial,
+                "in_kind": in_kind,
+                "total": financial + in_kind,
+            }
         )
     grand_total = sum((r["total"] for r in rows), Decimal(0))
     for row in rows:

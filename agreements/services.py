@@ -28,9 +28,20 @@ from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participa
 
 # Fields a program office may edit while it holds the pen.
 AGREEMENT_EDITABLE_FIELDS = (
-    "title", "short_title", "phase", "authority", "authority_text", "effective_date",
-    "fixed_entry_into_force_date", "expiration_date", "marking", "releasable_to_partners",
-    "internal_notes", "action_officer", "amendment_type", "new_expiration_date",
+    "title",
+    "short_title",
+    "phase",
+    "authority",
+    "authority_text",
+    "effective_date",
+    "fixed_entry_into_force_date",
+    "expiration_date",
+    "marking",
+    "releasable_to_partners",
+    "internal_notes",
+    "action_officer",
+    "amendment_type",
+    "new_expiration_date",
 )
 # Still editable after the pen has passed (record-keeping, not substance).
 AGREEMENT_ALWAYS_EDITABLE_FIELDS = ("releasable_to_partners", "internal_notes", "marking", "action_officer")
@@ -95,11 +106,22 @@ def agreement_create(
     if kind == AgreementKind.SECTION_65_LOAN and not authority:
         authority = LegalAuthority.AECA_65
     agreement = Agreement(
-        kind=kind, title=title.strip(), short_title=short_title.strip(), parent=parent, phase=phase or "",
-        lead_organization=user.organization, action_officer=user, authority=authority,
-        authority_text=authority_text, effective_date=effective_date, expiration_date=expiration_date,
-        fixed_entry_into_force_date=fixed_entry_into_force_date, releasable_to_partners=releasable_to_partners, internal_notes=internal_notes,
-        amendment_type=amendment_type or "", new_expiration_date=new_expiration_date,
+        kind=kind,
+        title=title.strip(),
+        short_title=short_title.strip(),
+        parent=parent,
+        phase=phase or "",
+        lead_organization=user.organization,
+        action_officer=user,
+        authority=authority,
+        authority_text=authority_text,
+        effective_date=effective_date,
+        expiration_date=expiration_date,
+        fixed_entry_into_force_date=fixed_entry_into_force_date,
+        releasable_to_partners=releasable_to_partners,
+        internal_notes=internal_notes,
+        amendment_type=amendment_type or "",
+        new_expiration_date=new_expiration_date,
     )
     if marking:
         agreement.marking = marking
@@ -113,7 +135,9 @@ def agreement_create(
     lead_partner = lead_partner or partners[0]
     for partner in partners:
         participant_add(
-            agreement=agreement, user=user, partner=partner,
+            agreement=agreement,
+            user=user,
+            partner=partner,
             role=ParticipantRole.LEAD if partner.pk == lead_partner.pk else ParticipantRole.PARTICIPANT,
         )
     SSOI.objects.create(agreement=agreement)
@@ -138,11 +162,19 @@ def agreement_update(*, agreement: Agreement, user: User, **fields) -> Agreement
 
 
 @transaction.atomic
-def participant_add(*, agreement: Agreement, user: User, partner: Partner, role: str = ParticipantRole.PARTICIPANT,
-                    signatory_name: str = "", signatory_title: str = "") -> Participant:
+def participant_add(
+    *,
+    agreement: Agreement,
+    user: User,
+    partner: Partner,
+    role: str = ParticipantRole.PARTICIPANT,
+    signatory_name: str = "",
+    signatory_title: str = "",
+) -> Participant:
     _require_edit(agreement, user)
-    participant = Participant(agreement=agreement, partner=partner, role=role, signatory_name=signatory_name,
-                              signatory_title=signatory_title)
+    participant = Participant(
+        agreement=agreement, partner=partner, role=role, signatory_name=signatory_name, signatory_title=signatory_title
+    )
     _save(participant, user)
     return participant
 
@@ -166,21 +198,38 @@ def participant_remove(*, participant: Participant, user: User) -> None:
     _require_edit(agreement, user)
     if agreement.participants.count() == 1:
         raise ValidationError("An agreement needs at least one partner: add another before removing this one.")
-    children = Participant.objects.filter(agreement__parent=agreement, partner=participant.partner,
-                                          agreement__kind=AgreementKind.PROJECT_ARRANGEMENT)
+    children = Participant.objects.filter(
+        agreement__parent=agreement, partner=participant.partner, agreement__kind=AgreementKind.PROJECT_ARRANGEMENT
+    )
     if children.exists():
         refs = ", ".join(children.values_list("agreement__reference", flat=True))
-        raise ValidationError(f"{participant.partner.name} takes part in project arrangements {refs} under this master.")
+        raise ValidationError(
+            f"{participant.partner.name} takes part in project arrangements {refs} under this master."
+        )
     participant._history_user = user
     participant.delete()
 
 
 @transaction.atomic
-def contribution_add(*, participant: Participant, user: User, description: str, amount_usd: Decimal,
-                     kind: str = "financial", valuation_basis: str = "", fiscal_year: int | None = None) -> Contribution:
+def contribution_add(
+    *,
+    participant: Participant,
+    user: User,
+    description: str,
+    amount_usd: Decimal,
+    kind: str = "financial",
+    valuation_basis: str = "",
+    fiscal_year: int | None = None,
+) -> Contribution:
     _require_edit(participant.agreement, user)
-    contribution = Contribution(participant=participant, kind=kind, description=description,
-                                valuation_basis=valuation_basis, amount_usd=amount_usd, fiscal_year=fiscal_year)
+    contribution = Contribution(
+        participant=participant,
+        kind=kind,
+        description=description,
+        valuation_basis=valuation_basis,
+        amount_usd=amount_usd,
+        fiscal_year=fiscal_year,
+    )
     _save(contribution, user)
     return contribution
 
@@ -205,11 +254,25 @@ def contribution_delete(*, contribution: Contribution, user: User) -> None:
 
 
 @transaction.atomic
-def loan_item_add(*, agreement: Agreement, user: User, item: str, quantity: int, unit_value_usd: Decimal,
-                  consumable: bool = False, return_by: dt.date | None = None) -> LoanItem:
+def loan_item_add(
+    *,
+    agreement: Agreement,
+    user: User,
+    item: str,
+    quantity: int,
+    unit_value_usd: Decimal,
+    consumable: bool = False,
+    return_by: dt.date | None = None,
+) -> LoanItem:
     _require_edit(agreement, user)
-    loan_item = LoanItem(agreement=agreement, item=item, quantity=quantity, unit_value_usd=unit_value_usd,
-                         consumable=consumable, return_by=return_by)
+    loan_item = LoanItem(
+        agreement=agreement,
+        item=item,
+        quantity=quantity,
+        unit_value_usd=unit_value_usd,
+        consumable=consumable,
+        return_by=return_by,
+    )
     _save(loan_item, user)
     return loan_item
 
@@ -243,15 +306,26 @@ def _document_edit_denial(agreement: Agreement, user: User, kind: str) -> str | 
     denial = agreement_edit_denial(agreement, user, substance=False)
     if denial:
         return denial
-    if agreement.state in (State.EXPIRED, State.TERMINATED, State.WITHDRAWN, State.DISAPPROVED) and kind != DocumentKind.OTHER:
+    if (
+        agreement.state in (State.EXPIRED, State.TERMINATED, State.WITHDRAWN, State.DISAPPROVED)
+        and kind != DocumentKind.OTHER
+    ):
         return f"The agreement is {State(agreement.state).label}: only other documents may still be attached."
     return None
 
 
 @transaction.atomic
 def document_upload(
-    *, agreement: Agreement, user: User | None, kind: str, content: bytes, filename: str, title: str = "",
-    content_type: str = "", marking: str | None = None, releasable_to_partners: bool = False,
+    *,
+    agreement: Agreement,
+    user: User | None,
+    kind: str,
+    content: bytes,
+    filename: str,
+    title: str = "",
+    content_type: str = "",
+    marking: str | None = None,
+    releasable_to_partners: bool = False,
     check_permission: bool = True,
 ) -> Document:
     """Attach a new version of a document. ``user`` None (with check_permission False) is a
@@ -271,9 +345,17 @@ def document_upload(
     version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
     safe_name = os.path.basename(filename or "document").replace("\x00", "")[:150] or "document"
     document = Document(
-        agreement=agreement, kind=kind, title=title.strip() or safe_name, version=version, original_name=safe_name,
-        content_type=content_type[:100], sha256=Document.digest(content), size=len(content),
-        marking=marking or agreement.marking, releasable_to_partners=releasable_to_partners, uploaded_by=user,
+        agreement=agreement,
+        kind=kind,
+        title=title.strip() or safe_name,
+        version=version,
+        original_name=safe_name,
+        content_type=content_type[:100],
+        sha256=Document.digest(content),
+        size=len(content),
+        marking=marking or agreement.marking,
+        releasable_to_partners=releasable_to_partners,
+        uploaded_by=user,
     )
     document.file.save(safe_name, ContentFile(content), save=False)
     document._history_user = user

@@ -62,7 +62,11 @@ class LiaisonAccessLogMiddleware:
         if agreement_id is not None and not Agreement.objects.filter(pk=agreement_id).exists():
             agreement_id = None
         AccessLog.objects.create(
-            user=user, agreement_id=agreement_id, method=request.method[:10], path=request.get_full_path()[:500],
-            status_code=response.status_code, request_id=getattr(request, "id", ""),
+            user=user,
+            agreement_id=agreement_id,
+            method=request.method[:10],
+            path=request.get_full_path()[:500],
+            status_code=response.status_code,
+            request_id=getattr(request, "id", ""),
             client_address=client_address(request),
         )

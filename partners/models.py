@@ -117,9 +117,7 @@ class User(AbstractUser):
     coordinating_office = models.ForeignKey(
         CoordinatingOffice, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
-    partner = models.ForeignKey(
-        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons"
-    )
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons")
 
     class Meta:
         constraints = [

@@ -76,8 +76,13 @@ def user_create(
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": f"A user named {username!r} already exists."})
     user = User(
-        username=username, role=role, email=email, first_name=first_name, last_name=last_name,
-        is_staff=(role == Role.ADMIN), is_superuser=(role == Role.ADMIN),
+        username=username,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=(role == Role.ADMIN),
+        is_superuser=(role == Role.ADMIN),
     )
     if organization_code:
         user.organization = _get_by_code(Organization, organization_code, "organization")

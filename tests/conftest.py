@@ -72,12 +72,20 @@ def make_agreement(cast):
     """``make_agreement(state="negotiation", kind=..., partners=("GBR",), **fields)``: a proposal by
     the Army program office, driven to ``state`` through the real services."""
 
-    def make(state: str = "proposal", *, kind: str = AgreementKind.MASTER, partners=("GBR",),
-             authority: str | None = None, user: User | None = None, **fields):
+    def make(
+        state: str = "proposal",
+        *,
+        kind: str = AgreementKind.MASTER,
+        partners=("GBR",),
+        authority: str | None = None,
+        user: User | None = None,
+        **fields,
+    ):
         if authority is None:
             authority = LegalAuthority.AECA_65 if kind == AgreementKind.SECTION_65_LOAN else LegalAuthority.USC_2350A
-        agreement = demo.propose(user=user or cast.program_office, kind=kind, partners=partners,
-                                 authority=authority, **fields)
+        agreement = demo.propose(
+            user=user or cast.program_office, kind=kind, partners=partners, authority=authority, **fields
+        )
         return demo.drive_to(agreement, state, cast)
 
     return make

@@ -72,14 +72,28 @@ def ensure_cast(password: str | None = None) -> Cast:
     password = password or settings.DEMO_PASSWORD
     for username, role, org, office, partner, first, last in DEMO_USERS:
         if not User.objects.filter(username=username).exists():
-            user_create(username=username, role=role, password=password, organization_code=org, office_code=office,
-                        partner_code=partner, first_name=first, last_name=last, email=f"{username}@example.mil")
+            user_create(
+                username=username,
+                role=role,
+                password=password,
+                organization_code=org,
+                office_code=office,
+                partner_code=partner,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@example.mil",
+            )
     coordinators = []
     for office in CoordinatingOffice.objects.filter(coordinates_by_default=True, active=True):
         user = User.objects.filter(role=Role.COORDINATOR, coordinating_office=office).order_by("pk").first()
         if user is None:
-            user = user_create(username=f"coord_{office.code.lower()}", role=Role.COORDINATOR, password=password,
-                               office_code=office.code, email=f"coord_{office.code.lower()}@example.mil")
+            user = user_create(
+                username=f"coord_{office.code.lower()}",
+                role=Role.COORDINATOR,
+                password=password,
+                office_code=office.code,
+                email=f"coord_{office.code.lower()}@example.mil",
+            )
         coordinators.append(user)
     return Cast(
         program_office=User.objects.get(username="program_office"),
@@ -91,23 +105,41 @@ def ensure_cast(password: str | None = None) -> Cast:
 def program_office_for(organization: Organization, password: str | None = None) -> User:
     user = User.objects.filter(role=Role.PROGRAM_OFFICE, organization=organization).order_by("pk").first()
     if user is None:
-        user = user_create(username=f"po_{organization.code.lower()}", role=Role.PROGRAM_OFFICE,
-                           password=password or settings.DEMO_PASSWORD, organization_code=organization.code)
+        user = user_create(
+            username=f"po_{organization.code.lower()}",
+            role=Role.PROGRAM_OFFICE,
+            password=password or settings.DEMO_PASSWORD,
+            organization_code=organization.code,
+        )
     return user
 
 
-def propose(*, user: User, kind: str = AgreementKind.MASTER, partners=("GBR",), title: str | None = None,
-            authority: str = LegalAuthority.USC_2350A, parent: Agreement | None = None, years: int = 10,
-            **extra) -> Agreement:
+def propose(
+    *,
+    user: User,
+    kind: str = AgreementKind.MASTER,
+    partners=("GBR",),
+    title: str | None = None,
+    authority: str = LegalAuthority.USC_2350A,
+    parent: Agreement | None = None,
+    years: int = 10,
+    **extra,
+) -> Agreement:
     """A proposal with its partners, dated from today."""
     start = extra.pop("effective_date", _today())
     expiration = extra.pop("expiration_date", start.replace(year=start.year + years))
     if parent is not None and parent.expiration_date:
         expiration = min(expiration, parent.expiration_date)
     return agreement_services.agreement_create(
-        user=user, kind=kind, title=title or f"{AgreementKind(kind).label} with {', '.join(partners)}",
-        partners=list(Partner.objects.filter(code__in=partners)), parent=parent, authority=authority,
-        effective_date=start, expiration_date=expiration, **extra,
+        user=user,
+        kind=kind,
+        title=title or f"{AgreementKind(kind).label} with {', '.join(partners)}",
+        partners=list(Partner.objects.filter(code__in=partners)),
+        parent=parent,
+        authority=authority,
+        effective_date=start,
+        expiration_date=expiration,
+        **extra,
     )
 
 
@@ -115,15 +147,23 @@ def _fill_ssoi(agreement: Agreement, user: User) -> None:
     agreement_services.ssoi_update(agreement=agreement, user=user, ddl_status=DdlStatus.IN_REVIEW, **SSOI_TEXT)
     if agreement.is_section_65:
         if not agreement.loan_items.exists():
-            agreement_services.loan_item_add(agreement=agreement, user=user, item="Prototype sensor suite",
-                                             quantity=2, unit_value_usd=Decimal("1250000.00"),
-                                             return_by=_today() + dt.timedelta(days=3 * 365))
+            agreement_services.loan_item_add(
+                agreement=agreement,
+                user=user,
+                item="Prototype sensor suite",
+                quantity=2,
+                unit_value_usd=Decimal("1250000.00"),
+                return_by=_today() + dt.timedelta(days=3 * 365),
+            )
     else:
         for index, participant in enumerate(agreement.participants.all()):
             if not participant.contributions.exists():
                 agreement_services.contribution_add(
-                    participant=participant, user=user, description="Share of project costs",
-                    amount_usd=Decimal(4_000_000 + 1_500_000 * index), fiscal_year=_today().year,
+                    participant=participant,
+                    user=user,
+                    description="Share of project costs",
+                    amount_usd=Decimal(4_000_000 + 1_500_000 * index),
+                    fiscal_year=_today().year,
                 )
 
 
@@ -131,9 +171,15 @@ def _attach(agreement: Agreement, user: User, kind: str, releasable: bool = Fals
     if not agreement.documents.filter(kind=kind).exists():
         label = DocumentKind(kind).label
         content = f"{agreement.reference} — {label}\n\n{agreement.title}\n".encode()
-        agreement_services.document_upload(agreement=agreement, user=user, kind=kind, content=content,
-                                           filename=f"{kind}.txt", content_type="text/plain",
-                                           releasable_to_partners=releasable)
+        agreement_services.document_upload(
+            agreement=agreement,
+            user=user,
+            kind=kind,
+            content=content,
+            filename=f"{kind}.txt",
+            content_type="text/plain",
+            releasable_to_partners=releasable,
+        )
 
 
 def _concur_all(agreement: Agreement, cast: Cast) -> None:
@@ -141,8 +187,9 @@ def _concur_all(agreement: Agreement, cast: Cast) -> None:
     for position in round_.positions.select_related("office"):
         coordinator = next((c for c in cast.coordinators if c.coordinating_office_id == position.office_id), None)
         if coordinator is not None and position.status == PositionStatus.PENDING:
-            services.coordination_position_record(position=position, user=coordinator, status=PositionStatus.CONCUR,
-                                                  comment="")
+            services.coordination_position_record(
+                position=position, user=coordinator, status=PositionStatus.CONCUR, comment=""
+            )
 
 
 def _step(agreement: Agreement, name: str, user: User | None, **data) -> None:
@@ -189,11 +236,25 @@ def drive_to(agreement: Agreement, target: str, cast: Cast) -> Agreement:
         elif state in (State.APPROVED, State.SIGNING):
             unsigned = [p for p in agreement.participants.select_related("partner") if not p.signature_date]
             if not agreement.us_signature_date:
-                _step(agreement, "record_signature", po, participant=None, signature_date=today,
-                      signatory_name="Under Secretary of Defense (A&S)", signatory_title="USD(A&S)")
+                _step(
+                    agreement,
+                    "record_signature",
+                    po,
+                    participant=None,
+                    signature_date=today,
+                    signatory_name="Under Secretary of Defense (A&S)",
+                    signatory_title="USD(A&S)",
+                )
             elif unsigned:
-                _step(agreement, "record_signature", po, participant=unsigned[0].pk, signature_date=today,
-                      signatory_name=f"Minister of Defence, {unsigned[0].partner.name}", signatory_title="Minister")
+                _step(
+                    agreement,
+                    "record_signature",
+                    po,
+                    participant=unsigned[0].pk,
+                    signature_date=today,
+                    signatory_name=f"Minister of Defence, {unsigned[0].partner.name}",
+                    signatory_title="Minister",
+                )
             if target == State.SIGNING and agreement.state == State.SIGNING:
                 break
         elif state == State.IN_FORCE and target == State.TERMINATED:
@@ -210,41 +271,132 @@ def drive_to(agreement: Agreement, target: str, cast: Cast) -> Agreement:
 
 # (title, short title, kind, partners, authority, target state, extra)
 DEMO_AGREEMENTS = (
-    ("Master Research, Development, Test and Evaluation Agreement with the United Kingdom", "UK RDT&E MOU",
-     AgreementKind.MASTER, ("GBR",), LegalAuthority.USC_2350A, State.IN_FORCE, {"releasable_to_partners": True}),
-    ("Master RDT&E Agreement with Australia", "AUS RDT&E MOU",
-     AgreementKind.MASTER, ("AUS",), LegalAuthority.USC_2350A, State.IN_FORCE, {}),
-    ("Hypersonic Flight Test Cooperation Project Arrangement", "HyFliTE PA",
-     AgreementKind.PROJECT_ARRANGEMENT, ("GBR",), LegalAuthority.USC_2350A, State.RAD_REVIEW,
-     {"parent": "UK RDT&E MOU", "releasable_to_partners": True}),
-    ("Counter-UAS Sensor Fusion Project Arrangement", "C-UAS Fusion PA",
-     AgreementKind.PROJECT_ARRANGEMENT, ("GBR",), LegalAuthority.USC_2350A, State.NEGOTIATION,
-     {"parent": "UK RDT&E MOU", "releasable_to_partners": True}),
-    ("Quantum Navigation Project Arrangement", "Q-NAV PA",
-     AgreementKind.PROJECT_ARRANGEMENT, ("AUS",), LegalAuthority.USC_2350A, State.SSOI_DRAFTING,
-     {"parent": "AUS RDT&E MOU"}),
-    ("Next Generation Rotorcraft Production MOU", "NGR Production MOU",
-     AgreementKind.SYSTEM_LEVEL, ("GBR", "ITA", "NLD"), LegalAuthority.AECA_27, State.CONGRESSIONAL_WAIT,
-     {"phase": "production", "releasable_to_partners": True}),
-    ("Maritime Unmanned Systems Development MOU", "MUS Development MOU",
-     AgreementKind.SYSTEM_LEVEL, ("NOR", "DNK"), LegalAuthority.AECA_27, State.RFA_REVIEW,
-     {"phase": "development"}),
-    ("Loan of Radar Test Equipment to Japan", "JPN Radar Loan",
-     AgreementKind.SECTION_65_LOAN, ("JPN",), LegalAuthority.AECA_65, State.SIGNING, {}),
-    ("Cooperative Space Situational Awareness Sensor Sustainment MOU", "SSA Sustainment MOU",
-     AgreementKind.SYSTEM_LEVEL, ("GBR", "CAN", "AUS"), LegalAuthority.USC_2350A, State.APPROVED,
-     {"phase": "sustainment", "releasable_to_partners": True}),
-    ("Directed Energy Cooperative Research with India", "IND DE Research",
-     AgreementKind.MASTER, ("IND",), LegalAuthority.USC_2350A, State.PROPOSAL, {}),
-    ("Armoured Vehicle Protection Follow-on Development MOU", "AVP FoD MOU",
-     AgreementKind.SYSTEM_LEVEL, ("DEU", "FRA"), LegalAuthority.AECA_27, State.WITHDRAWN,
-     {"phase": "follow_on_development"}),
-    ("Undersea Acoustics Research MOU", "Undersea Acoustics MOU",
-     AgreementKind.MASTER, ("NOR",), LegalAuthority.USC_2350A, State.DISAPPROVED, {}),
-    ("Legacy Munitions Research MOU", "Legacy Munitions MOU",
-     AgreementKind.MASTER, ("ESP",), LegalAuthority.USC_2350A, State.TERMINATED, {}),
-    ("Cold Weather Mobility Research MOU", "Cold Weather MOU",
-     AgreementKind.MASTER, ("FIN",), LegalAuthority.USC_2350A, State.EXPIRED, {"years": 1}),
+    (
+        "Master Research, Development, Test and Evaluation Agreement with the United Kingdom",
+        "UK RDT&E MOU",
+        AgreementKind.MASTER,
+        ("GBR",),
+        LegalAuthority.USC_2350A,
+        State.IN_FORCE,
+        {"releasable_to_partners": True},
+    ),
+    (
+        "Master RDT&E Agreement with Australia",
+        "AUS RDT&E MOU",
+        AgreementKind.MASTER,
+        ("AUS",),
+        LegalAuthority.USC_2350A,
+        State.IN_FORCE,
+        {},
+    ),
+    (
+        "Hypersonic Flight Test Cooperation Project Arrangement",
+        "HyFliTE PA",
+        AgreementKind.PROJECT_ARRANGEMENT,
+        ("GBR",),
+        LegalAuthority.USC_2350A,
+        State.RAD_REVIEW,
+        {"parent": "UK RDT&E MOU", "releasable_to_partners": True},
+    ),
+    (
+        "Counter-UAS Sensor Fusion Project Arrangement",
+        "C-UAS Fusion PA",
+        AgreementKind.PROJECT_ARRANGEMENT,
+        ("GBR",),
+        LegalAuthority.USC_2350A,
+        State.NEGOTIATION,
+        {"parent": "UK RDT&E MOU", "releasable_to_partners": True},
+    ),
+    (
+        "Quantum Navigation Project Arrangement",
+        "Q-NAV PA",
+        AgreementKind.PROJECT_ARRANGEMENT,
+        ("AUS",),
+        LegalAuthority.USC_2350A,
+        State.SSOI_DRAFTING,
+        {"parent": "AUS RDT&E MOU"},
+    ),
+    (
+        "Next Generation Rotorcraft Production MOU",
+        "NGR Production MOU",
+        AgreementKind.SYSTEM_LEVEL,
+        ("GBR", "ITA", "NLD"),
+        LegalAuthority.AECA_27,
+        State.CONGRESSIONAL_WAIT,
+        {"phase": "production", "releasable_to_partners": True},
+    ),
+    (
+        "Maritime Unmanned Systems Development MOU",
+        "MUS Development MOU",
+        AgreementKind.SYSTEM_LEVEL,
+        ("NOR", "DNK"),
+        LegalAuthority.AECA_27,
+        State.RFA_REVIEW,
+        {"phase": "development"},
+    ),
+    (
+        "Loan of Radar Test Equipment to Japan",
+        "JPN Radar Loan",
+        AgreementKind.SECTION_65_LOAN,
+        ("JPN",),
+        LegalAuthority.AECA_65,
+        State.SIGNING,
+        {},
+    ),
+    (
+        "Cooperative Space Situational Awareness Sensor Sustainment MOU",
+        "SSA Sustainment MOU",
+        AgreementKind.SYSTEM_LEVEL,
+        ("GBR", "CAN", "AUS"),
+        LegalAuthority.USC_2350A,
+        State.APPROVED,
+        {"phase": "sustainment", "releasable_to_partners": True},
+    ),
+    (
+        "Directed Energy Cooperative Research with India",
+        "IND DE Research",
+        AgreementKind.MASTER,
+        ("IND",),
+        LegalAuthority.USC_2350A,
+        State.PROPOSAL,
+        {},
+    ),
+    (
+        "Armoured Vehicle Protection Follow-on Development MOU",
+        "AVP FoD MOU",
+        AgreementKind.SYSTEM_LEVEL,
+        ("DEU", "FRA"),
+        LegalAuthority.AECA_27,
+        State.WITHDRAWN,
+        {"phase": "follow_on_development"},
+    ),
+    (
+        "Undersea Acoustics Research MOU",
+        "Undersea Acoustics MOU",
+        AgreementKind.MASTER,
+        ("NOR",),
+        LegalAuthority.USC_2350A,
+        State.DISAPPROVED,
+        {},
+    ),
+    (
+        "Legacy Munitions Research MOU",
+        "Legacy Munitions MOU",
+        AgreementKind.MASTER,
+        ("ESP",),
+        LegalAuthority.USC_2350A,
+        State.TERMINATED,
+        {},
+    ),
+    (
+        "Cold Weather Mobility Research MOU",
+        "Cold Weather MOU",
+        AgreementKind.MASTER,
+        ("FIN",),
+        LegalAuthority.USC_2350A,
+        State.EXPIRED,
+        {"years": 1},
+    ),
 )
 
 
@@ -265,9 +417,18 @@ def seed_demo() -> dict[str, int]:
         expiration = effective.replace(year=effective.year + years)
         if target == State.EXPIRED:
             expiration = _today() - dt.timedelta(days=1)
-        agreement = propose(user=cast.program_office, kind=kind, partners=partners, title=title, short_title=short,
-                            authority=authority, parent=parent, effective_date=effective,
-                            expiration_date=expiration, **extra)
+        agreement = propose(
+            user=cast.program_office,
+            kind=kind,
+            partners=partners,
+            title=title,
+            short_title=short,
+            authority=authority,
+            parent=parent,
+            effective_date=effective,
+            expiration_date=expiration,
+            **extra,
+        )
         drive_to(agreement, target, cast)
         created += 1
     return {"agreements": created, "users": User.objects.count()}

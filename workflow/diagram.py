@@ -86,9 +86,11 @@ def lifecycle_svg() -> str:
         label = escape(edge.name)
         if edge.source == edge.target:
             x0, y0 = sx - 30, sy - BOX_H / 2
-            out.append(f'<path d="M{x0:.1f},{y0:.1f} C{x0:.1f},{y0 - 45:.1f} {x0 + 60:.1f},{y0 - 45:.1f} '
-                       f'{x0 + 60:.1f},{y0:.1f}" fill="none" stroke="#1b1b1b" stroke-width="1.3" '
-                       'marker-end="url(#arrow)"/>')
+            out.append(
+                f'<path d="M{x0:.1f},{y0:.1f} C{x0:.1f},{y0 - 45:.1f} {x0 + 60:.1f},{y0 - 45:.1f} '
+                f'{x0 + 60:.1f},{y0:.1f}" fill="none" stroke="#1b1b1b" stroke-width="1.3" '
+                'marker-end="url(#arrow)"/>'
+            )
             out.append(f'<text x="{sx:.1f}" y="{y0 - 40:.1f}" font-size="11" text-anchor="middle">{label}</text>')
             continue
         key = (edge.source, edge.target)
@@ -101,17 +103,25 @@ def lifecycle_svg() -> str:
         mx, my = (sx + tx) / 2 + nx * bend, (sy + ty) / 2 + ny * bend
         x1, y1 = _border_point(sx, sy, mx, my)
         x2, y2 = _border_point(tx, ty, mx, my)
-        out.append(f'<path d="M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}" fill="none" '
-                   'stroke="#1b1b1b" stroke-width="1.3" marker-end="url(#arrow)"/>')
+        out.append(
+            f'<path d="M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}" fill="none" '
+            'stroke="#1b1b1b" stroke-width="1.3" marker-end="url(#arrow)"/>'
+        )
         lx, ly = (x1 + 2 * mx + x2) / 4, (y1 + 2 * my + y2) / 4
-        out.append(f'<text x="{lx:.1f}" y="{ly - 4:.1f}" font-size="11" text-anchor="middle" '
-                   f'paint-order="stroke" stroke="#ffffff" stroke-width="4">{label}</text>')
+        out.append(
+            f'<text x="{lx:.1f}" y="{ly - 4:.1f}" font-size="11" text-anchor="middle" '
+            f'paint-order="stroke" stroke="#ffffff" stroke-width="4">{label}</text>'
+        )
     for state in states:
         cx, cy = _centre(state, extra)
         fill = "#e6e6e6" if state in terminal else ("#d9e8f6" if state != State.IN_FORCE else "#c7efe2")
-        out.append(f'<rect x="{cx - BOX_W / 2:.1f}" y="{cy - BOX_H / 2:.1f}" width="{BOX_W}" height="{BOX_H}" '
-                   f'rx="8" fill="{fill}" stroke="#1b1b1b" stroke-width="1.5"/>')
-        out.append(f'<text x="{cx:.1f}" y="{cy + 5:.1f}" font-size="14" font-weight="bold" '
-                   f'text-anchor="middle">{escape(State(state).label)}</text>')
+        out.append(
+            f'<rect x="{cx - BOX_W / 2:.1f}" y="{cy - BOX_H / 2:.1f}" width="{BOX_W}" height="{BOX_H}" '
+            f'rx="8" fill="{fill}" stroke="#1b1b1b" stroke-width="1.5"/>'
+        )
+        out.append(
+            f'<text x="{cx:.1f}" y="{cy + 5:.1f}" font-size="14" font-weight="bold" '
+            f'text-anchor="middle">{escape(State(state).label)}</text>'
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"

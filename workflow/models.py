@@ -136,10 +136,6 @@ class TransitionLog(models.Model):
     def __str__(self) -> str:
         return f"{self.agreement_id}: {self.transition} {self.source}→{self.target}"
 
-    @property
-    def actor(self) -> str:
-        return self.user.get_full_name() or self.user.username if self.user else "ICP Portal (system)"
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("The audit trail is append-only.")
@@ -147,6 +143,12 @@ class TransitionLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only.")
+
+    @property
+    def actor(self) -> str:
+        if self.user is None:
+            return "ICP Portal (system)"
+        return self.user.get_full_name() or self.user.username
 
 
 class ObligationKind(models.TextChoices):
@@ -229,6 +231,9 @@ class EmailDigest(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "date"], name="digest_one_per_user_per_day")]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.user} on {self.date}"
 
 
 class RenderKind(models.TextChoices):

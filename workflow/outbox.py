@@ -49,8 +49,8 @@ def outbox_relay_one(*, message_id: int) -> bool:
 def outbox_relay_pending(*, limit: int = 200) -> int:
     """Relay every message not yet handed to the broker (oldest first). Returns how many went."""
     ids = list(
-        OutboxMessage.objects.filter(dispatched_at__isnull=True).order_by("created_at").values_list("pk", flat=True)[
-            :limit
-        ]
+        OutboxMessage.objects.filter(dispatched_at__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for pk in ids if outbox_relay_one(message_id=pk))

@@ -30,9 +30,11 @@ def positions_due_for(user) -> QuerySet[CoordinationPosition]:
     """Open positions of the coordinator's own office, nearest deadline first."""
     if user is None or not user.is_authenticated or not user.is_coordinator:
         return CoordinationPosition.objects.none()
-    return positions_visible_to(user).filter(
-        office_id=user.coordinating_office_id, round__closed_at__isnull=True
-    ).order_by("due_at")
+    return (
+        positions_visible_to(user)
+        .filter(office_id=user.coordinating_office_id, round__closed_at__isnull=True)
+        .order_by("due_at")
+    )
 
 
 def obligations_visible_to(user) -> QuerySet[ReportingObligation]:

@@ -388,8 +388,14 @@ def _apply_amendment(amendment: Agreement, user, context) -> None:
     parent._history_user = user
     parent._change_reason = summary[:100]
     parent.save()
-    audit_event(agreement=parent, event=EVENT_AMENDMENT_APPLIED, user=user, comment=summary,
-                data={"amendment": amendment.reference}, context=context)
+    audit_event(
+        agreement=parent,
+        event=EVENT_AMENDMENT_APPLIED,
+        user=user,
+        comment=summary,
+        data={"amendment": amendment.reference},
+        context=context,
+    )
 
 
 def _flag_project_arrangements(master: Agreement, user, context) -> None:
@@ -398,10 +404,21 @@ def _flag_project_arrangements(master: Agreement, user, context) -> None:
     for pa in open_pas:
         Agreement.objects.filter(pk=pa.pk).update(master_lapsed_at=now)
         message = f"The master agreement {master.reference} is {State(master.state).label.lower()}."
-        audit_event(agreement=pa, event=EVENT_MASTER_LAPSED, user=user, comment=message,
-                    data={"master": master.reference}, context=context)
-        notify(users=_program_office_users(pa), kind="master_lapsed", message=f"{pa.reference}: {message}",
-               dedupe_key=f"master_lapsed:{pa.pk}:{master.state}", agreement=pa)
+        audit_event(
+            agreement=pa,
+            event=EVENT_MASTER_LAPSED,
+            user=user,
+            comment=message,
+            data={"master": master.reference},
+            context=context,
+        )
+        notify(
+            users=_program_office_users(pa),
+            kind="master_lapsed",
+            message=f"{pa.reference}: {message}",
+            dedupe_key=f"master_lapsed:{pa.pk}:{master.state}",
+            agreement=pa,
+        )
 
 
 # --- coordination -----------------------------------------------------------------------------
@@ -448,10 +465,15 @@ def coordination_offices_set(
     for position in removed:
         position.delete()
     due = timezone.now() + dt.timedelta(days=settings.SILENCE_PERIOD_DAYS)
-    added = [CoordinationPosition(round=round_, office=o, due_at=due) for oid, o in wanted.items() if oid not in current]
+    added = [
+        CoordinationPosition(round=round_, office=o, due_at=due) for oid, o in wanted.items() if oid not in current
+    ]
     CoordinationPosition.objects.bulk_create(added)
     audit_event(
-        agreement=agreement, event=EVENT_OFFICES_CHANGED, user=user, context=context,
+        agreement=agreement,
+        event=EVENT_OFFICES_CHANGED,
+        user=user,
+        context=context,
         comment="Offices: " + ", ".join(sorted(o.name for o in wanted.values())),
     )
     return round_
@@ -459,12 +481,18 @@ def coordination_offices_set(
 
 @transaction.atomic
 def coordination_position_record(
-    *, position: CoordinationPosition, user: User, status: str, comment: str = "",
+    *,
+    position: CoordinationPosition,
+    user: User,
+    status: str,
+    comment: str = "",
     context: AuditContext | None = None,
 ) -> CoordinationPosition:
     """A coordinator records (or revises) its office's position while the round is open."""
-    position = CoordinationPosition.objects.select_for_update().select_related("round__agreement", "office").get(
-        pk=position.pk
+    position = (
+        CoordinationPosition.objects.select_for_update()
+        .select_related("round__agreement", "office")
+        .get(pk=position.pk)
     )
     if not user.is_coordinator or user.coordinating_office_id != position.office_id:
         raise PermissionDenied(f"Only a coordinator of {position.office.name} may record its position.")
@@ -482,14 +510,21 @@ def coordination_position_record(
     position.responded_at = timezone.now()
     position.save()
     audit_event(
-        agreement=position.round.agreement, event=EVENT_POSITION_RECORDED, user=user, comment=comment,
-        data={"office": position.office.code, "status": status, "round": position.round_id}, context=context,
+        agreement=position.round.agreement,
+        event=EVENT_POSITION_RECORDED,
+        user=user,
+        comment=comment,
+        data={"office": position.office.code, "status": status, "round": position.round_id},
+        context=context,
     )
     if status == PositionStatus.NON_CONCUR:
-        notify(users=_reviewers(), kind="non_concurrence",
-               message=f"{position.round.agreement.reference}: {position.office.name} non-concurs.",
-               dedupe_key=f"non_concur:{position.pk}:{position.responded_at.isoformat()}",
-               agreement=position.round.agreement)
+        notify(
+            users=_reviewers(),
+            kind="non_concurrence",
+            message=f"{position.round.agreement.reference}: {position.office.name} non-concurs.",
+            dedupe_key=f"non_concur:{position.pk}:{position.responded_at.isoformat()}",
+            agreement=position.round.agreement,
+        )
     return position
 
 
@@ -505,7 +540,10 @@ def _silence_sweep_round(round_: CoordinationRound, now) -> int:
         position.responded_at = now
         position.save(update_fields=["status", "responded_at"])
         audit_event(
-            agreement=round_.agreement, event=EVENT_CONCURRED_BY_SILENCE, user=None, context=SYSTEM,
+            agreement=round_.agreement,
+            event=EVENT_CONCURRED_BY_SILENCE,
+            user=None,
+            context=SYSTEM,
             comment=f"{position.office.name} did not answer by {position.due_at:%Y-%m-%d}: deemed to concur.",
             data={"office": position.office.code, "round": round_.pk},
         )
@@ -548,15 +586,24 @@ def congressional_notice_record(
     agreement.congressional_notice_date = notice_date
     agreement._history_user = user
     agreement.save(update_fields=["congressional_notice_date", "updated_at"])
-    audit_event(agreement=agreement, event=EVENT_CONGRESSIONAL_NOTICE, user=user, context=context,
-                comment=f"Congress notified on {notice_date:%Y-%m-%d}; the wait ends on "
-                f"{agreement.congressional_wait_ends_on:%Y-%m-%d}.")
+    audit_event(
+        agreement=agreement,
+        event=EVENT_CONGRESSIONAL_NOTICE,
+        user=user,
+        context=context,
+        comment=f"Congress notified on {notice_date:%Y-%m-%d}; the wait ends on "
+        f"{agreement.congressional_wait_ends_on:%Y-%m-%d}.",
+    )
     return agreement
 
 
 @transaction.atomic
 def obligation_complete(
-    *, obligation: ReportingObligation, user: User, completed_date: dt.date, notes: str = "",
+    *,
+    obligation: ReportingObligation,
+    user: User,
+    completed_date: dt.date,
+    notes: str = "",
     context: AuditContext | None = None,
 ) -> ReportingObligation:
     """Mark a reporting obligation done (program office of the lead organization, or a reviewer)."""
@@ -569,8 +616,13 @@ def obligation_complete(
     obligation.completed_by = user
     obligation.notes = notes
     obligation.save()
-    audit_event(agreement=agreement, event=EVENT_OBLIGATION_COMPLETED, user=user, context=context,
-                comment=f"{obligation.get_kind_display()} completed on {completed_date:%Y-%m-%d}.")
+    audit_event(
+        agreement=agreement,
+        event=EVENT_OBLIGATION_COMPLETED,
+        user=user,
+        context=context,
+        comment=f"{obligation.get_kind_display()} completed on {completed_date:%Y-%m-%d}.",
+    )
     return obligation
 
 
@@ -598,17 +650,15 @@ def congressional_wait_sweep(*, today: dt.date | None = None) -> int:
 def expiry_sweep(*, today: dt.date | None = None) -> int:
     """Expire every agreement in force whose expiration date has come."""
     today = today or timezone.localdate()
-    return _sweep_transition(
-        Agreement.objects.filter(state=State.IN_FORCE, expiration_date__lte=today), "expire"
-    )
+    return _sweep_transition(Agreement.objects.filter(state=State.IN_FORCE, expiration_date__lte=today), "expire")
 
 
 # --- PDF requests -----------------------------------------------------------------------------
-def render_job_request(*, kind: str, user: User | None, agreement: Agreement | None = None,
-                       params: dict | None = None) -> RenderJob:
+def render_job_request(
+    *, kind: str, user: User | None, agreement: Agreement | None = None, params: dict | None = None
+) -> RenderJob:
     """Queue a PDF: the job row and its outbox message commit with the caller's transaction."""
     with transaction.atomic():
         job = RenderJob.objects.create(kind=kind, agreement=agreement, params=params or {}, requested_by=user)
         outbox_enqueue(task=RENDER_TASK, kwargs={"job_id": job.pk}, dedupe_key=f"render:{job.pk}")
     return job
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -158,7 +159,9 @@ STALLED_STAGE_DAYS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "partners.authentication.ApiTokenAuthentication",
     ],
+    "EXCEPTION_HANDLER": "icp_portal.api_errors.api_exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -191,16 +194,51 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ---
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# A task is acknowledged only once it has finished; a worker killed mid-task gives it back.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-# Longer than the longest task, so an unacknowledged task is not redelivered while it runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Rendering one PDF has its own, tighter limits (workflow.tasks.render_job_run).
+CELERY_RENDER_SOFT_TIME_LIMIT = env.int("CELERY_RENDER_SOFT_TIME_LIMIT", default=120)
+CELERY_RENDER_TIME_LIMIT = env.int("CELERY_RENDER_TIME_LIMIT", default=180)
+# Longer than the longest task, so an unacknowledged task is not redelivered while it runs; a task
+# whose worker died unannounced is redelivered once it has passed.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 5,
+    "socket_timeout": 10,
+}
+# The outbox relay must fail fast when the broker is down (the row stays for the next sweep).
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TRACK_STARTED = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Test-only: seconds a render sleeps mid-way, so a test can kill the worker during it. Always 0
+# outside tests.
+RENDER_TEST_DELAY_SECONDS = env.float("RENDER_TEST_DELAY_SECONDS", default=0)
+# Reporting obligations: remind this many days before the due date (and again once overdue).
+OBLIGATION_REMINDER_DAYS = env.int("OBLIGATION_REMINDER_DAYS", default=7)
+# A render job queued or rendering for longer than this is handed to the broker again.
+RENDER_STALE_MINUTES = env.int("RENDER_STALE_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE: dict = {
+    # Relay outbox rows that could not be handed to the broker when their change committed.
+    "outbox-relay": {"task": "workflow.tasks.outbox_relay", "schedule": 60.0},
+    # Deemed concurrence, congressional waits that have ended, expiries.
+    "lifecycle-sweeps": {"task": "workflow.tasks.lifecycle_sweeps", "schedule": 15 * 60.0},
+    # Reminders (silence deadlines, stalled stages, expiry warnings, obligations), then the one
+    # e-mail digest per person and day. Safe to run again: nothing is sent twice.
+    "reminders": {
+        "task": "workflow.tasks.reminders_run",
+        "schedule": crontab(minute=0, hour=env.int("DIGEST_HOUR_UTC", default=6)),
+    },
+    # Render jobs lost with a broker that forgot them (e.g. the local file-system broker).
+    "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": 5 * 60.0},
+}
 
 # --- Security ---
 SESSION_COOKIE_HTTPONLY = True

@@ -42,8 +42,9 @@ def test_pa_needs_a_master_of_kind_master(program_office, make_agreement):
 def test_pa_partners_are_among_its_masters(program_office, make_agreement):
     master = make_agreement(State.IN_FORCE, partners=("GBR", "CAN"))
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master,
-                     partners=("GBR", "FRA"))
+        demo.propose(
+            user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, partners=("GBR", "FRA")
+        )
     assert f"France is not a participant in the master agreement {master.reference}." in _messages(excinfo)
     assert not Agreement.objects.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).exists()  # nothing half-saved
 
@@ -51,14 +52,25 @@ def test_pa_partners_are_among_its_masters(program_office, make_agreement):
 def test_pa_term_lies_within_its_masters(program_office, make_agreement):
     master = make_agreement(State.IN_FORCE, effective_date=TODAY, expiration_date=TODAY.replace(year=2031))
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master,
-                     effective_date=TODAY - dt.timedelta(days=1), expiration_date=TODAY.replace(year=2030))
+        demo.propose(
+            user=program_office,
+            kind=AgreementKind.PROJECT_ARRANGEMENT,
+            parent=master,
+            effective_date=TODAY - dt.timedelta(days=1),
+            expiration_date=TODAY.replace(year=2030),
+        )
     assert "cannot take effect before its master" in _messages(excinfo)
     with pytest.raises(ValidationError) as excinfo:
-        services.agreement_create(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master,
-                                  title="Too long", partners=[master.participants.first().partner],
-                                  authority=LegalAuthority.USC_2350A, effective_date=TODAY,
-                                  expiration_date=TODAY.replace(year=2032))
+        services.agreement_create(
+            user=program_office,
+            kind=AgreementKind.PROJECT_ARRANGEMENT,
+            parent=master,
+            title="Too long",
+            partners=[master.participants.first().partner],
+            authority=LegalAuthority.USC_2350A,
+            effective_date=TODAY,
+            expiration_date=TODAY.replace(year=2032),
+        )
     assert f"cannot outlive its master {master.reference}, which expires on 2031-01-15." in _messages(excinfo)
 
 
@@ -76,25 +88,33 @@ def test_database_also_refuses_expiration_before_effective(make_agreement):
 
 def test_section_65_partner_must_be_nato_or_mnna(program_office):
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("IND",),
-                     authority=LegalAuthority.AECA_65)
+        demo.propose(
+            user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("IND",), authority=LegalAuthority.AECA_65
+        )
     assert "India is neither a NATO member nor a major non-NATO ally" in _messages(excinfo)
-    loan = demo.propose(user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("JPN",),
-                        authority=LegalAuthority.AECA_65)
+    loan = demo.propose(
+        user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("JPN",), authority=LegalAuthority.AECA_65
+    )
     assert loan.participants.get().partner.code == "JPN"
 
 
 def test_section_65_uses_aeca_65(program_office):
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("JPN",),
-                     authority=LegalAuthority.AECA_27)
+        demo.propose(
+            user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("JPN",), authority=LegalAuthority.AECA_27
+        )
     assert "A Section 65 loan is made under AECA §65." in _messages(excinfo)
 
 
 def test_partners_are_unique(program_office, make_agreement, partner):
     with pytest.raises(ValidationError, match="only once"):
-        services.agreement_create(user=program_office, kind=AgreementKind.MASTER, title="Twice",
-                                  partners=[partner("GBR"), partner("GBR")], authority=LegalAuthority.USC_2350A)
+        services.agreement_create(
+            user=program_office,
+            kind=AgreementKind.MASTER,
+            title="Twice",
+            partners=[partner("GBR"), partner("GBR")],
+            authority=LegalAuthority.USC_2350A,
+        )
     agreement = make_agreement()
     with pytest.raises(ValidationError) as excinfo:
         services.participant_add(agreement=agreement, user=program_office, partner=partner("GBR"))
@@ -120,16 +140,23 @@ def test_multilateral_is_derived_from_participants(make_agreement):
 def test_in_kind_contribution_needs_its_valuation(program_office, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING)
     with pytest.raises(ValidationError) as excinfo:
-        services.contribution_add(participant=agreement.participants.get(), user=program_office,
-                                  description="Test range time", amount_usd=100, kind="non_financial")
+        services.contribution_add(
+            participant=agreement.participants.get(),
+            user=program_office,
+            description="Test range time",
+            amount_usd=100,
+            kind="non_financial",
+        )
     assert "Say how this in-kind contribution is valued." in _messages(excinfo)
     with pytest.raises(ValidationError):
-        services.contribution_add(participant=agreement.participants.get(), user=program_office,
-                                  description="Refund", amount_usd=-5)
+        services.contribution_add(
+            participant=agreement.participants.get(), user=program_office, description="Refund", amount_usd=-5
+        )
 
 
-def test_only_the_lead_program_office_edits_while_it_holds_the_pen(program_office, other_program_office, reviewer,
-                                                                   make_agreement):
+def test_only_the_lead_program_office_edits_while_it_holds_the_pen(
+    program_office, other_program_office, reviewer, make_agreement
+):
     from django.core.exceptions import PermissionDenied
 
     agreement = make_agreement(State.SSOI_DRAFTING)
@@ -145,14 +172,17 @@ def test_only_the_lead_program_office_edits_while_it_holds_the_pen(program_offic
 
 def test_document_versions_and_digest(program_office, make_agreement, settings):
     agreement = make_agreement(State.SSOI_DRAFTING)
-    first = services.document_upload(agreement=agreement, user=program_office, kind="draft_text",
-                                     content=b"draft one", filename="../../etc/passwd")
-    second = services.document_upload(agreement=agreement, user=program_office, kind="draft_text",
-                                      content=b"draft two", filename="text.docx")
+    first = services.document_upload(
+        agreement=agreement, user=program_office, kind="draft_text", content=b"draft one", filename="../../etc/passwd"
+    )
+    second = services.document_upload(
+        agreement=agreement, user=program_office, kind="draft_text", content=b"draft two", filename="text.docx"
+    )
     assert (first.version, second.version) == (1, 2)
     assert first.sha256 == hashlib.sha256(b"draft one").hexdigest() and first.size == 9
     assert first.original_name == "passwd" and ".." not in first.file.name
     settings.MAX_UPLOAD_MB = 0
     with pytest.raises(ValidationError, match="larger than 0 MB"):
-        services.document_upload(agreement=agreement, user=program_office, kind="draft_text", content=b"x",
-                                 filename="big.pdf")
+        services.document_upload(
+            agreement=agreement, user=program_office, kind="draft_text", content=b"x", filename="big.pdf"
+        )

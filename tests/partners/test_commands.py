@@ -46,8 +46,9 @@ def test_create_user_with_password_from_environment(monkeypatch):
 def test_create_user_with_password_from_stdin(monkeypatch):
     call_command("load_reference_data", stdout=io.StringIO())
     monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin-passphrase\n"))
-    call_command("create_user", "liaison_fr", "--role", "liaison", "--partner", "FRA", "--password-stdin",
-                 stdout=io.StringIO())
+    call_command(
+        "create_user", "liaison_fr", "--role", "liaison", "--partner", "FRA", "--password-stdin", stdout=io.StringIO()
+    )
     assert User.objects.get(username="liaison_fr").check_password("from-stdin-passphrase")
 
 

@@ -70,7 +70,9 @@ def test_stale_copy_gets_a_conflict_naming_the_current_state(cast, make_agreemen
 def test_audit_row_records_who_when_from_to_and_where(cast, make_agreement):
     agreement = make_agreement(State.PROPOSAL)
     log = agreement_transition(
-        agreement=agreement, name="start_ssoi", user=cast.program_office,
+        agreement=agreement,
+        name="start_ssoi",
+        user=cast.program_office,
         context=AuditContext(request_id="req-42", client_address="192.0.2.7"),
     )
     log.refresh_from_db()

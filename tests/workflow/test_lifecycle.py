@@ -132,15 +132,20 @@ def test_non_concurrence_blocks_and_needs_a_comment(reviewer, coordinator, make_
     position = CoordinationRound.objects.current_for(agreement).positions.get(office__code="OGC")
     with pytest.raises(ValidationError, match="non-concurrence needs a comment"):
         coordination_position_record(position=position, user=coordinator, status=PositionStatus.NON_CONCUR)
-    coordination_position_record(position=position, user=coordinator, status=PositionStatus.NON_CONCUR,
-                                 comment="Article 7 conflicts with statute.")
+    coordination_position_record(
+        position=position,
+        user=coordinator,
+        status=PositionStatus.NON_CONCUR,
+        comment="Article 7 conflicts with statute.",
+    )
     demo._concur_all(agreement, cast)
     with pytest.raises(TransitionRefused) as excinfo:
         agreement_transition(agreement=agreement, name="authorize_negotiation", user=reviewer)
     assert excinfo.value.reasons == ["DoD General Counsel non-concurs."]
     # A position can be revised while the round is open.
-    coordination_position_record(position=position, user=coordinator, status=PositionStatus.CONCUR,
-                                 comment="Resolved by revised Article 7.")
+    coordination_position_record(
+        position=position, user=coordinator, status=PositionStatus.CONCUR, comment="Resolved by revised Article 7."
+    )
     agreement_transition(agreement=agreement, name="authorize_negotiation", user=reviewer)
     agreement.refresh_from_db()
     assert agreement.state == State.NEGOTIATION
@@ -214,8 +219,9 @@ def test_reviewer_edits_the_offices_of_the_open_round(reviewer, program_office, 
         (LegalAuthority.OTHER, ("GBR",), State.APPROVED),
     ],
 )
-def test_approval_waits_for_congress_when_the_authority_requires(authority, partners, expected, reviewer,
-                                                                 make_agreement, cast):
+def test_approval_waits_for_congress_when_the_authority_requires(
+    authority, partners, expected, reviewer, make_agreement, cast
+):
     extra = {"authority_text": "10 USC 4001"} if authority == LegalAuthority.OTHER else {}
     agreement = make_agreement(State.RFA_REVIEW, authority=authority, partners=partners, **extra)
     demo._concur_all(agreement, cast)
@@ -233,7 +239,9 @@ def test_congressional_wait_ends_thirty_days_after_notice(reviewer, make_agreeme
     agreement.refresh_from_db()
     with pytest.raises(TransitionRefused) as excinfo:
         agreement_transition(agreement=agreement, name="end_congressional_wait", user=None)
-    assert excinfo.value.reasons == [f"The congressional waiting period runs until {today + dt.timedelta(days=1):%Y-%m-%d}."]
+    assert excinfo.value.reasons == [
+        f"The congressional waiting period runs until {today + dt.timedelta(days=1):%Y-%m-%d}."
+    ]
     assert congressional_wait_sweep(today=today) == 0
     assert congressional_wait_sweep(today=today + dt.timedelta(days=1)) == 0  # the sweep's own cutoff
     with mock.patch("django.utils.timezone.localdate", return_value=today + dt.timedelta(days=1)):
@@ -249,15 +257,22 @@ def test_congressional_notice_is_for_reviewers_and_not_in_the_future(program_off
     with pytest.raises(PermissionDenied):
         congressional_notice_record(agreement=agreement, user=program_office, notice_date=timezone.localdate())
     with pytest.raises(ValidationError, match="future"):
-        congressional_notice_record(agreement=agreement, user=reviewer,
-                                    notice_date=timezone.localdate() + dt.timedelta(days=1))
+        congressional_notice_record(
+            agreement=agreement, user=reviewer, notice_date=timezone.localdate() + dt.timedelta(days=1)
+        )
 
 
 # --- signatures and entry into force ------------------------------------------------------------
 def _sign(agreement, user, participant, day, name="Signatory"):
-    return agreement_transition(agreement=agreement, name="record_signature", user=user,
-                                participant=participant.pk if participant else None, signature_date=day,
-                                signatory_name=name, signatory_title="Minister")
+    return agreement_transition(
+        agreement=agreement,
+        name="record_signature",
+        user=user,
+        participant=participant.pk if participant else None,
+        signature_date=day,
+        signatory_name=name,
+        signatory_title="Minister",
+    )
 
 
 def test_three_nation_agreement_enters_into_force_on_the_last_signature(program_office, make_agreement, settings):
@@ -299,8 +314,14 @@ def test_signature_input_is_checked(program_office, make_agreement):
     with pytest.raises(TransitionRefused, match="name of the signatory"):
         _sign(agreement, program_office, None, timezone.localdate(), name="")
     with pytest.raises(TransitionRefused, match="does not take part"):
-        agreement_transition(agreement=agreement, name="record_signature", user=program_office, participant=999999,
-                             signature_date=timezone.localdate(), signatory_name="X")
+        agreement_transition(
+            agreement=agreement,
+            name="record_signature",
+            user=program_office,
+            participant=999999,
+            signature_date=timezone.localdate(),
+            signatory_name="X",
+        )
     agreement.refresh_from_db()
     assert agreement.state == State.APPROVED and agreement.us_signature_date is None
 
@@ -347,9 +368,16 @@ def test_extension_amendment_in_force_extends_its_parent(program_office, make_ag
     parent = make_agreement(State.IN_FORCE, partners=("GBR", "CAN"))
     old = parent.expiration_date
     new = old.replace(year=old.year + 5)
-    amendment = demo.propose(user=program_office, kind=AgreementKind.AMENDMENT, parent=parent, partners=(),
-                             title="Amendment One: five-year extension", amendment_type=AmendmentType.EXTENSION,
-                             new_expiration_date=new, authority="")
+    amendment = demo.propose(
+        user=program_office,
+        kind=AgreementKind.AMENDMENT,
+        parent=parent,
+        partners=(),
+        title="Amendment One: five-year extension",
+        amendment_type=AmendmentType.EXTENSION,
+        new_expiration_date=new,
+        authority="",
+    )
     assert set(amendment.participants.values_list("partner__code", flat=True)) == {"GBR", "CAN"}
     assert amendment.authority == parent.authority
     demo.drive_to(amendment, State.IN_FORCE, cast)
@@ -364,8 +392,15 @@ def test_extension_amendment_in_force_extends_its_parent(program_office, make_ag
 def test_extension_needs_its_new_date(program_office, make_agreement):
     parent = make_agreement(State.IN_FORCE)
     with pytest.raises(ValidationError, match="new expiration date"):
-        demo.propose(user=program_office, kind=AgreementKind.AMENDMENT, parent=parent, partners=(),
-                     title="Extension", amendment_type=AmendmentType.EXTENSION, authority="")
+        demo.propose(
+            user=program_office,
+            kind=AgreementKind.AMENDMENT,
+            parent=parent,
+            partners=(),
+            title="Extension",
+            amendment_type=AmendmentType.EXTENSION,
+            authority="",
+        )
 
 
 # --- history ----------------------------------------------------------------------------------------

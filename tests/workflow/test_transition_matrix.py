@@ -64,22 +64,26 @@ def _prepare(agreement: Agreement, name: str, cast) -> dict:
     elif name == "end_congressional_wait":
         from workflow.services import congressional_notice_record
 
-        congressional_notice_record(agreement=agreement, user=cast.reviewer,
-                                    notice_date=timezone.localdate() - dt.timedelta(days=31))
+        congressional_notice_record(
+            agreement=agreement, user=cast.reviewer, notice_date=timezone.localdate() - dt.timedelta(days=31)
+        )
     elif name == "terminate":
         demo._attach(agreement, cast.reviewer, DocumentKind.NOTICE)
     elif name == "record_signature":
         signed = agreement.us_signature_date is not None
         participant = agreement.participants.first()
-        return {"participant": participant.pk if signed else None, "signature_date": timezone.localdate(),
-                "signatory_name": "A. Signatory", "signatory_title": "Minister"}
+        return {
+            "participant": participant.pk if signed else None,
+            "signature_date": timezone.localdate(),
+            "signatory_name": "A. Signatory",
+            "signatory_title": "Minister",
+        }
     agreement.refresh_from_db()
     return {}
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("source", "name", "allowed_roles", "target"), CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize(("source", "name", "allowed_roles", "target"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_transition_by_role(source, name, allowed_roles, target, role, request, cast, make_agreement):
     # AECA §27 so that approval goes through the congressional wait.
     agreement = make_agreement(source, authority=LegalAuthority.AECA_27)

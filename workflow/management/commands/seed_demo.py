@@ -11,6 +11,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = seed_demo()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {result['agreements']} new agreements, {result['users']} users."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {result['agreements']} new agreements, {result['users']} users.")
+        )
