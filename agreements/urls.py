@@ -1,7 +1,41 @@
+"""Browser routes of agreements. Agreement pages take ``reference`` (the liaison access log
+relies on that name)."""
+
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("agreements/", views.agreement_list, name="agreement_list"),
+    path("agreements/export.<str:fmt>", views.agreement_export, name="agreement_export"),
+    path("agreements/new/", views.agreement_create, name="agreement_create"),
+    path("agreements/<str:reference>/", views.agreement_detail, name="agreement_detail"),
+    path("agreements/<str:reference>/ssoi/", views.agreement_ssoi, name="agreement_ssoi"),
+    path(
+        "agreements/<str:reference>/participants/",
+        views.agreement_participants,
+        name="agreement_participants",
+    ),
+    path(
+        "agreements/<str:reference>/documents/",
+        views.agreement_documents,
+        name="agreement_documents",
+    ),
+    path(
+        "agreements/<str:reference>/documents/<int:pk>/download/",
+        views.document_download,
+        name="document_download",
+    ),
+    path(
+        "agreements/<str:reference>/coordination/",
+        views.agreement_coordination,
+        name="agreement_coordination",
+    ),
+    path("agreements/<str:reference>/history/", views.agreement_history, name="agreement_history"),
+    path(
+        "agreements/<str:reference>/actions/<str:name>/",
+        views.agreement_transition,
+        name="agreement_transition",
+    ),
 ]

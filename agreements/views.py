@@ -1,7 +1,884 @@
+"""Browser pages of agreements: the role-aware home, the list with filters and exports, the
+proposal form and the agreement page with its tabs and lifecycle actions. Views parse input,
+call a service and present its answer; no rule lives here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from partners.models import CoordinatingOffice, Organization, Partner
+from workflow import services as workflow_services
+from workflow.exceptions import LifecycleError
+from workflow.models import CoordinationRound
+from workflow.selectors import (
+    obligations_visible_to,
+    positions_visible_to,
+    transition_logs_visible_to,
+)
+from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, event_label
+from workflow.views import coordination_url, obligation_for, stage_durations
+
+from . import exports, services
+from .choices import LIFECYCLE_STEPS, TERMINAL_STATES, AgreementKind, State
+from .filters import AgreementFilterSet
+from .forms import (
+    AgreementCreateForm,
+    AgreementEditForm,
+    CongressionalNoticeForm,
+    ContributionForm,
+    CoordinationOfficesForm,
+    DocumentUpdateForm,
+    DocumentUploadForm,
+    LoanItemForm,
+    ObligationCompleteForm,
+    ParticipantAddForm,
+    SignatureForm,
+    SsoiForm,
+    TransitionForm,
+    apply_service_error,
+)
+from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from .selectors import agreements_visible_to, documents_visible_to, equitability_table
+
+PAGE_SIZE = 25
+DOD_TABS = (
+    ("overview", "Overview", "agreement_detail"),
+    ("ssoi", "SSOI", "agreement_ssoi"),
+    ("participants", "Participants and contributions", "agreement_participants"),
+    ("documents", "Documents", "agreement_documents"),
+    ("coordination", "Coordination", "agreement_coordination"),
+    ("history", "History", "agreement_history"),
+)
+LIAISON_TABS = (
+    ("overview", "Overview", "agreement_detail"),
+    ("documents", "Documents", "agreement_documents"),
+)
+
+
+# --- home -------------------------------------------------------------------------------------
+@login_required
+def home(request):
+    """Send each role to where its work is."""
+    user = request.user
+    if user.is_liaison:
+        return redirect("liaison_dashboard")
+    if user.is_program_office:
+        return redirect("agreement_list")
+    if user.is_reviewer:
+        return redirect("review_queue")
+    if user.is_coordinator:
+        return redirect("positions_due")
+    return redirect("dashboard")
+
+
+# --- list and exports -------------------------------------------------------------------------
+def _filtered_agreements(request):
+    """The visible agreements, scoped and filtered as the query string asks."""
+    user = request.user
+    queryset = agreements_visible_to(user).with_list_relations()
+    scope = request.GET.get("scope", "mine" if user.is_program_office else "all")
+    if scope == "mine" and user.is_program_office:
+        queryset = queryset.filter(lead_organization_id=user.organization_id)
+    filterset = AgreementFilterSet(request.GET or None, queryset=queryset)
+    queryset = filterset.qs
+    if not request.GET.get("ordering"):
+        queryset = queryset.order_by("-created_at", "-pk")
+    return filterset, queryset, scope
 
 
 @login_required
-def home(request):
-    return render(request, "home.html")
+def agreement_list(request):
+    """“My agreements” for a program office; every visible agreement for other roles."""
+    filterset, queryset, scope = _filtered_agreements(request)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    selected = {
+        name: request.GET.getlist(name) for name in ("kind", "state", "partner", "organization")
+    }
+    context = {
+        "page": page,
+        "filterset": filterset,
+        "scope": scope,
+        "selected": selected,
+        "kinds": AgreementKind.choices,
+        "states": State.choices,
+        "partners": Partner.objects.filter(active=True).only("code", "name"),
+        "organizations": Organization.objects.all(),
+        "query": request.GET,
+        "sort_options": [
+            ("-created_at", "Newest first"),
+            ("reference", "Reference"),
+            ("title", "Title (A–Z)"),
+            ("state", "State"),
+            ("-state_changed_at", "Recently changed"),
+            ("expiration_date", "Expiring soonest"),
+            ("effective_date", "Effective date"),
+        ],
+        "filtered": any(
+            request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")
+        ),
+    }
+    template = "agreements/_list_results.html" if request.htmx else "agreements/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def agreement_export(request, fmt: str):
+    """The filtered list (every page) as CSV or XLSX."""
+    _filterset, queryset, _scope = _filtered_agreements(request)
+    if fmt == "csv":
+        return exports.csv_response(queryset, request.user)
+    if fmt == "xlsx":
+        from django.conf import settings
+
+        return exports.xlsx_response(queryset, request.user, settings.PORTAL_MARKING)
+    raise Http404("Export as csv or xlsx.")
+
+
+# --- new proposal -----------------------------------------------------------------------------
+@login_required
+def agreement_create(request):
+    """The guided proposal form; the service and the model say what is wrong."""
+    if not request.user.is_program_office:
+        raise PermissionDenied("Only a program office may propose an agreement.")
+    parents = (
+        agreements_visible_to(request.user)
+        .filter(
+            kind__in=[
+                AgreementKind.MASTER,
+                AgreementKind.SYSTEM_LEVEL,
+                AgreementKind.SECTION_65_LOAN,
+            ]
+        )
+        .exclude(state__in=TERMINAL_STATES)
+        .order_by("reference")
+    )
+    form = AgreementCreateForm(
+        request.POST or None,
+        parents=parents,
+        initial={"kind": request.GET.get("kind", AgreementKind.MASTER)},
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                agreement = services.agreement_create(
+                    user=request.user,
+                    kind=data["kind"],
+                    title=data["title"],
+                    partners=data["partners"],
+                    short_title=data["short_title"],
+                    parent=data["parent"],
+                    phase=data["phase"],
+                    authority=data["authority"],
+                    authority_text=data["authority_text"],
+                    effective_date=data["effective_date"],
+                    expiration_date=data["expiration_date"],
+                    releasable_to_partners=data["releasable_to_partners"],
+                    internal_notes=data["internal_notes"],
+                    amendment_type=data["amendment_type"],
+                    new_expiration_date=data["new_expiration_date"],
+                )
+            except ValidationError as exc:
+                apply_service_error(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, f"Proposal {agreement.reference} is created. Next: start the SSOI."
+                )
+                return redirect("agreement_detail", reference=agreement.reference)
+    return render(request, "agreements/create.html", {"form": form}, status=status)
+
+
+# --- the agreement page -----------------------------------------------------------------------
+def _agreement_for(request, reference: str) -> Agreement:
+    queryset = (
+        agreements_visible_to(request.user)
+        .select_related("lead_organization", "parent", "action_officer")
+        .prefetch_related("participants__partner")
+    )
+    return get_object_or_404(queryset, reference=reference)
+
+
+def _stepper(agreement: Agreement) -> list[dict]:
+    """The main line of the lifecycle, where the agreement stands, and days in each stage."""
+    durations = stage_durations(agreement)
+    steps = [
+        s
+        for s in LIFECYCLE_STEPS
+        if s != State.CONGRESSIONAL_WAIT or agreement.needs_congressional_notice or durations.get(s)
+    ]
+    if agreement.state in LIFECYCLE_STEPS:
+        current_index = steps.index(agreement.state) if agreement.state in steps else -1
+    else:  # ended: the last stage it spent time in
+        visited = [i for i, s in enumerate(steps) if durations.get(s)]
+        current_index = (visited[-1] + 1) if visited else 0
+    result = []
+    for index, state in enumerate(steps):
+        span = durations.get(state)
+        status = (
+            "complete"
+            if index < current_index
+            else "current"
+            if index == current_index
+            else "upcoming"
+        )
+        if agreement.state == State.IN_FORCE and state == State.IN_FORCE:
+            status = "current"
+        result.append(
+            {
+                "state": state,
+                "label": State(state).label,
+                "status": status,
+                "days": span.days if span is not None else None,
+            }
+        )
+    return result
+
+
+def _actions(agreement: Agreement, user) -> list:
+    if user.is_liaison:
+        return []
+    return [
+        o
+        for o in workflow_services.available_transitions(agreement, user)
+        if not (
+            o.system_only
+            or (o.name == "end_congressional_wait" and not user.is_reviewer and not o.allowed)
+        )
+    ]
+
+
+def _page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200):
+    user = request.user
+    context = {
+        "agreement": agreement,
+        "tab": tab,
+        "tabs": LIAISON_TABS if user.is_liaison else DOD_TABS,
+        "steps": _stepper(agreement),
+        "actions": _actions(agreement, user),
+        "edit_denial": services.agreement_edit_denial(agreement, user)
+        if user.is_dod
+        else "read only",
+        "terminal": agreement.state in TERMINAL_STATES,
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
+def _dod_only(request) -> None:
+    if request.user.is_liaison:
+        raise Http404("No such page.")
+
+
+def _fail(form, exc) -> int:
+    """Put a service error on the form and return the HTTP status it deserves."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or "You may not do this.")
+        return 403
+    apply_service_error(form, exc)
+    return 400
+
+
+@login_required
+def agreement_detail(request, reference: str):
+    """Overview: the record, its partners and dates; the program office may edit it."""
+    agreement = _agreement_for(request, reference)
+    form = None
+    status = 200
+    if request.user.is_dod and not services.agreement_edit_denial(
+        agreement, request.user, substance=False
+    ):
+        form = AgreementEditForm(
+            request.POST or None, instance=Agreement.objects.get(pk=agreement.pk)
+        )
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                fields = {name: form.cleaned_data[name] for name in form.changed_data}
+                try:
+                    if fields:
+                        services.agreement_update(agreement=agreement, user=request.user, **fields)
+                except (ValidationError, PermissionDenied) as exc:
+                    status = _fail(form, exc)
+                else:
+                    messages.success(
+                        request, "The agreement is saved." if fields else "Nothing changed."
+                    )
+                    return redirect("agreement_detail", reference=reference)
+    elif request.method == "POST":
+        raise PermissionDenied("You may not edit this agreement.")
+    children = agreements_visible_to(request.user).filter(parent=agreement).order_by("reference")
+    return _page(
+        request,
+        agreement,
+        "overview",
+        "agreements/detail_overview.html",
+        {"form": form, "children": children},
+        status,
+    )
+
+
+@login_required
+def agreement_ssoi(request, reference: str):
+    """The SSOI by section, with a completeness indicator; saved as a draft."""
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    ssoi, _ = SSOI.objects.get_or_create(agreement=agreement)
+    can_edit = services.agreement_edit_denial(agreement, request.user) is None
+    form = SsoiForm(request.POST or None, instance=SSOI.objects.get(pk=ssoi.pk))
+    shown = {name for section in ssoi.sections() for name in section.fields} | {"ddl_notes"}
+    for name in list(form.fields):
+        if name not in shown:
+            del form.fields[name]  # fields of the other template variant are left untouched
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            try:
+                if changed:
+                    services.ssoi_update(agreement=agreement, user=request.user, **changed)
+            except (ValidationError, PermissionDenied) as exc:
+                status = _fail(form, exc)
+            else:
+                messages.success(request, "The SSOI draft is saved.")
+                return redirect("agreement_ssoi", reference=reference)
+    sections = []
+    for section in ssoi.sections():
+        fields = [form[name] for name in section.fields if name in form.fields]
+        if section.key == "ddl_status":
+            fields.append(form["ddl_notes"])
+        sections.append(
+            {"section": section, "complete": section.is_complete(ssoi), "fields": fields}
+        )
+    done, total = ssoi.completeness()
+    return _page(
+        request,
+        agreement,
+        "ssoi",
+        "agreements/detail_ssoi.html",
+        {
+            "form": form,
+            "sections": sections,
+            "done": done,
+            "total": total,
+            "can_edit": can_edit,
+            "percent": round(100 * done / total) if total else 0,
+        },
+        status,
+    )
+
+
+def _participants_context(agreement, user, **forms):
+    participants = list(
+        agreement.participants.select_related("partner").prefetch_related("contributions")
+    )
+    table = equitability_table(agreement)
+    context = {
+        "participants": participants,
+        "table": table,
+        "grand_total": sum(r["total"] for r in table),
+        "chart": {
+            "title": "Share of contributions",
+            "labels": [r["partner"].name for r in table],
+            "values": [float(r["total"]) for r in table],
+            "axis": "US dollars",
+            "horizontal": True,
+        },
+        "loan_items": list(agreement.loan_items.all()) if agreement.is_section_65 else [],
+        "can_edit": services.agreement_edit_denial(agreement, user) is None,
+        "contribution_form": ContributionForm(participants=participants),
+        "participant_form": ParticipantAddForm(),
+        "loan_form": LoanItemForm(),
+    }
+    context.update(forms)
+    return context
+
+
+@login_required
+def agreement_participants(request, reference: str):
+    """Participants, contributions with the equitability table and chart, and the loan list."""
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    if request.method != "POST":
+        return _page(
+            request,
+            agreement,
+            "participants",
+            "agreements/detail_participants.html",
+            _participants_context(agreement, request.user),
+        )
+    action = request.POST.get("action")
+    user = request.user
+    participants = list(agreement.participants.select_related("partner"))
+    back = redirect("agreement_participants", reference=reference)
+    try:
+        if action == "add_contribution":
+            form = ContributionForm(request.POST, participants=participants)
+            form_name = "contribution_form"
+            if form.is_valid():
+                participant = next(
+                    p for p in participants if str(p.pk) == form.cleaned_data["participant"]
+                )
+                data = {
+                    k: form.cleaned_data[k]
+                    for k in ("kind", "description", "valuation_basis", "amount_usd", "fiscal_year")
+                }
+                services.contribution_add(participant=participant, user=user, **data)
+                messages.success(
+                    request, f"The contribution of {participant.partner.name} is added."
+                )
+                return back
+        elif action == "add_participant":
+            form = ParticipantAddForm(request.POST)
+            form_name = "participant_form"
+            if form.is_valid():
+                services.participant_add(
+                    agreement=agreement, user=user, partner=form.cleaned_data["partner"]
+                )
+                messages.success(request, f"{form.cleaned_data['partner'].name} now takes part.")
+                return back
+        elif action == "add_loan_item":
+            form = LoanItemForm(request.POST)
+            form_name = "loan_form"
+            if form.is_valid():
+                services.loan_item_add(agreement=agreement, user=user, **form.cleaned_data)
+                messages.success(request, "The loan item is added.")
+                return back
+        elif action in ("delete_contribution", "remove_participant", "delete_loan_item"):
+            return _confirm_delete(request, agreement, action)
+        else:
+            raise Http404("Unknown action.")
+    except (ValidationError, PermissionDenied) as exc:
+        status = _fail(form, exc)
+    else:
+        status = 400
+    return _page(
+        request,
+        agreement,
+        "participants",
+        "agreements/detail_participants.html",
+        _participants_context(agreement, user, **{form_name: form}),
+        status,
+    )
+
+
+def _confirm_delete(request, agreement, action):
+    """Destructive actions ask first: the first POST shows a confirmation, the second deletes."""
+    target_id = request.POST.get("target")
+    lookup = {
+        "delete_contribution": (Contribution, {"participant__agreement": agreement}),
+        "remove_participant": (Participant, {"agreement": agreement}),
+        "delete_loan_item": (LoanItem, {"agreement": agreement}),
+    }
+    model, scope = lookup[action]
+    try:
+        target = model.objects.get(pk=int(target_id), **scope)
+    except (model.DoesNotExist, TypeError, ValueError):
+        raise Http404("It no longer exists.") from None
+    description = {
+        "delete_contribution": lambda t: (
+            f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) "
+            f"of {t.participant.partner.name}"
+        ),
+        "remove_participant": lambda t: f"{t.partner.name} from the participants",
+        "delete_loan_item": lambda t: f"the loan item “{t.item}”",
+    }[action](target)
+    if request.POST.get("confirmed") == "yes":
+        try:
+            if action == "delete_contribution":
+                services.contribution_delete(contribution=target, user=request.user)
+            elif action == "remove_participant":
+                services.participant_remove(participant=target, user=request.user)
+            else:
+                services.loan_item_delete(loan_item=target, user=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            return render(
+                request,
+                "agreements/confirm.html",
+                {
+                    "agreement": agreement,
+                    "action": action,
+                    "target": target,
+                    "description": description,
+                    "cancel_url": reverse(
+                        "agreement_participants", kwargs={"reference": agreement.reference}
+                    ),
+                },
+                status=403 if isinstance(exc, PermissionDenied) else 400,
+            )
+        messages.success(request, f"Removed {description}.")
+        return redirect("agreement_participants", reference=agreement.reference)
+    return render(
+        request,
+        "agreements/confirm.html",
+        {
+            "agreement": agreement,
+            "action": action,
+            "target": target,
+            "description": description,
+            "cancel_url": reverse(
+                "agreement_participants", kwargs={"reference": agreement.reference}
+            ),
+        },
+    )
+
+
+@login_required
+def agreement_documents(request, reference: str):
+    """Documents with their versions, markings and releasability; upload and re-mark."""
+    agreement = _agreement_for(request, reference)
+    user = request.user
+    upload_form = DocumentUploadForm(initial={"marking": agreement.marking})
+    status = 200
+    if request.method == "POST":
+        if user.is_liaison:
+            raise PermissionDenied("Partner liaisons have read-only access.")
+        action = request.POST.get("action")
+        if action == "upload":
+            upload_form = DocumentUploadForm(request.POST, request.FILES)
+            status = 400
+            if upload_form.is_valid():
+                data = upload_form.cleaned_data
+                upload = data["file"]
+                try:
+                    document = services.document_upload(
+                        agreement=agreement,
+                        user=user,
+                        kind=data["kind"],
+                        content=upload.read(),
+                        filename=upload.name,
+                        title=data["title"],
+                        content_type=upload.content_type or "",
+                        marking=data["marking"],
+                        releasable_to_partners=data["releasable_to_partners"],
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    status = _fail(upload_form, exc)
+                else:
+                    messages.success(request, f"{document} is uploaded.")
+                    return redirect("agreement_documents", reference=reference)
+        elif action == "update":
+            document = get_object_or_404(
+                Document, pk=request.POST.get("document"), agreement=agreement
+            )
+            form = DocumentUpdateForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.document_update(document=document, user=user, **form.cleaned_data)
+                except (ValidationError, PermissionDenied) as exc:
+                    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                    status = 403 if isinstance(exc, PermissionDenied) else 400
+                else:
+                    messages.success(request, f"{document} is updated.")
+                    return redirect("agreement_documents", reference=reference)
+            else:
+                messages.error(request, "Choose a marking.")
+                status = 400
+        else:
+            raise Http404("Unknown action.")
+    documents = (
+        documents_visible_to(user)
+        .filter(agreement=agreement)
+        .select_related("uploaded_by")
+        .order_by("kind", "-version")
+    )
+    can_upload = user.is_dod and (
+        services.agreement_edit_denial(agreement, user, substance=False) is None or user.is_reviewer
+    )
+    return _page(
+        request,
+        agreement,
+        "documents",
+        "agreements/detail_documents.html",
+        {
+            "documents": documents,
+            "upload_form": upload_form,
+            "can_upload": can_upload,
+            "can_update": user.is_dod
+            and services.agreement_edit_denial(agreement, user, substance=False) is None,
+            "markings": Document._meta.get_field("marking").choices,
+        },
+        status,
+    )
+
+
+@login_required
+def document_download(request, reference: str, pk: int):
+    """The file itself, only when the user may see the document."""
+    document = get_object_or_404(
+        documents_visible_to(request.user), pk=pk, agreement__reference=reference
+    )
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name or f"document-{document.pk}",
+        content_type=document.content_type or "application/octet-stream",
+    )
+
+
+@login_required
+def agreement_coordination(request, reference: str):
+    """Coordination rounds and positions; the reviewer edits offices, records the congressional
+    notice and completes reporting obligations."""
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    user = request.user
+    context_ = workflow_services.AuditContext.from_request(request)
+    forms = {
+        "offices_form": None,
+        "notice_form": CongressionalNoticeForm(initial={"notice_date": timezone.localdate()}),
+        "obligation_forms": {},
+    }
+    open_round = CoordinationRound.objects.current_for(agreement)
+    if open_round is not None:
+        forms["offices_form"] = CoordinationOfficesForm(
+            initial={"offices": list(open_round.positions.values_list("office_id", flat=True))}
+        )
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        status = 400
+        try:
+            if action == "offices":
+                form = forms["offices_form"] = CoordinationOfficesForm(request.POST)
+                if form.is_valid():
+                    workflow_services.coordination_offices_set(
+                        agreement=agreement,
+                        user=user,
+                        offices=form.cleaned_data["offices"],
+                        context=context_,
+                    )
+                    messages.success(request, "The coordinating offices are updated.")
+                    return redirect(coordination_url(reference))
+            elif action == "notice":
+                form = forms["notice_form"] = CongressionalNoticeForm(request.POST)
+                if form.is_valid():
+                    workflow_services.congressional_notice_record(
+                        agreement=agreement,
+                        user=user,
+                        notice_date=form.cleaned_data["notice_date"],
+                        context=context_,
+                    )
+                    messages.success(request, "The congressional notice date is recorded.")
+                    return redirect(coordination_url(reference))
+            elif action == "obligation":
+                obligation = obligation_for(request, reference, request.POST.get("obligation", 0))
+                form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
+                forms["obligation_forms"][obligation.pk] = form
+                if form.is_valid():
+                    workflow_services.obligation_complete(
+                        obligation=obligation, user=user, context=context_, **form.cleaned_data
+                    )
+                    messages.success(
+                        request, f"{obligation.get_kind_display()} is marked complete."
+                    )
+                    return redirect(coordination_url(reference))
+            else:
+                raise Http404("Unknown action.")
+        except (ValidationError, PermissionDenied) as exc:
+            status = _fail(form, exc)
+    rounds = (
+        CoordinationRound.objects.filter(agreement=agreement)
+        .prefetch_related(
+            Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name"))
+        )
+        .order_by("-opened_at")
+    )
+    obligations = list(obligations_visible_to(user).filter(agreement=agreement))
+    for obligation in obligations:
+        obligation.form = forms["obligation_forms"].get(obligation.pk) or ObligationCompleteForm(
+            prefix=f"ob{obligation.pk}", initial={"completed_date": timezone.localdate()}
+        )
+    return _page(
+        request,
+        agreement,
+        "coordination",
+        "agreements/detail_coordination.html",
+        {
+            **forms,
+            "rounds": rounds,
+            "open_round": open_round,
+            "obligations": obligations,
+            "now": timezone.now(),
+            "offices": CoordinatingOffice.objects.filter(active=True),
+            "can_complete": user.is_reviewer
+            or (user.is_program_office and user.organization_id == agreement.lead_organization_id),
+        },
+        status,
+    )
+
+
+def _field_changes(agreement: Agreement) -> list[dict]:
+    """Field changes from django-simple-history, newest first (at most 100 records)."""
+    records = list(
+        agreement.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            :101
+        ]
+    )
+    entries = []
+    for newer, older in zip(records, records[1:], strict=False):
+        delta = newer.diff_against(older)
+        changes = []
+        for change in delta.changes:
+            if change.field == "state":
+                continue
+            field = Agreement._meta.get_field(change.field)
+            changes.append(
+                {
+                    "field": str(field.verbose_name).capitalize(),
+                    "old": change.old or "—",
+                    "new": change.new or "—",
+                }
+            )
+        if changes:
+            entries.append(
+                {
+                    "when": newer.history_date,
+                    "who": newer.history_user,
+                    "changes": changes,
+                    "kind": "change",
+                }
+            )
+    if records:
+        first = records[-1]
+        if first.history_type == "+":
+            entries.append(
+                {
+                    "when": first.history_date,
+                    "who": first.history_user,
+                    "changes": [],
+                    "kind": "created",
+                }
+            )
+    return entries
+
+
+@login_required
+def agreement_history(request, reference: str):
+    """The audit trail and field changes, as one timeline, newest first."""
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    events = [
+        {
+            "when": log.timestamp,
+            "who": log.actor,
+            "kind": "transition" if log.transition in TRANSITION_NAMES else "event",
+            "label": event_label(log.transition),
+            "log": log,
+            "source": State(log.source).label if log.source in State.values else "",
+            "target": State(log.target).label if log.target in State.values else "",
+        }
+        for log in transition_logs_visible_to(request.user).filter(agreement=agreement)
+    ]
+    for change in _field_changes(agreement):
+        events.append(
+            {
+                **change,
+                "who": change["who"].get_full_name() or change["who"].username
+                if change["who"]
+                else "ICP Portal (system)",
+            }
+        )
+    events.sort(key=lambda e: e["when"], reverse=True)
+    return _page(
+        request, agreement, "history", "agreements/detail_history.html", {"events": events}
+    )
+
+
+# --- lifecycle actions ------------------------------------------------------------------------
+@login_required
+def agreement_transition(request, reference: str, name: str):
+    """GET: the dialog for an action (comment, signature, confirmation). POST: do it through
+    ``agreement_transition``; a refusal, a forbidden action or a conflict is explained."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    _dod_only(request)
+    if name not in TRANSITION_NAMES:
+        raise Http404("No such action.")
+    agreement = _agreement_for(request, reference)
+    info = TRANSITION_INFO[name]
+    option = next(
+        (
+            o
+            for o in workflow_services.available_transitions(agreement, request.user)
+            if o.name == name
+        ),
+        None,
+    )
+    form_class = SignatureForm
+    is_signature = name == "record_signature"
+
+    def make_form(data=None):
+        if is_signature:
+            return form_class(data, agreement=agreement, initial={"state": agreement.state})
+        return TransitionForm(data, initial={"state": agreement.state})
+
+    def page(form, status=200, error=None):
+        return render(
+            request,
+            "agreements/transition.html",
+            {
+                "agreement": agreement,
+                "info": info,
+                "option": option,
+                "form": form,
+                "error": error,
+                "is_signature": is_signature,
+            },
+            status=status,
+        )
+
+    if request.method == "GET":
+        return page(make_form())
+    form = make_form(request.POST)
+    if not form.is_valid():
+        return page(form, 400)
+    data = dict(form.cleaned_data)
+    posted_state = data.pop("state", "") or agreement.state
+    if posted_state in State.values and posted_state != agreement.state:
+        # The page the user acted on showed an older state: let the service report the conflict.
+        agreement.__dict__["state"] = posted_state
+    comment = data.pop("comment", "")
+    if is_signature:
+        party = data.pop("participant")
+        data["participant"] = None if party == "us" else party
+    try:
+        workflow_services.agreement_transition(
+            agreement=agreement,
+            name=name,
+            user=request.user,
+            comment=comment,
+            context=workflow_services.AuditContext.from_request(request),
+            **data,
+        )
+    except LifecycleError as exc:
+        agreement = _agreement_for(request, reference)
+        option = next(
+            (
+                o
+                for o in workflow_services.available_transitions(agreement, request.user)
+                if o.name == name
+            ),
+            None,
+        )
+        return page(
+            make_form(request.POST) if exc.status_code == 400 else make_form(), exc.status_code, exc
+        )
+    agreement.refresh_from_db()
+    messages.success(
+        request, f"{info.label}: {agreement.reference} is now {agreement.get_state_display()}."
+    )
+    return redirect("agreement_detail", reference=reference)

@@ -1,0 +1,330 @@
+"""Browser forms. They parse and present input; every rule is checked by the services and the
+models, whose messages the views put back on the form (``apply_service_error``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from partners.models import CoordinatingOffice, Partner
+from workflow.models import PositionStatus
+
+from .choices import (
+    AgreementKind,
+    AmendmentType,
+    DocumentKind,
+    LegalAuthority,
+    Marking,
+    SystemPhase,
+)
+from .models import SSOI, Agreement, Contribution, LoanItem
+from .services import SSOI_FIELDS
+
+
+class DateInput(forms.DateInput):
+    """A native date picker (keyboard-accessible, no script needed)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class UswdsFormMixin:
+    """Gives every widget the U.S. Web Design System class it needs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                css = "usa-checkbox__input"
+            elif isinstance(widget, forms.RadioSelect):
+                css = "usa-radio__input"
+            elif isinstance(widget, forms.CheckboxInput):
+                css = "usa-checkbox__input"
+            elif isinstance(widget, forms.Select):
+                css = "usa-select"
+            elif isinstance(widget, forms.Textarea):
+                css = "usa-textarea"
+            elif isinstance(widget, forms.ClearableFileInput | forms.FileInput):
+                css = "usa-file-input"
+            else:
+                css = "usa-input"
+            existing = widget.attrs.get("class", "")
+            widget.attrs["class"] = f"{existing} {css}".strip()
+
+
+def apply_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names when the form has
+    that field, otherwise at the top of the form. The message is the model's own."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            target = name if name in form.fields else None
+            for item in errors:
+                for message in item.messages:
+                    form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class AgreementCreateForm(UswdsFormMixin, forms.Form):
+    """The guided proposal form: kind, parent, partners, authority, title, dates."""
+
+    kind = forms.ChoiceField(
+        label="Kind of agreement",
+        choices=AgreementKind.choices,
+        widget=forms.RadioSelect,
+        help_text="A project arrangement is concluded under a master agreement that is in force.",
+    )
+    parent = forms.ModelChoiceField(
+        label="Master agreement (project arrangement) or agreement amended (amendment)",
+        queryset=Agreement.objects.none(),
+        required=False,
+        help_text="Leave empty for a master, system-level agreement or Section 65 loan.",
+    )
+    partners = forms.ModelMultipleChoiceField(
+        label="Partners",
+        queryset=Partner.objects.filter(active=True),
+        help_text="Hold Ctrl (or Command) to choose more than one. The first chosen partner leads.",
+    )
+    authority = forms.ChoiceField(
+        label="Legal authority",
+        choices=[("", "- Select -"), *LegalAuthority.choices],
+        required=False,
+    )
+    authority_text = forms.CharField(
+        label="Statute (when the authority is “Other”)", max_length=200, required=False
+    )
+    phase = forms.ChoiceField(
+        label="Phase (system-level agreements)",
+        choices=[("", "- Select -"), *SystemPhase.choices],
+        required=False,
+    )
+    amendment_type = forms.ChoiceField(
+        label="Amendment type (amendments)",
+        choices=[("", "- Select -"), *AmendmentType.choices],
+        required=False,
+    )
+    new_expiration_date = forms.DateField(
+        label="New expiration date (extensions)", required=False, widget=DateInput()
+    )
+    title = forms.CharField(label="Title", max_length=300)
+    short_title = forms.CharField(
+        label="Short title",
+        max_length=80,
+        required=False,
+        help_text="Used in lists, e.g. “HyFliTE PA”.",
+    )
+    effective_date = forms.DateField(
+        label="Effective date",
+        required=False,
+        widget=DateInput(),
+        help_text="For example: 2026-04-01",
+    )
+    expiration_date = forms.DateField(
+        label="Expiration date",
+        required=False,
+        widget=DateInput(),
+        help_text="For example: 2036-03-31",
+    )
+    releasable_to_partners = forms.BooleanField(
+        label="Releasable to partners",
+        required=False,
+        help_text="Partner liaisons of participating nations may see it.",
+    )
+    internal_notes = forms.CharField(
+        label="US-only internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, parents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if parents is not None:
+            self.fields["parent"].queryset = parents
+        self.fields["partners"].widget.attrs["size"] = 8
+
+
+class AgreementEditForm(UswdsFormMixin, forms.ModelForm):
+    """The record's editable fields (the service decides which may change in this state)."""
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "title",
+            "short_title",
+            "effective_date",
+            "expiration_date",
+            "fixed_entry_into_force_date",
+            "marking",
+            "releasable_to_partners",
+            "internal_notes",
+        ]
+        widgets = {
+            "effective_date": DateInput(),
+            "expiration_date": DateInput(),
+            "fixed_entry_into_force_date": DateInput(),
+            "internal_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class SsoiForm(UswdsFormMixin, forms.ModelForm):
+    """Every SSOI field; the template groups them by section. Drafts may be incomplete."""
+
+    class Meta:
+        model = SSOI
+        fields = [f for f in SSOI_FIELDS]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "objectives",
+                "scope_of_work",
+                "benefits_to_dod",
+                "benefits_to_partners",
+                "management_structure",
+                "in_kind_valuation",
+                "cost_share_rationale",
+                "contracting_approach",
+                "project_equipment",
+                "disclosure_and_use",
+                "security_classification",
+                "ddl_notes",
+                "third_party_transfer",
+                "duration",
+                "congressional_notice",
+                "nato_mnna_confirmation",
+                "loan_period",
+                "return_terms",
+                "consumption_determination",
+            )
+        }
+
+
+class ContributionForm(UswdsFormMixin, forms.ModelForm):
+    """A participant's contribution."""
+
+    participant = forms.ChoiceField(label="Participant")
+
+    class Meta:
+        model = Contribution
+        fields = [
+            "participant",
+            "kind",
+            "description",
+            "valuation_basis",
+            "amount_usd",
+            "fiscal_year",
+        ]
+        labels = {"amount_usd": "Amount (USD)"}
+
+    def __init__(self, *args, participants=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].choices = [(p.pk, p.partner.name) for p in participants]
+
+
+class ParticipantAddForm(UswdsFormMixin, forms.Form):
+    partner = forms.ModelChoiceField(
+        label="Partner to add", queryset=Partner.objects.filter(active=True)
+    )
+
+
+class LoanItemForm(UswdsFormMixin, forms.ModelForm):
+    class Meta:
+        model = LoanItem
+        fields = ["item", "quantity", "unit_value_usd", "consumable", "return_by"]
+        labels = {"unit_value_usd": "Unit value (USD)"}
+        widgets = {"return_by": DateInput()}
+
+
+class DocumentUploadForm(UswdsFormMixin, forms.Form):
+    """A new document, or a new version of one kind."""
+
+    kind = forms.ChoiceField(
+        label="Kind of document", choices=[("", "- Select -"), *DocumentKind.choices]
+    )
+    file = forms.FileField(label="File")
+    title = forms.CharField(
+        label="Title", max_length=300, required=False, help_text="Defaults to the file name."
+    )
+    marking = forms.ChoiceField(label="Marking", choices=Marking.choices, initial=Marking.CUI)
+    releasable_to_partners = forms.BooleanField(label="Releasable to partners", required=False)
+
+
+class DocumentUpdateForm(UswdsFormMixin, forms.Form):
+    marking = forms.ChoiceField(label="Marking", choices=Marking.choices)
+    releasable_to_partners = forms.BooleanField(label="Releasable to partners", required=False)
+
+
+class TransitionForm(UswdsFormMixin, forms.Form):
+    """The comment that goes with a lifecycle action (required by some: the service says which)."""
+
+    comment = forms.CharField(
+        label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class SignatureForm(UswdsFormMixin, forms.Form):
+    """One party's signature, recorded through ``record_signature``."""
+
+    participant = forms.ChoiceField(label="Party")
+    signature_date = forms.DateField(label="Date of signature", widget=DateInput())
+    signatory_name = forms.CharField(label="Signatory name", max_length=200)
+    signatory_title = forms.CharField(label="Signatory title", max_length=200, required=False)
+    state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, agreement=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        if agreement is not None:
+            if not agreement.us_signature_date:
+                choices.append(("us", "United States"))
+            choices += [
+                (str(p.pk), p.partner.name)
+                for p in agreement.participants.all()
+                if not p.signature_date
+            ]
+        self.fields["participant"].choices = choices
+        self.fields["signature_date"].initial = timezone.localdate()
+
+
+class PositionForm(UswdsFormMixin, forms.Form):
+    """A coordinating office's position."""
+
+    status = forms.ChoiceField(
+        label="Position",
+        widget=forms.RadioSelect,
+        choices=[
+            (PositionStatus.CONCUR, "Concur"),
+            (PositionStatus.NON_CONCUR, "Non-concur"),
+            (PositionStatus.COMMENT, "Comment (without a position yet)"),
+        ],
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required for a non-concurrence or a comment.",
+    )
+
+
+class CongressionalNoticeForm(UswdsFormMixin, forms.Form):
+    notice_date = forms.DateField(label="Date Congress was notified", widget=DateInput())
+
+
+class CoordinationOfficesForm(UswdsFormMixin, forms.Form):
+    offices = forms.ModelMultipleChoiceField(
+        label="Coordinating offices",
+        queryset=CoordinatingOffice.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class ObligationCompleteForm(UswdsFormMixin, forms.Form):
+    completed_date = forms.DateField(
+        label="Completed on", widget=DateInput(), initial=dt.date.today
+    )
+    notes = forms.CharField(label="Notes", required=False, max_length=1000)
