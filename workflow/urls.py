@@ -15,3 +15,16 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("partner/", views.liaison_dashboard, name="liaison_dashboard"),
 ]
+
+# Generated PDFs (render jobs), the register of agreements in force, and notifications.
+from . import pdf_views  # noqa: E402
+
+urlpatterns += [
+    path("agreements/<str:reference>/pdf/", pdf_views.render_panel, name="render_panel"),
+    path("agreements/<str:reference>/pdf/<slug:kind>/", pdf_views.render_request, name="render_request"),
+    path("pdf/jobs/<int:pk>/", pdf_views.render_status, name="render_status"),
+    path("pdf/jobs/<int:pk>/download/", pdf_views.render_download, name="render_download"),
+    path("pdf/jobs/<int:pk>/retry/", pdf_views.render_retry, name="render_retry"),
+    path("pdf/register/", pdf_views.register_pdf, name="register_pdf"),
+    path("notifications/", pdf_views.notifications, name="notifications"),
+]

@@ -223,6 +223,8 @@ CELERY_TIMEZONE = "UTC"
 RENDER_TEST_DELAY_SECONDS = env.float("RENDER_TEST_DELAY_SECONDS", default=0)
 # Reporting obligations: remind this many days before the due date (and again once overdue).
 OBLIGATION_REMINDER_DAYS = env.int("OBLIGATION_REMINDER_DAYS", default=7)
+# Where the links in e-mail digests (sent by Celery, outside any request) point.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # A render job queued or rendering for longer than this is handed to the broker again.
 RENDER_STALE_MINUTES = env.int("RENDER_STALE_MINUTES", default=15)
 CELERY_BEAT_SCHEDULE: dict = {

@@ -1,0 +1,520 @@
+"""PDF documents rendered with WeasyPrint: the SSOI, the agreement summary and the register of
+agreements in force. Rendering is a background job (``workflow.tasks.render_job_run``) that calls
+``render_job_run`` here; the browser only queues a ``RenderJob`` and polls it.
+
+Safety: every template escapes user text (Django autoescaping), and WeasyPrint gets a URL fetcher
+that serves only the portal's own static files, so a title holding ``<img src="file:///etc/passwd">``
+is printed as text and a stray URL to ``http://127.0.0.1:6379/`` is refused, never fetched.
+
+Idempotence: the content is hashed before it is stamped with its version and generation time. A
+job whose content matches the latest generated document of that kind reuses it (no new version),
+and the document and the job's "ready" state commit together, so a job that runs twice (a worker
+killed mid-render, a redelivered message) still leaves exactly one document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import mimetypes
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+
+from agreements.choices import AgreementKind, DocumentKind, State
+from agreements.models import Agreement, Document
+from agreements.selectors import agreements_visible_to, equitability_table
+from agreements.services import document_upload
+from partners.models import Partner, User
+
+from .models import OutboxMessage, RenderJob, RenderKind, RenderStatus, ReportingObligation, TransitionLog
+from .outbox import outbox_enqueue
+from .services import RENDER_TASK, render_job_request
+from .transitions import event_label
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; keep its warnings (refused URLs, bad CSS) only.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+# A base URL that can never resolve (.invalid is reserved): relative URLs in the PDF templates
+# join onto it, and the fetcher maps ``<base>static/...`` to the project's static files.
+PDF_BASE_URL = "https://pdf.icp-portal.invalid/"
+STATIC_PREFIX = f"{PDF_BASE_URL}static/"
+# States in which the agreement is signed: no DRAFT watermark.
+SIGNED_STATES = (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+# How many times a job may start before it is declared failed (a render that kills its worker
+# would otherwise be redelivered forever).
+MAX_RENDER_ATTEMPTS = 5
+DOCUMENT_KIND = {RenderKind.SSOI: DocumentKind.SSOI_PDF, RenderKind.SUMMARY: DocumentKind.SUMMARY_PDF}
+TEMPLATE = {
+    RenderKind.SSOI: "pdf/ssoi.html",
+    RenderKind.SUMMARY: "pdf/summary.html",
+    RenderKind.REGISTER: "pdf/register.html",
+}
+
+
+class RenderFailed(Exception):
+    """A render that cannot succeed however often it is retried (its message is shown to the user)."""
+
+
+# --- the URL fetcher ---------------------------------------------------------------------------
+class StaticOnlyURLFetcher(URLFetcher):
+    """Serves ``STATIC_PREFIX`` URLs from the project's static files and refuses every other URL
+    (file://, http://127.0.0.1:6379/, data:, …) without opening it. Keeps what it served and
+    refused, for the log and for tests."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=5, allowed_protocols=("https",), allow_redirects=False)
+        self.served: list[str] = []
+        self.refused: list[str] = []
+
+    @staticmethod
+    def static_path(url: str) -> Path | None:
+        """The static file ``url`` names, or None when it names anything else."""
+        if not url.startswith(STATIC_PREFIX):
+            return None
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            return None
+        relative = unquote(url[len(STATIC_PREFIX) :])
+        segments = relative.replace("\\", "/").split("/")
+        if not relative or relative.startswith("/") or any(s in ("", ".", "..") for s in segments):
+            return None
+        found = finders.find(relative)
+        if not found:
+            return None
+        path = Path(found).resolve()
+        return path if path.is_file() else None
+
+    def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's interface
+        path = self.static_path(url)
+        if path is None:
+            self.refused.append(url)
+            logger.warning("PDF render refused to fetch %r: only the portal's static files are served", url)
+            raise URLFetchingError(f"Refused {url!r}: PDFs load only the portal's own static files.")
+        self.served.append(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+
+def html_to_pdf(html: str, *, fetcher: StaticOnlyURLFetcher | None = None) -> bytes:
+    """Lay out ``html`` as a PDF with the static-only fetcher (never WeasyPrint's default one)."""
+    fetcher = fetcher or StaticOnlyURLFetcher()
+    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf()
+
+
+# --- what each document shows -------------------------------------------------------------------
+@dataclass
+class Stamp:
+    """What makes two renders of the same content differ: version and generation time."""
+
+    version: int | None
+    generated_at: dt.datetime
+
+
+@dataclass
+class RenderedPdf:
+    """A finished render: the PDF, the digest of its content before stamping, and the fetcher."""
+
+    content: bytes
+    content_digest: str
+    fetcher: StaticOnlyURLFetcher = field(default_factory=StaticOnlyURLFetcher)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def _base_context(title: str, reference: str, draft: bool) -> dict:
+    return {
+        "doc_title": title,
+        "reference": reference,
+        "banner_marking": settings.PORTAL_MARKING,
+        "draft": draft,
+    }
+
+
+def ssoi_context(agreement: Agreement) -> dict:
+    """The SSOI, section by section in template order, with the contributions table (each
+    participant's share) or, for a Section 65 loan, the loan list."""
+    agreement = (
+        Agreement.objects.select_related("lead_organization", "parent", "action_officer", "ssoi")
+        .prefetch_related("participants__partner", "loan_items")
+        .get(pk=agreement.pk)
+    )
+    ssoi = agreement.ssoi
+    sections = []
+    for number, section in enumerate(ssoi.sections(), start=1):
+        entry = {"number": number, "key": section.key, "label": section.label, "complete": section.is_complete(ssoi)}
+        if section.key == "ddl_status":
+            entry["paragraphs"] = [("Status", ssoi.get_ddl_status_display())]
+            if ssoi.ddl_notes:
+                entry["paragraphs"].append(("Notes", ssoi.ddl_notes))
+        elif section.fields:
+            entry["paragraphs"] = [
+                (
+                    ssoi._meta.get_field(name).verbose_name.capitalize() if len(section.fields) > 1 else "",
+                    getattr(ssoi, name),
+                )
+                for name in section.fields
+            ]
+        sections.append(entry)
+    rows = equitability_table(agreement)
+    loan_items = list(agreement.loan_items.all())
+    complete, total = ssoi.completeness()
+    return {
+        **_base_context(
+            f"Summary Statement of Intent — {agreement.reference}",
+            agreement.reference,
+            agreement.state not in SIGNED_STATES,
+        ),
+        "agreement": agreement,
+        "participants": list(agreement.participants.all()),
+        "sections": sections,
+        "contributions": rows,
+        "contributions_total": sum((r["total"] for r in rows), 0),
+        "loan_items": loan_items,
+        "loan_total": sum((i.total_value_usd for i in loan_items), 0),
+        "completeness": (complete, total),
+        "ddl_status": ssoi.get_ddl_status_display(),
+    }
+
+
+def summary_context(agreement: Agreement) -> dict:
+    """Key facts, participants and signatures, the lifecycle timeline from the audit trail and
+    the reporting obligations."""
+    agreement = (
+        Agreement.objects.select_related("lead_organization", "parent", "action_officer")
+        .prefetch_related("participants__partner")
+        .get(pk=agreement.pk)
+    )
+    timeline = [
+        {
+            "when": log.timestamp,
+            "event": event_label(log.transition),
+            "source": log.get_source_display(),
+            "target": log.get_target_display(),
+            "state_change": log.source != log.target,
+            "actor": log.actor,
+            "comment": log.comment,
+        }
+        for log in TransitionLog.objects.filter(agreement=agreement).select_related("user").order_by("timestamp", "pk")
+    ]
+    obligations = list(ReportingObligation.objects.filter(agreement=agreement).order_by("due_date"))
+    today = timezone.localdate()
+    return {
+        **_base_context(
+            f"Agreement summary — {agreement.reference}", agreement.reference, agreement.state not in SIGNED_STATES
+        ),
+        "agreement": agreement,
+        "participants": list(agreement.participants.all()),
+        "timeline": timeline,
+        "obligations": [{"obligation": o, "overdue": o.is_overdue(today)} for o in obligations],
+        "amendments": list(agreement.children.filter(kind=AgreementKind.AMENDMENT).order_by("created_at")),
+        "project_arrangements": list(
+            agreement.children.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).order_by("reference")
+        ),
+    }
+
+
+def agreements_in_force_on(queryset, as_of: dt.date):
+    """The agreements of ``queryset`` that were in force on ``as_of``: entered into force by
+    then, not yet expired, and not terminated before it."""
+    terminated_by = TransitionLog.objects.filter(transition="terminate", timestamp__date__lte=as_of).values(
+        "agreement_id"
+    )
+    return (
+        queryset.filter(state__in=SIGNED_STATES, entry_into_force_date__lte=as_of)
+        .filter(Q(expiration_date__isnull=True) | Q(expiration_date__gt=as_of))
+        .exclude(pk__in=terminated_by)
+        .exclude(kind=AgreementKind.AMENDMENT)
+    )
+
+
+def register_context(*, user: User, as_of: dt.date, partner: Partner | None = None) -> dict:
+    """Agreements in force on ``as_of``, grouped by partner like a "treaties in force" listing.
+    Built from ``agreements_visible_to(user)``: a liaison's variant holds only its own nation's
+    releasable agreements; ``partner`` narrows a DoD user's register to one partner."""
+    releasable = user.is_liaison
+    if releasable:
+        partner = user.partner
+    agreements = list(
+        agreements_in_force_on(agreements_visible_to(user), as_of)
+        .select_related("lead_organization", "parent")
+        .prefetch_related("participants__partner")
+        .order_by("entry_into_force_date", "reference")
+    )
+    by_partner: dict[int, dict] = {}
+    multilateral = []
+    for agreement in agreements:
+        participants = list(agreement.participants.all())
+        if partner is not None and not any(p.partner_id == partner.pk for p in participants):
+            continue
+        if len(participants) > 1 and partner is None:
+            multilateral.append(agreement)
+            continue
+        for participant in participants:
+            if partner is not None and participant.partner_id != partner.pk:
+                continue
+            group = by_partner.setdefault(participant.partner_id, {"partner": participant.partner, "agreements": []})
+            group["agreements"].append(agreement)
+    groups = sorted(by_partner.values(), key=lambda g: g["partner"].name)
+    scope = f" — {partner.name}" if partner is not None else ""
+    return {
+        **_base_context(f"Agreements in force on {as_of:%d %B %Y}{scope}", f"Register {as_of:%Y-%m-%d}", False),
+        "as_of": as_of,
+        "groups": groups,
+        "multilateral": multilateral,
+        "releasable": releasable,
+        "partner": partner,
+        "count": len({a.pk for g in groups for a in g["agreements"]} | {a.pk for a in multilateral}),
+    }
+
+
+def render_pdf(template: str, context: dict, stamp: Stamp) -> RenderedPdf:
+    """Render ``template`` to a PDF. The content digest covers everything but the stamp, so the
+    same content rendered twice has the same digest whatever the time."""
+    content_html = render_to_string(template, {**context, "stamp": None})
+    digest = hashlib.sha256(content_html.encode()).hexdigest()
+    html = render_to_string(template, {**context, "stamp": stamp})
+    delay = getattr(settings, "RENDER_TEST_DELAY_SECONDS", 0)
+    if delay:
+        logger.warning("RENDER_TEST_DELAY_SECONDS=%s: sleeping mid-render (tests only)", delay)
+        time.sleep(delay)
+    fetcher = StaticOnlyURLFetcher()
+    return RenderedPdf(content=html_to_pdf(html, fetcher=fetcher), content_digest=digest, fetcher=fetcher)
+
+
+# --- the job -------------------------------------------------------------------------------------
+def _job_start(job_id: int) -> RenderJob | None:
+    """Mark the job rendering (visible to the polling page at once). None when there is nothing
+    to do: the job is gone or already ready."""
+    with transaction.atomic():
+        job = RenderJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status == RenderStatus.READY:
+            return None
+        if job.attempts >= MAX_RENDER_ATTEMPTS:
+            job.status = RenderStatus.FAILED
+            job.error = job.error or f"Rendering was attempted {job.attempts} times without finishing."
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+            return None
+        job.status = RenderStatus.RENDERING
+        job.started_at = timezone.now()
+        job.attempts += 1
+        job.error = ""
+        job.save(update_fields=["status", "started_at", "attempts", "error"])
+        return job
+
+
+def _latest_document(agreement: Agreement, kind: str) -> Document | None:
+    return Document.objects.filter(agreement=agreement, kind=kind).order_by("-version").first()
+
+
+def _render_agreement_document(job: RenderJob) -> None:
+    """SSOI or summary: reuse the latest document when its content is unchanged, else add a version.
+    Runs with the agreement row locked, so version numbers and reuse decisions never race."""
+    agreement = Agreement.objects.select_for_update().filter(pk=job.agreement_id).first()
+    if agreement is None:
+        raise RenderFailed("The agreement no longer exists.")
+    document_kind = DOCUMENT_KIND[job.kind]
+    context = ssoi_context(agreement) if job.kind == RenderKind.SSOI else summary_context(agreement)
+    latest = _latest_document(agreement, document_kind)
+    content_html = render_to_string(TEMPLATE[job.kind], {**context, "stamp": None})
+    digest = hashlib.sha256(content_html.encode()).hexdigest()
+    if (
+        latest is not None
+        and RenderJob.objects.filter(
+            agreement=agreement,
+            kind=job.kind,
+            status=RenderStatus.READY,
+            document=latest,
+            params__content_digest=digest,
+        ).exists()
+    ):
+        job.document = latest
+        job.sha256 = latest.sha256
+        job.params = {**job.params, "content_digest": digest, "reused": True}
+        return
+    version = (latest.version if latest else 0) + 1
+    rendered = render_pdf(TEMPLATE[job.kind], context, Stamp(version=version, generated_at=timezone.now()))
+    label = "SSOI" if job.kind == RenderKind.SSOI else "Agreement summary"
+    document = document_upload(
+        agreement=agreement,
+        user=job.requested_by,
+        kind=document_kind,
+        content=rendered.content,
+        filename=f"{agreement.reference}-{job.kind}-v{version}.pdf",
+        title=f"{label} — {agreement.reference}",
+        content_type="application/pdf",
+        marking=agreement.marking,
+        releasable_to_partners=False,
+        check_permission=False,
+    )
+    if document.version != version:  # cannot happen under the lock; never ship a wrong stamp
+        raise RuntimeError(f"Expected version {version}, stored {document.version}.")
+    job.document = document
+    job.sha256 = document.sha256
+    job.params = {**job.params, "content_digest": rendered.content_digest, "reused": False}
+
+
+def _render_register(job: RenderJob) -> None:
+    if job.requested_by is None:
+        raise RenderFailed("The person who asked for this register no longer exists.")
+    try:
+        as_of = dt.date.fromisoformat(job.params.get("as_of", ""))
+    except (TypeError, ValueError):
+        raise RenderFailed("The register's date is not a valid date.") from None
+    partner = Partner.objects.filter(pk=job.params.get("partner_id")).first() if job.params.get("partner_id") else None
+    context = register_context(user=job.requested_by, as_of=as_of, partner=partner)
+    rendered = render_pdf(TEMPLATE[RenderKind.REGISTER], context, Stamp(version=None, generated_at=timezone.now()))
+    variant = "releasable" if context["releasable"] else "dod"
+    job.file.save(f"register-{as_of:%Y%m%d}-{variant}-{job.pk}.pdf", ContentFile(rendered.content), save=False)
+    job.sha256 = rendered.sha256
+    job.params = {
+        **job.params,
+        "content_digest": rendered.content_digest,
+        "variant": variant,
+        "count": context["count"],
+    }
+
+
+def render_job_run(*, job_id: int) -> RenderJob | None:
+    """Render one job to completion. Idempotent: a job already ready is left alone, and the
+    document and the job's "ready" state commit in one transaction. Raises RenderFailed for a
+    job that can never succeed (the task marks it failed) and lets transient errors propagate
+    (the task retries them)."""
+    if _job_start(job_id) is None:
+        return None
+    with transaction.atomic():
+        job = RenderJob.objects.select_for_update().select_related("requested_by").get(pk=job_id)
+        if job.status == RenderStatus.READY:  # another worker finished it meanwhile
+            return job
+        if job.kind in DOCUMENT_KIND:
+            if job.agreement_id is None:
+                raise RenderFailed("This document needs an agreement.")
+            _render_agreement_document(job)
+        elif job.kind == RenderKind.REGISTER:
+            _render_register(job)
+        else:
+            raise RenderFailed(f"Unknown document kind {job.kind!r}.")
+        job.status = RenderStatus.READY
+        job.error = ""
+        job.finished_at = timezone.now()
+        job.save()
+    logger.info("render job %s ready (%s)", job.pk, job.kind)
+    return job
+
+
+def render_job_fail(*, job_id: int, error: str) -> None:
+    """Record that a job failed, with a message the person who asked for it can act on."""
+    RenderJob.objects.filter(pk=job_id).exclude(status=RenderStatus.READY).update(
+        status=RenderStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+# --- requests from people ---------------------------------------------------------------------------
+def render_permission_denial(*, user: User, kind: str, agreement: Agreement | None = None) -> str | None:
+    """Why ``user`` may not ask for this PDF (None when it may). Agreement PDFs are internal DoD
+    documents; the register is for DoD users and, in its releasable variant, liaisons."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return "Sign in to ask for a PDF."
+    if kind == RenderKind.REGISTER:
+        return None
+    if kind not in DOCUMENT_KIND:
+        return "Unknown kind of PDF."
+    if user.is_liaison:
+        return "SSOI and summary PDFs are internal DoD documents."
+    if agreement is None or not agreements_visible_to(user).filter(pk=agreement.pk).exists():
+        return "You cannot see this agreement."
+    return None
+
+
+def render_request(
+    *,
+    user: User,
+    kind: str,
+    agreement: Agreement | None = None,
+    as_of: dt.date | None = None,
+    partner: Partner | None = None,
+) -> RenderJob:
+    """A person asks for a PDF: the job and its outbox message commit together and the page
+    returns at once; the worker renders it."""
+    denial = render_permission_denial(user=user, kind=kind, agreement=agreement)
+    if denial:
+        raise PermissionDenied(denial)
+    params: dict = {}
+    if kind == RenderKind.REGISTER:
+        as_of = as_of or timezone.localdate()
+        if as_of > timezone.localdate():
+            raise ValidationError({"as_of": "The register shows agreements in force up to today: choose a past date."})
+        if as_of.year < 1950:
+            raise ValidationError({"as_of": "Choose a date from 1950 on."})
+        params = {"as_of": as_of.isoformat()}
+        if partner is not None and not user.is_liaison:
+            params["partner_id"] = partner.pk
+        agreement = None
+    return render_job_request(kind=kind, user=user, agreement=agreement, params=params)
+
+
+def render_job_visible_to(user: User, job: RenderJob) -> bool:
+    """Whether ``user`` may see a job's status (and retry it): its requester, or a DoD user who
+    can see the job's agreement."""
+    if user is None or not user.is_authenticated:
+        return False
+    if job.requested_by_id == user.pk:
+        return True
+    if user.is_liaison or job.agreement_id is None:
+        return False
+    return agreements_visible_to(user).filter(pk=job.agreement_id).exists()
+
+
+@transaction.atomic
+def render_job_retry(*, job: RenderJob, user: User) -> RenderJob:
+    """Queue a failed job again (a fresh outbox message; its attempt count starts over)."""
+    job = RenderJob.objects.select_for_update().get(pk=job.pk)
+    if not render_job_visible_to(user, job):
+        raise PermissionDenied("You cannot retry this PDF.")
+    if job.status != RenderStatus.FAILED:
+        raise ValidationError(f"Only a failed PDF can be retried; this one is {job.get_status_display().lower()}.")
+    retries = int(job.params.get("retries", 0)) + 1
+    job.status = RenderStatus.QUEUED
+    job.attempts = 0
+    job.error = ""
+    job.finished_at = None
+    job.params = {**job.params, "retries": retries}
+    job.save()
+    outbox_enqueue(task=RENDER_TASK, kwargs={"job_id": job.pk}, dedupe_key=f"render:{job.pk}:retry:{retries}")
+    return job
+
+
+def render_jobs_requeue_stale(*, now: dt.datetime | None = None) -> int:
+    """Hand the broker again every job queued or rendering for longer than RENDER_STALE_MINUTES
+    whose message has already been relayed (a broker that lost it, a worker killed without
+    redelivery). Running the job twice is harmless: it is idempotent."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=settings.RENDER_STALE_MINUTES)
+    stale = RenderJob.objects.filter(
+        Q(status=RenderStatus.QUEUED, created_at__lt=cutoff) | Q(status=RenderStatus.RENDERING, started_at__lt=cutoff)
+    )
+    count = 0
+    for job in stale:
+        if OutboxMessage.objects.filter(dispatched_at__isnull=True, kwargs__job_id=job.pk).exists():
+            continue  # still waiting for the broker: the outbox relay will hand it over
+        key = f"render:{job.pk}:requeue:{int(now.timestamp()) // 60}"
+        with transaction.atomic():
+            outbox_enqueue(task=RENDER_TASK, kwargs={"job_id": job.pk}, dedupe_key=key)
+        count += 1
+    return count

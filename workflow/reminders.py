@@ -1,0 +1,266 @@
+"""Reminders and the daily e-mail digest. Each sweep makes in-app notifications through
+``workflow.notifications.notify``, whose dedupe keys guarantee the same reminder is made once
+however often the sweep runs; ``digests_send`` then gathers a person's new notifications into one
+e-mail per day (``EmailDigest``), stamping each one's ``emailed_at``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements.choices import State
+from agreements.models import Agreement
+from partners.models import Role, User
+
+from . import services
+from .models import (
+    CoordinationPosition,
+    EmailDigest,
+    Notification,
+    PositionStatus,
+    ReportingObligation,
+)
+from .notifications import notify
+
+logger = logging.getLogger(__name__)
+
+REVIEW_STATES = (State.RAD_REVIEW, State.RFA_REVIEW)
+
+
+def _program_office_users(agreement: Agreement) -> list[User]:
+    users = list(
+        User.objects.filter(role=Role.PROGRAM_OFFICE, organization_id=agreement.lead_organization_id, is_active=True)
+    )
+    if agreement.action_officer_id and agreement.action_officer not in users:
+        users.append(agreement.action_officer)
+    return users
+
+
+def _reviewers() -> list[User]:
+    return list(User.objects.filter(role=Role.REVIEWER, is_active=True))
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+# --- the sweeps ---------------------------------------------------------------------------------
+def silence_reminders_send(*, now: dt.datetime | None = None) -> int:
+    """Remind each coordinating office whose position is still open SILENCE_REMINDER_DAYS (or
+    fewer) days before its deadline. One reminder per position and deadline."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(days=settings.SILENCE_REMINDER_DAYS)
+    positions = (
+        CoordinationPosition.objects.filter(
+            round__closed_at__isnull=True,
+            status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
+            due_at__gt=now,
+            due_at__lte=horizon,
+        )
+        .select_related("round__agreement", "office")
+        .order_by("due_at")
+    )
+    coordinators: dict[int, list[User]] = {}
+    for user in User.objects.filter(role=Role.COORDINATOR, is_active=True):
+        coordinators.setdefault(user.coordinating_office_id, []).append(user)
+    made = 0
+    for position in positions:
+        agreement = position.round.agreement
+        left = max(0, (position.due_at.date() - now.date()).days)
+        made += notify(
+            users=coordinators.get(position.office_id, []),
+            kind="silence_reminder",
+            message=(
+                f"{agreement.reference}: {position.office.name}'s {position.round.get_stage_display()} position "
+                f"is due by {position.due_at:%Y-%m-%d} (in {_days(left)}). Without an answer by then the "
+                "office is deemed to concur."
+            ),
+            dedupe_key=f"silence_reminder:{position.pk}:{position.due_at:%Y%m%d%H%M}",
+            agreement=agreement,
+        )
+    return made
+
+
+def stalled_stage_reminders_send(*, now: dt.datetime | None = None) -> int:
+    """Tell the program office (and, for a review stage, the reviewers) when an agreement has
+    stayed in one state longer than STALLED_STAGE_DAYS allows. Once per stay in that state."""
+    now = now or timezone.now()
+    made = 0
+    for state, limit in settings.STALLED_STAGE_DAYS.items():
+        cutoff = now - dt.timedelta(days=limit)
+        stalled = Agreement.objects.filter(state=state, state_changed_at__lte=cutoff).select_related("action_officer")
+        for agreement in stalled:
+            users = _program_office_users(agreement) + (_reviewers() if state in REVIEW_STATES else [])
+            waited = (now - agreement.state_changed_at).days
+            made += notify(
+                users=users,
+                kind="stalled_stage",
+                message=(
+                    f"{agreement.reference} has been in {State(state).label} for {_days(waited)} "
+                    f"(the limit is {_days(limit)})."
+                ),
+                dedupe_key=f"stalled:{agreement.pk}:{state}:{agreement.state_changed_at:%Y%m%d%H%M%S}",
+                agreement=agreement,
+            )
+    return made
+
+
+def expiry_warnings_send(*, today: dt.date | None = None) -> int:
+    """Warn the program office 180, 90 and 30 days (EXPIRY_WARNING_DAYS) before an agreement in
+    force expires: the tightest threshold reached, once per threshold and expiration date."""
+    today = today or timezone.localdate()
+    thresholds = sorted(settings.EXPIRY_WARNING_DAYS)
+    if not thresholds:
+        return 0
+    horizon = today + dt.timedelta(days=thresholds[-1])
+    made = 0
+    expiring = Agreement.objects.filter(
+        state=State.IN_FORCE, expiration_date__gt=today, expiration_date__lte=horizon
+    ).select_related("action_officer")
+    for agreement in expiring:
+        left = (agreement.expiration_date - today).days
+        threshold = next(t for t in thresholds if left <= t)
+        made += notify(
+            users=_program_office_users(agreement),
+            kind="expiry_warning",
+            message=(
+                f"{agreement.reference} expires on {agreement.expiration_date:%Y-%m-%d}, in {_days(left)} "
+                f"({threshold}-day warning). Extend it by amendment or let it expire."
+            ),
+            dedupe_key=f"expiry:{agreement.pk}:{threshold}:{agreement.expiration_date:%Y%m%d}",
+            agreement=agreement,
+        )
+    return made
+
+
+def obligation_reminders_send(*, today: dt.date | None = None) -> int:
+    """Remind the program office and the reviewers of reporting obligations due within
+    OBLIGATION_REMINDER_DAYS, and again once they are overdue."""
+    today = today or timezone.localdate()
+    horizon = today + dt.timedelta(days=settings.OBLIGATION_REMINDER_DAYS)
+    obligations = ReportingObligation.objects.filter(completed_date__isnull=True, due_date__lte=horizon).select_related(
+        "agreement__action_officer"
+    )
+    reviewers = _reviewers()
+    made = 0
+    for obligation in obligations:
+        agreement = obligation.agreement
+        overdue = obligation.due_date < today
+        if overdue:
+            message = (
+                f"{agreement.reference}: {obligation.get_kind_display()} was due on "
+                f"{obligation.due_date:%Y-%m-%d} and is overdue."
+            )
+        else:
+            message = (
+                f"{agreement.reference}: {obligation.get_kind_display()} is due by {obligation.due_date:%Y-%m-%d} "
+                f"(in {_days((obligation.due_date - today).days)})."
+            )
+        made += notify(
+            users=_program_office_users(agreement) + reviewers,
+            kind="obligation_overdue" if overdue else "obligation_due",
+            message=message,
+            dedupe_key=f"obligation_{'overdue' if overdue else 'due'}:{obligation.pk}:{obligation.due_date:%Y%m%d}",
+            agreement=agreement,
+        )
+    return made
+
+
+# --- the digest -----------------------------------------------------------------------------------
+def _digest_items(user: User):
+    return (
+        Notification.objects.filter(user=user, emailed_at__isnull=True, read_at__isnull=True)
+        .select_related("agreement")
+        .order_by("created_at", "pk")
+    )
+
+
+def digest_send(*, user: User, today: dt.date) -> bool:
+    """Send ``user`` today's digest unless it went already. The digest row, the mail and the
+    ``emailed_at`` stamps go together: a failed send rolls back and is tried again next run."""
+    with transaction.atomic():
+        items = list(_digest_items(user).select_for_update(of=("self",)))
+        if not items:
+            return False
+        digest, created = EmailDigest.objects.get_or_create(user=user, date=today, defaults={"item_count": len(items)})
+        if not created:
+            return False
+        base_url = settings.PORTAL_BASE_URL.rstrip("/")
+        context = {
+            "user": user,
+            "items": items,
+            "date": today,
+            "marking": settings.PORTAL_MARKING,
+            "notifications_url": base_url + reverse("notifications"),
+            "base_url": base_url,
+        }
+        count = len(items)
+        subject = f"ICP Portal: {count} update{'s' if count != 1 else ''} for {today:%d %B %Y}"
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("email/digest.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        )
+        message.attach_alternative(render_to_string("email/digest.html", context), "text/html")
+        message.send()
+        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
+    return True
+
+
+def digests_send(*, today: dt.date | None = None) -> int:
+    """One digest per person with new, unread notifications and an e-mail address, once a day."""
+    today = today or timezone.localdate()
+    already = EmailDigest.objects.filter(date=today).values("user_id")
+    user_ids = (
+        Notification.objects.filter(emailed_at__isnull=True, read_at__isnull=True)
+        .exclude(user_id__in=already)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    sent = 0
+    for user in User.objects.filter(pk__in=list(user_ids), is_active=True).exclude(email=""):
+        try:
+            sent += int(digest_send(user=user, today=today))
+        except Exception:  # one bad address must not stop everyone else's digest
+            logger.exception("digest for %s not sent", user.username)
+    return sent
+
+
+def reminders_run(*, now: dt.datetime | None = None) -> dict:
+    """The daily run: every lifecycle sweep and reminder, then the digests. Idempotent."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return {
+        "concurred_by_silence": services.silence_sweep(now=now),
+        "congressional_waits_ended": services.congressional_wait_sweep(today=today),
+        "expired": services.expiry_sweep(today=today),
+        "silence_reminders": silence_reminders_send(now=now),
+        "stalled_stages": stalled_stage_reminders_send(now=now),
+        "expiry_warnings": expiry_warnings_send(today=today),
+        "obligation_reminders": obligation_reminders_send(today=today),
+        "digests": digests_send(today=today),
+    }
+
+
+# --- people's own notifications --------------------------------------------------------------------
+def notifications_for(user: User):
+    """A person's notifications, newest first."""
+    return Notification.objects.filter(user=user).select_related("agreement").order_by("-created_at", "-pk")
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the given notifications (all unread ones when ``ids`` is None) of ``user`` as read."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
