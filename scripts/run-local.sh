@@ -14,13 +14,15 @@ mkdir -p var
 pids=()
 
 stop_all() {
-  trap - INT TERM
+  trap - INT TERM HUP
   local pid
   for pid in "${pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
-  # Give the worker time for a warm shutdown, then make sure nothing is left behind.
-  for _ in $(seq 1 20); do
+  # Give the worker up to 20 s for a warm shutdown (embedded beat takes ~8 s), then make sure
+  # nothing is left behind.
+  local tries
+  for ((tries = 0; tries < 40; tries++)); do
     local alive=0
     for pid in "${pids[@]}"; do
       kill -0 "$pid" 2>/dev/null && alive=1
@@ -35,10 +37,16 @@ stop_all() {
 
 trap 'stop_all; wait; exit 130' INT
 trap 'stop_all; wait; exit 143' TERM
+trap 'stop_all; wait; exit 129' HUP
 
+# The worker gets a process group of its own (set -m) so that a signal sent to the whole
+# foreground group reaches only its main process, through stop_all: Celery hangs in its warm
+# shutdown when its pool children are signalled directly as well.
+set -m
 "$bin/celery" -A icp_portal worker -B -l info --concurrency 2 \
   --schedule var/celerybeat-schedule &
 pids+=("$!")
+set +m
 
 "$bin/python" manage.py runserver "127.0.0.1:${PORT}" &
 pids+=("$!")
