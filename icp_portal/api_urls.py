@@ -1,3 +1,43 @@
-"""REST API v1."""
+"""REST API v1: the same services and visibility rules as the browser, for scripts and partner
+systems. The OpenAPI schema is at /api/v1/schema/, the interactive docs at /api/v1/docs/."""
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from agreements.api import views as agreement_views
+from partners.api import views as partner_views
+from partners.api.schema import SCHEMA_SETTINGS
+from workflow.api import views as workflow_views
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("partners", partner_views.PartnerViewSet, basename="partner")
+router.register("organizations", partner_views.OrganizationViewSet, basename="organization")
+router.register("coordinating-offices", partner_views.CoordinatingOfficeViewSet, basename="coordinating-office")
+router.register("agreements", agreement_views.AgreementViewSet, basename="agreement")
+router.register("participants", agreement_views.ParticipantViewSet, basename="participant")
+router.register("contributions", agreement_views.ContributionViewSet, basename="contribution")
+router.register("loan-items", agreement_views.LoanItemViewSet, basename="loan-item")
+router.register("documents", agreement_views.DocumentViewSet, basename="document")
+router.register("coordination-rounds", workflow_views.CoordinationRoundViewSet, basename="coordination-round")
+router.register(
+    "coordination-positions", workflow_views.CoordinationPositionViewSet, basename="coordination-position"
+)
+router.register("obligations", workflow_views.ReportingObligationViewSet, basename="obligation")
+router.register("audit-log", workflow_views.AuditLogViewSet, basename="audit-log")
+router.register("render-jobs", workflow_views.RenderJobViewSet, basename="render-job")
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="partners/swagger_ui.html"),
+        name="docs",
+    ),
+    path("me/", partner_views.MeView.as_view(), name="me"),
+    path("dashboard/", workflow_views.DashboardView.as_view(), name="dashboard"),
+    *router.urls,
+]

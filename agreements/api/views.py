@@ -1,0 +1,473 @@
+"""API v1 for agreements and their parts. Every queryset starts from ``agreements_visible_to``
+(or ``documents_visible_to``), so an object outside the caller's scope is a 404; every write
+goes through the service that owns the rule, and its refusal is presented as it is."""
+
+from __future__ import annotations
+
+import django_filters
+from django.conf import settings
+from django.http import FileResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from agreements import services
+from agreements.filters import AgreementFilterSet, DocumentFilterSet
+from agreements.models import Agreement, Contribution, Document, LoanItem, Participant
+from agreements.selectors import agreements_visible_to, documents_visible_to, equitability_table
+from icp_portal.api_errors import UploadTooLarge
+from partners.api.common import IdFilter, PortalViewMixin
+from workflow.exceptions import TransitionConflict
+from workflow.services import (
+    AuditContext,
+    agreement_transition,
+    available_transitions,
+    congressional_notice_record,
+)
+
+from . import serializers as s
+
+NO_CONTENT = OpenApiResponse(description="Deleted.")
+
+
+def _liaison(request) -> bool:
+    return bool(getattr(request.user, "is_liaison", False))
+
+
+# --- agreements --------------------------------------------------------------------------------
+@extend_schema_view(
+    list=extend_schema(summary="List the agreements the caller may see"),
+    retrieve=extend_schema(summary="One agreement", responses=s.AgreementDetailSerializer),
+    create=extend_schema(
+        summary="Log a proposal (program office)",
+        request=s.AgreementCreateSerializer,
+        responses={201: s.AgreementDetailSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Edit the record (lead program office)",
+        request=s.AgreementUpdateSerializer,
+        responses=s.AgreementDetailSerializer,
+    ),
+)
+class AgreementViewSet(
+    PortalViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Agreements of every kind. Filters: kind, state, authority, partner (codes), organization
+    (codes), effective/expiry/creation date ranges, ``q`` (reference and titles), ``ordering``."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AgreementFilterSet
+    serializer_class = s.AgreementSerializer
+
+    def get_queryset(self):
+        queryset = agreements_visible_to(self.request.user).with_list_relations()
+        if self.action != "list":
+            queryset = queryset.select_related("ssoi", "lead_organization", "parent")
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return s.AgreementSerializer
+        return s.AgreementDetailSerializer
+
+    def _detail(self, agreement: Agreement, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=agreement.pk)
+        return Response(
+            s.AgreementDetailSerializer(fresh, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+
+    def create(self, request, *args, **kwargs):
+        payload = s.AgreementCreateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        agreement = services.agreement_create(user=request.user, **payload.validated_data)
+        return self._detail(agreement, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        payload = s.AgreementUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        if payload.validated_data:
+            agreement = services.agreement_update(
+                agreement=agreement, user=request.user, **payload.validated_data
+            )
+        return self._detail(agreement)
+
+    def update(self, request, *args, **kwargs):  # PUT is not offered; PATCH edits.
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="What the caller may do now, and why not the rest",
+        responses=s.TransitionListSerializer,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Run one lifecycle transition",
+        request=s.TransitionRunSerializer,
+        responses=s.TransitionResultSerializer,
+    )
+    @action(detail=True, methods=["get", "post"], url_path="transitions", url_name="transitions")
+    def transitions(self, request, pk=None):
+        agreement = self.get_object()
+        if request.method == "GET":
+            options = available_transitions(agreement, request.user)
+            if _liaison(request):
+                # A liaison may do nothing, and the conditions would reveal internal facts.
+                for option in options:
+                    option.allowed = False
+                    option.reasons = ["Partner liaisons have read-only access."]
+            data = {
+                "state": agreement.state,
+                "transitions": s.TransitionOptionSerializer(options, many=True).data,
+            }
+            return Response(data)
+        payload = s.TransitionRunSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        expected = data.get("expected_state")
+        if expected and expected != agreement.state:
+            raise TransitionConflict(
+                f"{agreement.reference} is no longer {expected}: it is {agreement.get_state_display()}.",
+                current_state=agreement.state,
+            )
+        extra = {}
+        if data["name"] == "record_signature":
+            extra = {
+                key: data.get(key)
+                for key in ("participant", "signature_date", "signatory_name", "signatory_title")
+            }
+        log = agreement_transition(
+            agreement=agreement,
+            name=data["name"],
+            user=request.user,
+            comment=data.get("comment", ""),
+            context=AuditContext.from_request(request),
+            **extra,
+        )
+        fresh = self.get_queryset().get(pk=agreement.pk)
+        result = {
+            "name": log.transition,
+            "source": log.source,
+            "target": log.target,
+            "timestamp": log.timestamp,
+            "agreement": fresh,
+        }
+        return Response(s.TransitionResultSerializer(result, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["GET"], summary="The agreement's SSOI (DoD only)", responses=s.SsoiSerializer)
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Save SSOI sections (lead program office, while it holds the pen)",
+        request=s.SsoiUpdateSerializer,
+        responses=s.SsoiSerializer,
+    )
+    @action(detail=True, methods=["get", "patch"], url_path="ssoi", url_name="ssoi")
+    def ssoi(self, request, pk=None):
+        agreement = self.get_object()
+        if _liaison(request):
+            # The SSOI is the U.S. internal business case: not part of what partners see.
+            raise NotFound("Not found.")
+        if request.method == "PATCH":
+            payload = s.SsoiUpdateSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            ssoi = services.ssoi_update(agreement=agreement, user=request.user, **payload.validated_data)
+        else:
+            ssoi = getattr(agreement, "ssoi", None)
+            if ssoi is None:
+                raise NotFound("This agreement has no SSOI.")
+        return Response(s.SsoiSerializer(ssoi, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Record the date Congress was notified (reviewer)",
+        request=s.CongressionalNoticeSerializer,
+        responses=s.AgreementDetailSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="congressional-notice", url_name="congressional-notice")
+    def congressional_notice(self, request, pk=None):
+        agreement = self.get_object()
+        payload = s.CongressionalNoticeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        agreement = congressional_notice_record(
+            agreement=agreement,
+            user=request.user,
+            notice_date=payload.validated_data["notice_date"],
+            context=AuditContext.from_request(request),
+        )
+        return self._detail(agreement)
+
+    @extend_schema(
+        summary="Each participant's contributions and share of the whole",
+        responses=s.EquitabilityRowSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="equitability", url_name="equitability", pagination_class=None)
+    def equitability(self, request, pk=None):
+        agreement = self.get_object()
+        return Response(s.EquitabilityRowSerializer(equitability_table(agreement), many=True).data)
+
+
+# --- participants, contributions, loan items ---------------------------------------------------
+class ParticipantFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+    partner = django_filters.CharFilter(field_name="partner__code", lookup_expr="iexact", max_length=12)
+    role = django_filters.ChoiceFilter(choices=Participant._meta.get_field("role").choices)
+
+    class Meta:
+        model = Participant
+        fields = ["agreement", "partner", "role"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.ParticipantCreateSerializer, responses={201: s.ParticipantSerializer}),
+    partial_update=extend_schema(request=s.ParticipantUpdateSerializer, responses=s.ParticipantSerializer),
+    destroy=extend_schema(responses={204: NO_CONTENT}),
+)
+class ParticipantViewSet(PortalViewMixin, viewsets.ModelViewSet):
+    """Partners taking part in agreements (``?agreement=<id>``)."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    serializer_class = s.ParticipantSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ParticipantFilterSet
+
+    def get_queryset(self):
+        return (
+            Participant.objects.filter(agreement__in=agreements_visible_to(self.request.user))
+            .select_related("partner", "agreement")
+            .order_by("agreement_id", "-role", "partner__name", "pk")
+        )
+
+    def _out(self, participant, code=status.HTTP_200_OK):
+        return Response(s.ParticipantSerializer(participant).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        payload = s.ParticipantCreateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        participant = services.participant_add(user=request.user, **payload.validated_data)
+        return self._out(participant, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        participant = self.get_object()
+        payload = s.ParticipantUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if payload.validated_data:
+            participant = services.participant_update(
+                participant=participant, user=request.user, **payload.validated_data
+            )
+        return self._out(participant)
+
+    def destroy(self, request, *args, **kwargs):
+        services.participant_remove(participant=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ContributionFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("participant__agreement_id", "Agreement id")
+    participant = IdFilter("participant_id", "Participant id")
+    kind = django_filters.ChoiceFilter(choices=Contribution._meta.get_field("kind").choices)
+
+    class Meta:
+        model = Contribution
+        fields = ["agreement", "participant", "kind"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.ContributionCreateSerializer, responses={201: s.ContributionSerializer}),
+    partial_update=extend_schema(request=s.ContributionUpdateSerializer, responses=s.ContributionSerializer),
+    destroy=extend_schema(responses={204: NO_CONTENT}),
+)
+class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
+    """Financial and in-kind contributions (``?agreement=<id>``, ``?participant=<id>``)."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    serializer_class = s.ContributionSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ContributionFilterSet
+
+    def get_queryset(self):
+        return (
+            Contribution.objects.filter(participant__agreement__in=agreements_visible_to(self.request.user))
+            .select_related("participant__partner", "participant__agreement")
+            .order_by("participant__agreement_id", "participant_id", "fiscal_year", "pk")
+        )
+
+    def create(self, request, *args, **kwargs):
+        payload = s.ContributionCreateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        contribution = services.contribution_add(user=request.user, **payload.validated_data)
+        return Response(s.ContributionSerializer(contribution).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        contribution = self.get_object()
+        payload = s.ContributionUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if payload.validated_data:
+            contribution = services.contribution_update(
+                contribution=contribution, user=request.user, **payload.validated_data
+            )
+        return Response(s.ContributionSerializer(contribution).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.contribution_delete(contribution=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LoanItemFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+
+    class Meta:
+        model = LoanItem
+        fields = ["agreement"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.LoanItemCreateSerializer, responses={201: s.LoanItemSerializer}),
+    destroy=extend_schema(responses={204: NO_CONTENT}),
+)
+class LoanItemViewSet(
+    PortalViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Section 65 loan lists (``?agreement=<id>``)."""
+
+    serializer_class = s.LoanItemSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LoanItemFilterSet
+
+    def get_queryset(self):
+        return LoanItem.objects.filter(agreement__in=agreements_visible_to(self.request.user)).order_by(
+            "agreement_id", "pk"
+        )
+
+    def create(self, request, *args, **kwargs):
+        payload = s.LoanItemCreateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        loan_item = services.loan_item_add(user=request.user, **payload.validated_data)
+        return Response(s.LoanItemSerializer(loan_item).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        services.loan_item_delete(loan_item=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- documents ---------------------------------------------------------------------------------
+class ApiDocumentFilterSet(DocumentFilterSet):
+    """The shared document FilterSet (``agreement`` is a reference) plus ``agreement_id``."""
+
+    agreement_id = IdFilter("agreement_id", "Agreement id")
+
+    class Meta(DocumentFilterSet.Meta):
+        fields = [*DocumentFilterSet.Meta.fields, "agreement_id"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Upload a new version of a document (multipart/form-data)",
+        request={"multipart/form-data": s.DocumentUploadSerializer},
+        responses={201: s.DocumentSerializer},
+    ),
+    partial_update=extend_schema(request=s.DocumentUpdateSerializer, responses=s.DocumentSerializer),
+)
+class DocumentViewSet(
+    PortalViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Documents the caller may see (a liaison: only those marked releasable). Files are
+    downloaded through ``/documents/{id}/download/``, which checks the same rule."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    serializer_class = s.DocumentSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ApiDocumentFilterSet
+
+    def get_parsers(self):
+        if getattr(self, "action", None) == "create" or self.request is None or self.request.method == "POST":
+            return [MultiPartParser(), FormParser()]
+        return [JSONParser(), MultiPartParser(), FormParser()]
+
+    def get_queryset(self):
+        return (
+            documents_visible_to(self.request.user)
+            .select_related("agreement", "uploaded_by")
+            .order_by("agreement_id", "kind", "-version", "pk")
+        )
+
+    def create(self, request, *args, **kwargs):
+        max_bytes = settings.MAX_UPLOAD_MB * 1024 * 1024
+        upload = request.FILES.get("file")
+        if upload is not None and upload.size > max_bytes:
+            raise UploadTooLarge()
+        payload = s.DocumentUploadSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        upload = data["file"]
+        document = services.document_upload(
+            agreement=data["agreement"],
+            user=request.user,
+            kind=data["kind"],
+            content=upload.read(),
+            filename=upload.name,
+            title=data.get("title", ""),
+            content_type=getattr(upload, "content_type", "") or "",
+            marking=data.get("marking"),
+            releasable_to_partners=data.get("releasable_to_partners", False),
+        )
+        return Response(
+            s.DocumentSerializer(document, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        document = self.get_object()
+        payload = s.DocumentUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if payload.validated_data:
+            document = services.document_update(document=document, user=request.user, **payload.validated_data)
+        return Response(s.DocumentSerializer(document, context=self.get_serializer_context()).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Download the file",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The file, always as an attachment."
+            )
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="download", url_name="download")
+    def download(self, request, pk=None):
+        document = self.get_object()
+        try:
+            handle = document.file.open("rb")
+        except (FileNotFoundError, OSError):
+            raise NotFound("The file is missing from storage.") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name or f"document-{document.pk}",
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["X-Document-SHA256"] = document.sha256
+        return response

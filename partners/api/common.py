@@ -1,0 +1,157 @@
+"""What every API v1 view shares: the schema inspector that documents the error responses and
+the fields partner liaisons never get, pagination, the liaison read-only rule at the API door,
+and the serializer mixin that drops internal fields for liaisons."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import permissions
+from rest_framework.pagination import PageNumberPagination
+
+from agreements.choices import State
+
+MAX_ID = 2**63 - 1
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error the API returns has this shape.",
+    "properties": {
+        "detail": {"type": "string", "description": "A sentence the user can read."},
+        "code": {
+            "type": "string",
+            "description": "Machine-readable kind of error, e.g. invalid, refused, "
+            "permission_denied, not_found, conflict, too_large, throttled.",
+        },
+        "errors": {
+            "type": "object",
+            "description": "On a 400: the messages per field ('non_field_errors' for the rest; "
+            "nested fields as 'field.0.sub').",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "reasons": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Why a lifecycle action was refused, one condition per sentence.",
+        },
+        "current_state": {
+            "type": "string",
+            "enum": list(State.values),
+            "description": "On a 409 from a lifecycle action: the agreement's state now.",
+        },
+        "retry_after_seconds": {
+            "type": "integer",
+            "description": "On a 429: seconds to wait (also in the Retry-After header).",
+        },
+    },
+    "required": ["detail", "code"],
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: a message per field in `errors`, or the unmet conditions in `reasons`.",
+    "401": "No credentials, or an invalid or revoked token.",
+    "403": "The caller may not do this to an object it can see (partner liaisons are read only).",
+    "404": "No such object, or it is outside what the caller may see (existence is not revealed).",
+    "409": "The record changed meanwhile (a lost race, or the agreement's state moved on): "
+    "`current_state` says where it is now.",
+    "413": "The upload is larger than the server's limit (MAX_UPLOAD_MB).",
+    "415": "The request body's media type is not accepted here.",
+    "429": "Too many requests: wait `Retry-After` seconds.",
+}
+READ_ERRORS = ("400", "401", "403", "404", "429")
+WRITE_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "429")
+
+
+class PortalAutoSchema(AutoSchema):
+    """drf-spectacular inspector: adds the error responses to every operation and leaves the
+    fields partner liaisons never receive out of ``required``."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        component = ResolvedComponent(
+            name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
+        )
+        registry.register_on_missing(component)
+        codes = READ_ERRORS if method.upper() in ("GET", "HEAD", "OPTIONS") else WRITE_ERRORS
+        responses = operation.setdefault("responses", {})
+        for code in codes:
+            responses.setdefault(
+                code,
+                {
+                    "description": ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": component.ref}},
+                },
+            )
+        return operation
+
+    def _map_basic_serializer(self, serializer, direction):
+        result = super()._map_basic_serializer(serializer, direction)
+        internal = set(getattr(getattr(serializer, "Meta", None), "internal_fields", ()))
+        if internal and result.get("required"):
+            result["required"] = [name for name in result["required"] if name not in internal]
+            if not result["required"]:
+                del result["required"]
+        return result
+
+
+class PortalPagination(PageNumberPagination):
+    """``?page=N&page_size=M`` (M up to 200; 50 by default)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class LiaisonReadOnly(permissions.BasePermission):
+    """Partner liaisons read; they never write (the services refuse too). Checked on the object
+    after it is found, so an object outside the liaison's scope stays a 404."""
+
+    message = "Partner liaisons have read-only access."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if request.method in permissions.SAFE_METHODS or not getattr(user, "is_liaison", False):
+            return True
+        # Writes on a collection (no object to find first) are refused at once.
+        return bool(getattr(view, "detail", False))
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return not getattr(request.user, "is_liaison", False)
+
+
+def is_liaison(context: dict) -> bool:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and getattr(user, "is_liaison", False))
+
+
+class LiaisonSafeMixin:
+    """Serializer mixin: fields named in ``Meta.internal_fields`` do not exist at all in what a
+    partner liaison receives (absent, not null)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if is_liaison(self.context):
+            for name in getattr(self.Meta, "internal_fields", ()):
+                fields.pop(name, None)
+        return fields
+
+
+class PortalViewMixin:
+    """Schema, pagination and the liaison rule for every v1 view."""
+
+    schema = PortalAutoSchema()
+    pagination_class = PortalPagination
+    permission_classes = [permissions.IsAuthenticated, LiaisonReadOnly]
+
+
+def IdFilter(field_name: str, label: str = "") -> django_filters.NumberFilter:  # noqa: N802
+    """A filter on a numeric id that refuses values out of range with a 400 (not a 500)."""
+    return django_filters.NumberFilter(
+        field_name=field_name, label=label or None, min_value=1, max_value=MAX_ID, decimal_places=0
+    )

@@ -1,0 +1,78 @@
+"""Serializers of the reference data (partners, organizations, coordinating offices) and of the
+caller itself."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from partners.models import CoordinatingOffice, Organization, Partner, Role, User
+
+from .common import LiaisonSafeMixin
+
+
+class PartnerSerializer(serializers.ModelSerializer):
+    """A partner nation or international organization, with the flags the legal rules read."""
+
+    eligible_for_section_65 = serializers.BooleanField(read_only=True)
+    only_other_friendly = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id", "code", "name", "kind", "is_nato_member", "is_mnna", "is_eu_body",
+            "is_other_friendly", "active", "eligible_for_section_65", "only_other_friendly",
+        ]
+        read_only_fields = fields
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    """A DoD Component whose program offices lead agreements."""
+
+    class Meta:
+        model = Organization
+        fields = ["id", "code", "name"]
+        read_only_fields = fields
+
+
+class CoordinatingOfficeSerializer(serializers.ModelSerializer):
+    """An office consulted in RAD and RFA coordination rounds."""
+
+    class Meta:
+        model = CoordinatingOffice
+        fields = ["id", "code", "name", "coordinates_by_default", "active"]
+        read_only_fields = fields
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """Who did something: enough to name a DoD user, nothing more."""
+
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "role"]
+        read_only_fields = fields
+
+    def get_name(self, user: User) -> str:
+        return user.get_full_name() or user.username
+
+
+class MeSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
+    """The caller: its role and what it is bound to."""
+
+    name = serializers.SerializerMethodField()
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    coordinating_office = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id", "username", "name", "email", "role", "organization", "coordinating_office",
+            "partner",
+        ]
+        read_only_fields = fields
+
+    def get_name(self, user: User) -> str:
+        return user.get_full_name() or user.username

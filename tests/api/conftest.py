@@ -1,0 +1,23 @@
+"""API test helpers: a client per user authenticated with a real personal token."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from partners.authentication import api_token_create
+
+
+def token_client(user) -> APIClient:
+    """An APIClient sending ``Authorization: Token <key>`` for a fresh token of ``user``."""
+    _, key = api_token_create(user=user, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def api(db):
+    """``api(user)`` → an authenticated APIClient."""
+    return token_client

@@ -1,0 +1,171 @@
+"""Serializers of coordination, obligations, the audit trail, the dashboard and render jobs."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from agreements.choices import State
+from partners.api.common import LiaisonSafeMixin
+from partners.api.serializers import UserSummarySerializer
+from partners.models import CoordinatingOffice
+from workflow.models import (
+    CoordinationPosition,
+    CoordinationRound,
+    PositionStatus,
+    RenderJob,
+    ReportingObligation,
+    TransitionLog,
+)
+from workflow.transitions import event_label
+
+
+class CoordinationPositionSerializer(serializers.ModelSerializer):
+    """One office's position in a round, due at its silence deadline."""
+
+    agreement = serializers.IntegerField(source="round.agreement_id", read_only=True)
+    agreement_reference = serializers.CharField(source="round.agreement.reference", read_only=True)
+    stage = serializers.CharField(source="round.stage", read_only=True)
+    round_open = serializers.BooleanField(source="round.is_open", read_only=True)
+    office = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    office_name = serializers.CharField(source="office.name", read_only=True)
+    responded_by = UserSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CoordinationPosition
+        fields = [
+            "id", "round", "agreement", "agreement_reference", "stage", "round_open", "office",
+            "office_name", "status", "comment", "due_at", "responded_by", "responded_at",
+        ]
+        read_only_fields = fields
+
+
+class PositionRecordSerializer(serializers.Serializer):
+    """A coordinator's position for its own office."""
+
+    status = serializers.ChoiceField(
+        choices=[(s, PositionStatus(s).label) for s in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR,
+                                                         PositionStatus.COMMENT)]
+    )
+    comment = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default="",
+        help_text="Required for a non-concurrence or a comment.",
+    )
+
+
+class CoordinationRoundSerializer(serializers.ModelSerializer):
+    """A RAD or RFA coordination round and its positions."""
+
+    agreement_reference = serializers.CharField(source="agreement.reference", read_only=True)
+    positions = CoordinationPositionSerializer(many=True, read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CoordinationRound
+        fields = [
+            "id", "agreement", "agreement_reference", "stage", "opened_at", "closed_at", "outcome",
+            "is_open", "positions",
+        ]
+        read_only_fields = fields
+
+
+class RoundOfficesSerializer(serializers.Serializer):
+    """The offices that take part in the open round (reviewer)."""
+
+    offices = serializers.ListField(
+        child=serializers.SlugRelatedField(slug_field="code", queryset=CoordinatingOffice.objects.filter(active=True)),
+        min_length=1, max_length=50, help_text="Coordinating office codes.",
+    )
+
+
+class ReportingObligationSerializer(serializers.ModelSerializer):
+    """A clock started by entry into force."""
+
+    agreement_reference = serializers.CharField(source="agreement.reference", read_only=True)
+    completed_by = UserSummarySerializer(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportingObligation
+        fields = [
+            "id", "agreement", "agreement_reference", "kind", "due_date", "completed_date",
+            "completed_by", "notes", "overdue",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, obligation: ReportingObligation) -> bool:
+        return obligation.is_overdue()
+
+
+class ObligationCompleteSerializer(serializers.Serializer):
+    completed_date = serializers.DateField()
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class TransitionLogSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
+    """One row of the append-only audit trail. Who acted, the comment and the request details
+    are internal (absent for partner liaisons, who see only state changes)."""
+
+    agreement_reference = serializers.CharField(source="agreement.reference", read_only=True)
+    label = serializers.SerializerMethodField()
+    user = UserSummarySerializer(read_only=True, allow_null=True)
+    actor = serializers.CharField(read_only=True)
+    source = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
+    target = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = TransitionLog
+        fields = [
+            "id", "agreement", "agreement_reference", "transition", "label", "source", "target",
+            "timestamp", "user", "actor", "comment", "data", "request_id", "client_address",
+        ]
+        read_only_fields = fields
+        internal_fields = ("user", "actor", "comment", "data", "request_id", "client_address")
+
+    def get_label(self, log: TransitionLog) -> str:
+        return event_label(log.transition)
+
+
+class CountSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
+    """The figures on the caller's dashboard, over the agreements it may see."""
+
+    total = serializers.IntegerField()
+    open = serializers.IntegerField(help_text="Not expired, terminated, withdrawn or disapproved.")
+    in_force = serializers.IntegerField()
+    by_state = CountSerializer(many=True)
+    by_kind = CountSerializer(many=True)
+    in_review = serializers.IntegerField(help_text="In RAD or RFA review.")
+    expiring_within_180_days = serializers.IntegerField()
+    positions_due = serializers.IntegerField(help_text="Open positions of the caller's office.")
+    obligations_overdue = serializers.IntegerField()
+    obligations_open = serializers.IntegerField()
+
+    class Meta:
+        internal_fields = ("in_review", "positions_due", "obligations_overdue", "obligations_open")
+
+
+class RenderJobSerializer(serializers.ModelSerializer):
+    """A PDF the caller asked for and its progress."""
+
+    agreement_reference = serializers.CharField(source="agreement.reference", read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RenderJob
+        fields = [
+            "id", "kind", "agreement", "agreement_reference", "status", "document", "error",
+            "attempts", "created_at", "started_at", "finished_at", "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, job: RenderJob) -> str | None:
+        if job.document_id is None:
+            return None
+        request = self.context.get("request")
+        path = f"/api/v1/documents/{job.document_id}/download/"
+        return request.build_absolute_uri(path) if request else path

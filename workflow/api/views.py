@@ -1,0 +1,230 @@
+"""API v1 for coordination rounds and positions, reporting obligations, the audit trail, the
+dashboard and render jobs. Reads start from the workflow selectors; writes call the services."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch, Q
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agreements.selectors import agreements_visible_to
+from partners.api.common import IdFilter, PortalViewMixin
+from workflow import services
+from workflow.models import (
+    CoordinationPosition,
+    CoordinationRound,
+    ObligationKind,
+    PositionStatus,
+    RenderJob,
+    ReportingObligation,
+    TransitionLog,
+)
+from workflow.selectors import obligations_visible_to, positions_visible_to, transition_logs_visible_to
+from workflow.services import AuditContext
+
+from . import serializers as s
+from .selectors import dashboard_figures
+
+
+class ReadOnlyViewSet(
+    PortalViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    filter_backends = [DjangoFilterBackend]
+
+
+# --- coordination ------------------------------------------------------------------------------
+class RoundFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+    stage = django_filters.ChoiceFilter(choices=CoordinationRound._meta.get_field("stage").choices)
+    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open rounds only")
+
+    class Meta:
+        model = CoordinationRound
+        fields = ["agreement", "stage", "open"]
+
+
+class CoordinationRoundViewSet(ReadOnlyViewSet):
+    """RAD and RFA coordination rounds (DoD only; a liaison gets an empty list)."""
+
+    serializer_class = s.CoordinationRoundSerializer
+    filterset_class = RoundFilterSet
+
+    def get_queryset(self):
+        positions = positions_visible_to(self.request.user).order_by("due_at", "office__name", "pk")
+        queryset = CoordinationRound.objects.filter(agreement__in=agreements_visible_to(self.request.user))
+        if getattr(self.request.user, "is_liaison", False):
+            queryset = queryset.none()
+        return (
+            queryset.select_related("agreement")
+            .prefetch_related(Prefetch("positions", queryset=positions))
+            .order_by("-opened_at", "pk")
+        )
+
+    @extend_schema(
+        summary="Set the offices of the open round (reviewer)",
+        request=s.RoundOfficesSerializer,
+        responses=s.CoordinationRoundSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="offices", url_name="offices")
+    def offices(self, request, pk=None):
+        round_ = self.get_object()
+        payload = s.RoundOfficesSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.coordination_offices_set(
+            agreement=round_.agreement,
+            user=request.user,
+            offices=payload.validated_data["offices"],
+            context=AuditContext.from_request(request),
+        )
+        fresh = self.get_queryset().get(pk=round_.pk)
+        return Response(self.get_serializer(fresh).data)
+
+
+class PositionFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("round__agreement_id", "Agreement id")
+    round = IdFilter("round_id", "Round id")
+    office = django_filters.CharFilter(field_name="office__code", lookup_expr="iexact", max_length=20)
+    status = django_filters.ChoiceFilter(choices=PositionStatus.choices)
+    open = django_filters.BooleanFilter(field_name="round__closed_at", lookup_expr="isnull", label="Open rounds only")
+    mine = django_filters.BooleanFilter(method="filter_mine", label="Only my office's positions")
+
+    class Meta:
+        model = CoordinationPosition
+        fields = ["agreement", "round", "office", "status", "open", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        if value is None:
+            return queryset
+        office_id = getattr(self.request.user, "coordinating_office_id", None)
+        if value:
+            return queryset.filter(office_id=office_id) if office_id else queryset.none()
+        return queryset.exclude(office_id=office_id) if office_id else queryset
+
+
+class CoordinationPositionViewSet(ReadOnlyViewSet):
+    """Coordination positions (DoD only). Coordinators record their office's position with
+    ``POST /coordination-positions/{id}/record/``."""
+
+    serializer_class = s.CoordinationPositionSerializer
+    filterset_class = PositionFilterSet
+
+    def get_queryset(self):
+        return (
+            positions_visible_to(self.request.user)
+            .filter(round__agreement__in=agreements_visible_to(self.request.user))
+            .order_by("due_at", "office__name", "pk")
+        )
+
+    @extend_schema(
+        summary="Record your office's position (coordinator)",
+        request=s.PositionRecordSerializer,
+        responses=s.CoordinationPositionSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="record", url_name="record")
+    def record(self, request, pk=None):
+        position = self.get_object()
+        payload = s.PositionRecordSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        position = services.coordination_position_record(
+            position=position, user=request.user, context=AuditContext.from_request(request), **payload.validated_data
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
+
+
+# --- obligations -------------------------------------------------------------------------------
+class ObligationFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+    kind = django_filters.ChoiceFilter(choices=ObligationKind.choices)
+    completed = django_filters.BooleanFilter(field_name="completed_date", lookup_expr="isnull", exclude=True)
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+
+    class Meta:
+        model = ReportingObligation
+        fields = ["agreement", "kind", "completed", "due_before", "due_after"]
+
+
+class ReportingObligationViewSet(ReadOnlyViewSet):
+    """Reporting obligations after entry into force (DoD only)."""
+
+    serializer_class = s.ReportingObligationSerializer
+    filterset_class = ObligationFilterSet
+
+    def get_queryset(self):
+        return (
+            obligations_visible_to(self.request.user)
+            .filter(agreement__in=agreements_visible_to(self.request.user))
+            .select_related("agreement", "completed_by")
+            .order_by("due_date", "pk")
+        )
+
+    @extend_schema(
+        summary="Mark the obligation done (lead program office or reviewer)",
+        request=s.ObligationCompleteSerializer,
+        responses=s.ReportingObligationSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="complete", url_name="complete")
+    def complete(self, request, pk=None):
+        obligation = self.get_object()
+        payload = s.ObligationCompleteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        obligation = services.obligation_complete(
+            obligation=obligation, user=request.user, context=AuditContext.from_request(request),
+            **payload.validated_data,
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=obligation.pk)).data)
+
+
+# --- audit trail -------------------------------------------------------------------------------
+class AuditFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+    transition = django_filters.CharFilter(max_length=40, label="Event or transition name")
+    after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = TransitionLog
+        fields = ["agreement", "transition", "after", "before"]
+
+
+class AuditLogViewSet(ReadOnlyViewSet):
+    """The append-only audit trail of visible agreements (read only). A liaison sees only state
+    changes, without who, comments or request details."""
+
+    serializer_class = s.TransitionLogSerializer
+    filterset_class = AuditFilterSet
+
+    def get_queryset(self):
+        return transition_logs_visible_to(self.request.user).order_by("-timestamp", "-pk")
+
+
+# --- dashboard and render jobs ------------------------------------------------------------------
+class DashboardView(PortalViewMixin, APIView):
+    """Figures over the agreements the caller may see."""
+
+    @extend_schema(responses=s.DashboardSerializer, operation_id="dashboard_retrieve")
+    def get(self, request):
+        figures = dashboard_figures(request.user)
+        return Response(s.DashboardSerializer(figures, context={"request": request}).data)
+
+
+class RenderJobViewSet(ReadOnlyViewSet):
+    """PDF render jobs the caller requested."""
+
+    serializer_class = s.RenderJobSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False):
+            return RenderJob.objects.none()
+        return (
+            RenderJob.objects.filter(requested_by=user)
+            .filter(Q(agreement__isnull=True) | Q(agreement__in=agreements_visible_to(user)))
+            .select_related("agreement")
+            .order_by("-created_at", "-pk")
+        )
