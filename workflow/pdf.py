@@ -399,7 +399,7 @@ def render_job_run(*, job_id: int) -> RenderJob | None:
     if _job_start(job_id) is None:
         return None
     with transaction.atomic():
-        job = RenderJob.objects.select_for_update().select_related("requested_by").get(pk=job_id)
+        job = RenderJob.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=job_id)
         if job.status == RenderStatus.READY:  # another worker finished it meanwhile
             return job
         if job.kind in DOCUMENT_KIND:
