@@ -277,6 +277,9 @@ class AgreementSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
     participants = ParticipantBriefSerializer(many=True, read_only=True)
     action_officer = UserSummarySerializer(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
+    phase = serializers.ChoiceField(choices=SystemPhase.choices, allow_blank=True, read_only=True)
+    authority = serializers.ChoiceField(choices=LegalAuthority.choices, allow_blank=True, read_only=True)
+    amendment_type = serializers.ChoiceField(choices=AmendmentType.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Agreement

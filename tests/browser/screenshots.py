@@ -1,0 +1,82 @@
+"""Take screenshots of the portal's main pages into docs/screenshots/.
+
+Run against a server with the demo data (``make run`` or ``manage.py runserver`` after
+``seed_demo``):  .venv/bin/python tests/browser/screenshots.py [http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-2026")
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def first_reference(page, base: str, query: str) -> str:
+    page.goto(f"{base}/agreements/?scope=all&{query}")
+    link = page.locator("table a[href^='/agreements/ICP-']").first
+    return re.search(r"ICP-\d+-\d+", link.get_attribute("href")).group(0)
+
+
+def main(base: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        def shoot(username: str, shots: list[tuple[str, str]]) -> None:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            sign_in(page, base, username)
+            for name, path in shots:
+                page.goto(f"{base}{path}")
+                page.wait_for_load_state("networkidle")
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+                print("wrote", OUT / f"{name}.png")
+            context.close()
+
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(f"{base}/accounts/login/")
+        page.screenshot(path=str(OUT / "login.png"), full_page=True)
+        sign_in(page, base, "program_office")
+        rad = first_reference(page, base, "state=rad_review")
+        signing = first_reference(page, base, "state=approved")
+        in_force = first_reference(page, base, "state=in_force&kind=master")
+        context.close()
+
+        shoot("program_office", [
+            ("my-agreements", "/agreements/"),
+            ("new-proposal", "/agreements/new/"),
+            ("agreement-overview", f"/agreements/{signing}/"),
+            ("agreement-ssoi", f"/agreements/{rad}/ssoi/"),
+            ("agreement-participants", f"/agreements/{signing}/participants/"),
+            ("agreement-documents", f"/agreements/{in_force}/documents/"),
+            ("agreement-history", f"/agreements/{in_force}/history/"),
+            ("dashboard", "/dashboard/"),
+        ])
+        shoot("reviewer", [("review-queue", "/review/"), ("agreement-coordination", f"/agreements/{rad}/coordination/")])
+        shoot("coordinator", [("positions-due", "/positions/")])
+        shoot("liaison", [("liaison-dashboard", "/partner/"), ("liaison-agreement", f"/agreements/{in_force}/")])
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
