@@ -1,7 +1,9 @@
 """REST API v1: the same services and visibility rules as the browser, for scripts and partner
 systems. The OpenAPI schema is at /api/v1/schema/, the interactive docs at /api/v1/docs/."""
 
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -30,6 +32,13 @@ router.register("render-jobs", workflow_views.RenderJobViewSet, basename="render
 
 app_name = "api"
 
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any other path under /api/v1/ is a JSON 404, like every API error (not the HTML page)."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="schema"),
     path(
@@ -40,4 +49,5 @@ urlpatterns = [
     path("me/", partner_views.MeView.as_view(), name="me"),
     path("dashboard/", workflow_views.DashboardView.as_view(), name="dashboard"),
     *router.urls,
+    re_path(r"^.*$", api_not_found, name="not-found"),
 ]

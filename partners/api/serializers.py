@@ -7,8 +7,6 @@ from rest_framework import serializers
 
 from partners.models import CoordinatingOffice, Organization, Partner, Role, User
 
-from .common import LiaisonSafeMixin
-
 
 class PartnerSerializer(serializers.ModelSerializer):
     """A partner nation or international organization, with the flags the legal rules read."""
@@ -57,14 +55,15 @@ class UserSummarySerializer(serializers.ModelSerializer):
         return user.get_full_name() or user.username
 
 
-class MeSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
+class MeSerializer(serializers.ModelSerializer):
     """The caller: its role and what it is bound to."""
 
     name = serializers.SerializerMethodField()
+    email = serializers.CharField(read_only=True, help_text="May be empty.")
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
-    organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    coordinating_office = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    partner = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organization = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    coordinating_office = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    partner = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = User

@@ -21,3 +21,8 @@ def token_client(user) -> APIClient:
 def api(db):
     """``api(user)`` → an authenticated APIClient."""
     return token_client
+
+
+def issue_key(user) -> str:
+    """A new personal token's key for ``user``."""
+    return api_token_create(user=user, name="tests")[1]
