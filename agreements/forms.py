@@ -15,12 +15,13 @@ from workflow.models import PositionStatus
 from .choices import (
     AgreementKind,
     AmendmentType,
+    ContributionKind,
     DocumentKind,
     LegalAuthority,
     Marking,
     SystemPhase,
 )
-from .models import SSOI, Agreement, Contribution, LoanItem
+from .models import SSOI, Agreement, LoanItem
 from .services import SSOI_FIELDS
 
 
@@ -203,22 +204,17 @@ class SsoiForm(UswdsFormMixin, forms.ModelForm):
         }
 
 
-class ContributionForm(UswdsFormMixin, forms.ModelForm):
-    """A participant's contribution."""
+class ContributionForm(UswdsFormMixin, forms.Form):
+    """A participant's contribution (the model validates amounts and in-kind valuation)."""
 
     participant = forms.ChoiceField(label="Participant")
-
-    class Meta:
-        model = Contribution
-        fields = [
-            "participant",
-            "kind",
-            "description",
-            "valuation_basis",
-            "amount_usd",
-            "fiscal_year",
-        ]
-        labels = {"amount_usd": "Amount (USD)"}
+    kind = forms.ChoiceField(label="Kind", choices=ContributionKind.choices)
+    description = forms.CharField(label="Description", max_length=300)
+    valuation_basis = forms.CharField(
+        label="Valuation basis", max_length=300, required=False, help_text="How an in-kind contribution is valued."
+    )
+    amount_usd = forms.DecimalField(label="Amount (USD)", max_digits=14, decimal_places=2)
+    fiscal_year = forms.IntegerField(label="Fiscal year", required=False)
 
     def __init__(self, *args, participants=(), **kwargs):
         super().__init__(*args, **kwargs)
