@@ -175,10 +175,11 @@ class AgreementViewSet(
     )
     @action(detail=True, methods=["get", "patch"], url_path="ssoi", url_name="ssoi")
     def ssoi(self, request, pk=None):
-        agreement = self.get_object()
         if _liaison(request):
-            # The SSOI is the U.S. internal business case: not part of what partners see.
+            # The SSOI is the U.S. internal business case: outside what partners see, so a 404
+            # for reads and writes alike.
             raise NotFound("Not found.")
+        agreement = self.get_object()
         if request.method == "PATCH":
             payload = s.SsoiUpdateSerializer(data=request.data)
             payload.is_valid(raise_exception=True)

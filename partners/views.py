@@ -1,0 +1,63 @@
+"""The profile page: who you are, and your personal API tokens (create, revoke)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from .authentication import api_token_create, api_token_revoke
+from .forms import ApiTokenCreateForm
+from .models import ApiToken
+
+
+def _profile(request, form: ApiTokenCreateForm, *, new_key: str = "", new_token=None, status: int = 200):
+    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    return render(
+        request,
+        "partners/profile.html",
+        {"form": form, "tokens": tokens, "new_key": new_key, "new_token": new_token},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def profile(request):
+    """The signed-in user's account and API tokens."""
+    return _profile(request, ApiTokenCreateForm())
+
+
+@never_cache
+@login_required
+@require_http_methods(["POST"])
+def api_token_create_view(request):
+    """Create a token and show its key on this one response only (never stored, never redirected
+    through the session)."""
+    form = ApiTokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _profile(request, form, status=400)
+    try:
+        token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _profile(request, form, status=400)
+    return _profile(request, ApiTokenCreateForm(), new_key=key, new_token=token)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def api_token_revoke_view(request, pk: int):
+    """Ask for confirmation (GET), then revoke (POST). Another user's token is a 404."""
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if request.method == "POST":
+        api_token_revoke(token=token, user=request.user)
+        messages.success(request, f"The token “{token.name}” ({token.prefix}…) is revoked.")
+        return redirect("profile")
+    return render(request, "partners/token_revoke_confirm.html", {"token": token})
