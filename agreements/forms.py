@@ -83,10 +83,11 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         help_text="A project arrangement is concluded under a master agreement that is in force.",
     )
     parent = forms.ModelChoiceField(
-        label="Master agreement (project arrangement) or agreement amended (amendment)",
+        label="Parent agreement",
         queryset=Agreement.objects.none(),
         required=False,
-        help_text="Leave empty for a master, system-level agreement or Section 65 loan.",
+        help_text="A project arrangement's master agreement, or the agreement an amendment amends. "
+        "Leave empty for a master, system-level agreement or Section 65 loan.",
     )
     partners = forms.ModelMultipleChoiceField(
         label="Partners",

@@ -1,0 +1,104 @@
+"""Playwright fixtures: one Debian chromium per test session, a fresh context per test, and
+helpers to sign in and to run axe-core. Every test here is marked ``browser``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django must still allow ORM calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+from tests.conftest import PASSWORD  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+AXE_FILES = [ROOT / "static" / "vendor" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Portal:
+    """The portal as one person sees it in the browser, with CSP violations collected."""
+
+    def __init__(self, browser: Browser, base_url: str, *, bypass_csp: bool = False):
+        self.base_url = base_url
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
+        self.context.set_default_timeout(15_000)
+        self.page: Page = self.context.new_page()
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            self.csp_violations.append(message.text)
+
+    def goto(self, path: str) -> Page:
+        self.page.goto(self.base_url + path)
+        return self.page
+
+    def sign_in(self, username: str) -> Page:
+        self.context.clear_cookies()
+        self.goto("/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state("load")
+        assert "/accounts/login/" not in self.page.url, f"{username} could not sign in"
+        return self.page
+
+    def axe_violations(self) -> list[dict]:
+        """WCAG 2.1 A/AA violations axe-core finds on the current page."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            axe_file = next(p for p in AXE_FILES if p.exists())
+            self.page.add_script_tag(path=str(axe_file))
+        result = self.page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+            WCAG_TAGS,
+        )
+        return [
+            {"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]
+        ]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def portal(browser, live_server):
+    """``portal()`` opens a fresh browser context against the live server."""
+    opened: list[Portal] = []
+
+    def open_(*, bypass_csp: bool = False) -> Portal:
+        instance = Portal(browser, live_server.url, bypass_csp=bypass_csp)
+        opened.append(instance)
+        return instance
+
+    yield open_
+    for instance in opened:
+        instance.close()
