@@ -23,7 +23,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         queryset=Partner.objects.all(), to_field_name="code", method="filter_partner", label="Partner"
     )
     organization = django_filters.ModelMultipleChoiceFilter(
-        field_name="lead_organization",
+        field_name="lead_organization__code",
         queryset=Organization.objects.all(),
         to_field_name="code",
         label="Lead organization",
