@@ -8,9 +8,11 @@ import django_filters
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import permissions
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 
 from agreements.choices import State
+from partners.authentication import ApiTokenAuthentication
 
 MAX_ID = 2**63 - 1
 
@@ -146,6 +148,9 @@ class PortalViewMixin:
     """Schema, pagination and the liaison rule for every v1 view."""
 
     schema = PortalAutoSchema()
+    # The token scheme first: it names itself in WWW-Authenticate, so a missing or bad
+    # credential is a 401 (with the session scheme first DRF would answer 403).
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     pagination_class = PortalPagination
     permission_classes = [permissions.IsAuthenticated, LiaisonReadOnly]
 

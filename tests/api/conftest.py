@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from partners.authentication import api_token_create
+from tests.conftest import PASSWORD  # noqa: F401  (re-exported for the API tests)
 
 
 def token_client(user) -> APIClient:
