@@ -89,7 +89,8 @@ def test_entry_into_force_renders_the_summary_without_watermark(make_agreement, 
     agreement = make_agreement(State.IN_FORCE, partners=("GBR",), title="Counter-UAS Sensor Fusion MOU")
     job = wait_for_job(RenderJob.objects.get(agreement=agreement, kind=RenderKind.SUMMARY), worker=worker)
 
-    text = pdf_text(_document_bytes(job.document))
+    content = _document_bytes(job.document)
+    text = pdf_text(content)
     assert job.document.kind == DocumentKind.SUMMARY_PDF
     for expected in (
         "Agreement summary",
@@ -110,6 +111,7 @@ def test_entry_into_force_renders_the_summary_without_watermark(make_agreement, 
     ):
         assert expected in text, expected
     assert "DRAFT" not in text
+    write_sample("summary", content)
 
 
 def test_rerendering_unchanged_content_reuses_the_document(make_agreement, start_worker, program_office, client):
