@@ -99,9 +99,7 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         choices=[("", "- Select -"), *LegalAuthority.choices],
         required=False,
     )
-    authority_text = forms.CharField(
-        label="Statute (when the authority is “Other”)", max_length=200, required=False
-    )
+    authority_text = forms.CharField(label="Statute (when the authority is “Other”)", max_length=200, required=False)
     phase = forms.ChoiceField(
         label="Phase (system-level agreements)",
         choices=[("", "- Select -"), *SystemPhase.choices],
@@ -112,9 +110,7 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         choices=[("", "- Select -"), *AmendmentType.choices],
         required=False,
     )
-    new_expiration_date = forms.DateField(
-        label="New expiration date (extensions)", required=False, widget=DateInput()
-    )
+    new_expiration_date = forms.DateField(label="New expiration date (extensions)", required=False, widget=DateInput())
     title = forms.CharField(label="Title", max_length=300)
     short_title = forms.CharField(
         label="Short title",
@@ -223,9 +219,7 @@ class ContributionForm(UswdsFormMixin, forms.Form):
 
 
 class ParticipantAddForm(UswdsFormMixin, forms.Form):
-    partner = forms.ModelChoiceField(
-        label="Partner to add", queryset=Partner.objects.filter(active=True)
-    )
+    partner = forms.ModelChoiceField(label="Partner to add", queryset=Partner.objects.filter(active=True))
 
 
 class LoanItemForm(UswdsFormMixin, forms.ModelForm):
@@ -239,13 +233,9 @@ class LoanItemForm(UswdsFormMixin, forms.ModelForm):
 class DocumentUploadForm(UswdsFormMixin, forms.Form):
     """A new document, or a new version of one kind."""
 
-    kind = forms.ChoiceField(
-        label="Kind of document", choices=[("", "- Select -"), *DocumentKind.choices]
-    )
+    kind = forms.ChoiceField(label="Kind of document", choices=[("", "- Select -"), *DocumentKind.choices])
     file = forms.FileField(label="File")
-    title = forms.CharField(
-        label="Title", max_length=300, required=False, help_text="Defaults to the file name."
-    )
+    title = forms.CharField(label="Title", max_length=300, required=False, help_text="Defaults to the file name.")
     marking = forms.ChoiceField(label="Marking", choices=Marking.choices, initial=Marking.CUI)
     releasable_to_partners = forms.BooleanField(label="Releasable to partners", required=False)
 
@@ -258,9 +248,7 @@ class DocumentUpdateForm(UswdsFormMixin, forms.Form):
 class TransitionForm(UswdsFormMixin, forms.Form):
     """The comment that goes with a lifecycle action (required by some: the service says which)."""
 
-    comment = forms.CharField(
-        label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 4})
-    )
+    comment = forms.CharField(label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     state = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
@@ -279,11 +267,7 @@ class SignatureForm(UswdsFormMixin, forms.Form):
         if agreement is not None:
             if not agreement.us_signature_date:
                 choices.append(("us", "United States"))
-            choices += [
-                (str(p.pk), p.partner.name)
-                for p in agreement.participants.all()
-                if not p.signature_date
-            ]
+            choices += [(str(p.pk), p.partner.name) for p in agreement.participants.all() if not p.signature_date]
         self.fields["participant"].choices = choices
         self.fields["signature_date"].initial = timezone.localdate()
 
@@ -321,7 +305,5 @@ class CoordinationOfficesForm(UswdsFormMixin, forms.Form):
 
 
 class ObligationCompleteForm(UswdsFormMixin, forms.Form):
-    completed_date = forms.DateField(
-        label="Completed on", widget=DateInput(), initial=dt.date.today
-    )
+    completed_date = forms.DateField(label="Completed on", widget=DateInput(), initial=dt.date.today)
     notes = forms.CharField(label="Notes", required=False, max_length=1000)

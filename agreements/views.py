@@ -99,9 +99,7 @@ def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
     filterset, queryset, scope = _filtered_agreements(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    selected = {
-        name: request.GET.getlist(name) for name in ("kind", "state", "partner", "organization")
-    }
+    selected = {name: request.GET.getlist(name) for name in ("kind", "state", "partner", "organization")}
     context = {
         "page": page,
         "filterset": filterset,
@@ -121,9 +119,7 @@ def agreement_list(request):
             ("expiration_date", "Expiring soonest"),
             ("effective_date", "Effective date"),
         ],
-        "filtered": any(
-            request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")
-        ),
+        "filtered": any(request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")),
     }
     template = "agreements/_list_results.html" if request.htmx else "agreements/list.html"
     return render(request, template, context)
@@ -193,9 +189,7 @@ def agreement_create(request):
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(
-                    request, f"Proposal {agreement.reference} is created. Next: start the SSOI."
-                )
+                messages.success(request, f"Proposal {agreement.reference} is created. Next: start the SSOI.")
                 return redirect("agreement_detail", reference=agreement.reference)
     return render(request, "agreements/create.html", {"form": form}, status=status)
 
@@ -226,13 +220,7 @@ def _stepper(agreement: Agreement) -> list[dict]:
     result = []
     for index, state in enumerate(steps):
         span = durations.get(state)
-        status = (
-            "complete"
-            if index < current_index
-            else "current"
-            if index == current_index
-            else "upcoming"
-        )
+        status = "complete" if index < current_index else "current" if index == current_index else "upcoming"
         if agreement.state == State.IN_FORCE and state == State.IN_FORCE:
             status = "current"
         result.append(
@@ -252,10 +240,7 @@ def _actions(agreement: Agreement, user) -> list:
     return [
         o
         for o in workflow_services.available_transitions(agreement, user)
-        if not (
-            o.system_only
-            or (o.name == "end_congressional_wait" and not user.is_reviewer and not o.allowed)
-        )
+        if not (o.system_only or (o.name == "end_congressional_wait" and not user.is_reviewer and not o.allowed))
     ]
 
 
@@ -267,9 +252,7 @@ def _page(request, agreement: Agreement, tab: str, template: str, context: dict,
         "tabs": LIAISON_TABS if user.is_liaison else DOD_TABS,
         "steps": _stepper(agreement),
         "actions": _actions(agreement, user),
-        "edit_denial": services.agreement_edit_denial(agreement, user)
-        if user.is_dod
-        else "read only",
+        "edit_denial": services.agreement_edit_denial(agreement, user) if user.is_dod else "read only",
         "terminal": agreement.state in TERMINAL_STATES,
         **context,
     }
@@ -296,12 +279,8 @@ def agreement_detail(request, reference: str):
     agreement = _agreement_for(request, reference)
     form = None
     status = 200
-    if request.user.is_dod and not services.agreement_edit_denial(
-        agreement, request.user, substance=False
-    ):
-        form = AgreementEditForm(
-            request.POST or None, instance=Agreement.objects.get(pk=agreement.pk)
-        )
+    if request.user.is_dod and not services.agreement_edit_denial(agreement, request.user, substance=False):
+        form = AgreementEditForm(request.POST or None, instance=Agreement.objects.get(pk=agreement.pk))
         if request.method == "POST":
             status = 400
             if form.is_valid():
@@ -312,9 +291,7 @@ def agreement_detail(request, reference: str):
                 except (ValidationError, PermissionDenied) as exc:
                     status = _fail(form, exc)
                 else:
-                    messages.success(
-                        request, "The agreement is saved." if fields else "Nothing changed."
-                    )
+                    messages.success(request, "The agreement is saved." if fields else "Nothing changed.")
                     return redirect("agreement_detail", reference=reference)
     elif request.method == "POST":
         raise PermissionDenied("You may not edit this agreement.")
@@ -359,9 +336,7 @@ def agreement_ssoi(request, reference: str):
         fields = [form[name] for name in section.fields if name in form.fields]
         if section.key == "ddl_status":
             fields.append(form["ddl_notes"])
-        sections.append(
-            {"section": section, "complete": section.is_complete(ssoi), "fields": fields}
-        )
+        sections.append({"section": section, "complete": section.is_complete(ssoi), "fields": fields})
     done, total = ssoi.completeness()
     return _page(
         request,
@@ -381,9 +356,7 @@ def agreement_ssoi(request, reference: str):
 
 
 def _participants_context(agreement, user, **forms):
-    participants = list(
-        agreement.participants.select_related("partner").prefetch_related("contributions")
-    )
+    participants = list(agreement.participants.select_related("partner").prefetch_related("contributions"))
     table = equitability_table(agreement)
     context = {
         "participants": participants,
@@ -428,25 +401,19 @@ def agreement_participants(request, reference: str):
             form = ContributionForm(request.POST, participants=participants)
             form_name = "contribution_form"
             if form.is_valid():
-                participant = next(
-                    p for p in participants if str(p.pk) == form.cleaned_data["participant"]
-                )
+                participant = next(p for p in participants if str(p.pk) == form.cleaned_data["participant"])
                 data = {
                     k: form.cleaned_data[k]
                     for k in ("kind", "description", "valuation_basis", "amount_usd", "fiscal_year")
                 }
                 services.contribution_add(participant=participant, user=user, **data)
-                messages.success(
-                    request, f"The contribution of {participant.partner.name} is added."
-                )
+                messages.success(request, f"The contribution of {participant.partner.name} is added.")
                 return back
         elif action == "add_participant":
             form = ParticipantAddForm(request.POST)
             form_name = "participant_form"
             if form.is_valid():
-                services.participant_add(
-                    agreement=agreement, user=user, partner=form.cleaned_data["partner"]
-                )
+                services.participant_add(agreement=agreement, user=user, partner=form.cleaned_data["partner"])
                 messages.success(request, f"{form.cleaned_data['partner'].name} now takes part.")
                 return back
         elif action == "add_loan_item":
@@ -489,8 +456,7 @@ def _confirm_delete(request, agreement, action):
         raise Http404("It no longer exists.") from None
     description = {
         "delete_contribution": lambda t: (
-            f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) "
-            f"of {t.participant.partner.name}"
+            f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) of {t.participant.partner.name}"
         ),
         "remove_participant": lambda t: f"{t.partner.name} from the participants",
         "delete_loan_item": lambda t: f"the loan item “{t.item}”",
@@ -513,9 +479,7 @@ def _confirm_delete(request, agreement, action):
                     "action": action,
                     "target": target,
                     "description": description,
-                    "cancel_url": reverse(
-                        "agreement_participants", kwargs={"reference": agreement.reference}
-                    ),
+                    "cancel_url": reverse("agreement_participants", kwargs={"reference": agreement.reference}),
                 },
                 status=403 if isinstance(exc, PermissionDenied) else 400,
             )
@@ -529,9 +493,7 @@ def _confirm_delete(request, agreement, action):
             "action": action,
             "target": target,
             "description": description,
-            "cancel_url": reverse(
-                "agreement_participants", kwargs={"reference": agreement.reference}
-            ),
+            "cancel_url": reverse("agreement_participants", kwargs={"reference": agreement.reference}),
         },
     )
 
@@ -571,9 +533,7 @@ def agreement_documents(request, reference: str):
                     messages.success(request, f"{document} is uploaded.")
                     return redirect("agreement_documents", reference=reference)
         elif action == "update":
-            document = get_object_or_404(
-                Document, pk=request.POST.get("document"), agreement=agreement
-            )
+            document = get_object_or_404(Document, pk=request.POST.get("document"), agreement=agreement)
             form = DocumentUpdateForm(request.POST)
             if form.is_valid():
                 try:
@@ -607,8 +567,7 @@ def agreement_documents(request, reference: str):
             "documents": documents,
             "upload_form": upload_form,
             "can_upload": can_upload,
-            "can_update": user.is_dod
-            and services.agreement_edit_denial(agreement, user, substance=False) is None,
+            "can_update": user.is_dod and services.agreement_edit_denial(agreement, user, substance=False) is None,
             "markings": Document._meta.get_field("marking").choices,
         },
         status,
@@ -618,9 +577,7 @@ def agreement_documents(request, reference: str):
 @login_required
 def document_download(request, reference: str, pk: int):
     """The file itself, only when the user may see the document."""
-    document = get_object_or_404(
-        documents_visible_to(request.user), pk=pk, agreement__reference=reference
-    )
+    document = get_object_or_404(documents_visible_to(request.user), pk=pk, agreement__reference=reference)
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,
@@ -682,9 +639,7 @@ def agreement_coordination(request, reference: str):
                     workflow_services.obligation_complete(
                         obligation=obligation, user=user, context=context_, **form.cleaned_data
                     )
-                    messages.success(
-                        request, f"{obligation.get_kind_display()} is marked complete."
-                    )
+                    messages.success(request, f"{obligation.get_kind_display()} is marked complete.")
                     return redirect(coordination_url(reference))
             else:
                 raise Http404("Unknown action.")
@@ -692,9 +647,7 @@ def agreement_coordination(request, reference: str):
             status = _fail(form, exc)
     rounds = (
         CoordinationRound.objects.filter(agreement=agreement)
-        .prefetch_related(
-            Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name"))
-        )
+        .prefetch_related(Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name")))
         .order_by("-opened_at")
     )
     obligations = list(obligations_visible_to(user).filter(agreement=agreement))
@@ -721,13 +674,20 @@ def agreement_coordination(request, reference: str):
     )
 
 
+def _field_label(field) -> str:
+    label = str(field.verbose_name)
+    return "U.S. " + label[3:] if label.lower().startswith("us ") else label[:1].upper() + label[1:]
+
+
+def _display(value) -> str:
+    if value in (None, ""):
+        return "—"
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def _field_changes(agreement: Agreement) -> list[dict]:
     """Field changes from django-simple-history, newest first (at most 100 records)."""
-    records = list(
-        agreement.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            :101
-        ]
-    )
+    records = list(agreement.history.select_related("history_user").order_by("-history_date", "-history_id")[:101])
     entries = []
     for newer, older in zip(records, records[1:], strict=False):
         delta = newer.diff_against(older)
@@ -738,9 +698,9 @@ def _field_changes(agreement: Agreement) -> list[dict]:
             field = Agreement._meta.get_field(change.field)
             changes.append(
                 {
-                    "field": str(field.verbose_name).capitalize(),
-                    "old": change.old or "—",
-                    "new": change.new or "—",
+                    "field": _field_label(field),
+                    "old": _display(change.old),
+                    "new": _display(change.new),
                 }
             )
         if changes:
@@ -793,9 +753,7 @@ def agreement_history(request, reference: str):
             }
         )
     events.sort(key=lambda e: e["when"], reverse=True)
-    return _page(
-        request, agreement, "history", "agreements/detail_history.html", {"events": events}
-    )
+    return _page(request, agreement, "history", "agreements/detail_history.html", {"events": events})
 
 
 # --- lifecycle actions ------------------------------------------------------------------------
@@ -811,11 +769,7 @@ def agreement_transition(request, reference: str, name: str):
     agreement = _agreement_for(request, reference)
     info = TRANSITION_INFO[name]
     option = next(
-        (
-            o
-            for o in workflow_services.available_transitions(agreement, request.user)
-            if o.name == name
-        ),
+        (o for o in workflow_services.available_transitions(agreement, request.user) if o.name == name),
         None,
     )
     form_class = SignatureForm
@@ -867,18 +821,10 @@ def agreement_transition(request, reference: str, name: str):
     except LifecycleError as exc:
         agreement = _agreement_for(request, reference)
         option = next(
-            (
-                o
-                for o in workflow_services.available_transitions(agreement, request.user)
-                if o.name == name
-            ),
+            (o for o in workflow_services.available_transitions(agreement, request.user) if o.name == name),
             None,
         )
-        return page(
-            make_form(request.POST) if exc.status_code == 400 else make_form(), exc.status_code, exc
-        )
+        return page(make_form(request.POST) if exc.status_code == 400 else make_form(), exc.status_code, exc)
     agreement.refresh_from_db()
-    messages.success(
-        request, f"{info.label}: {agreement.reference} is now {agreement.get_state_display()}."
-    )
+    messages.success(request, f"{info.label}: {agreement.reference} is now {agreement.get_state_display()}.")
     return redirect("agreement_detail", reference=reference)

@@ -15,8 +15,13 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-2026")
@@ -62,17 +67,22 @@ def main(base: str) -> None:
         in_force = first_reference(page, base, "state=in_force&kind=master")
         context.close()
 
-        shoot("program_office", [
-            ("my-agreements", "/agreements/"),
-            ("new-proposal", "/agreements/new/"),
-            ("agreement-overview", f"/agreements/{signing}/"),
-            ("agreement-ssoi", f"/agreements/{rad}/ssoi/"),
-            ("agreement-participants", f"/agreements/{signing}/participants/"),
-            ("agreement-documents", f"/agreements/{in_force}/documents/"),
-            ("agreement-history", f"/agreements/{in_force}/history/"),
-            ("dashboard", "/dashboard/"),
-        ])
-        shoot("reviewer", [("review-queue", "/review/"), ("agreement-coordination", f"/agreements/{rad}/coordination/")])
+        shoot(
+            "program_office",
+            [
+                ("my-agreements", "/agreements/"),
+                ("new-proposal", "/agreements/new/"),
+                ("agreement-overview", f"/agreements/{signing}/"),
+                ("agreement-ssoi", f"/agreements/{rad}/ssoi/"),
+                ("agreement-participants", f"/agreements/{signing}/participants/"),
+                ("agreement-documents", f"/agreements/{in_force}/documents/"),
+                ("agreement-history", f"/agreements/{in_force}/history/"),
+                ("dashboard", "/dashboard/"),
+            ],
+        )
+        shoot(
+            "reviewer", [("review-queue", "/review/"), ("agreement-coordination", f"/agreements/{rad}/coordination/")]
+        )
         shoot("coordinator", [("positions-due", "/positions/")])
         shoot("liaison", [("liaison-dashboard", "/partner/"), ("liaison-agreement", f"/agreements/{in_force}/")])
         browser.close()

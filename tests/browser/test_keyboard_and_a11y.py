@@ -71,11 +71,13 @@ def _check(ui, path: str, failures: dict, *, action=None) -> None:
         failures[path + (" (after action)" if action else "")] = violations
 
 
-def test_axe_finds_no_wcag_violation_on_any_page_type(portal, make_agreement, program_office, reviewer,
-                                                      coordinator, liaison, admin_user, transactional_db):
+def test_axe_finds_no_wcag_violation_on_any_page_type(
+    portal, make_agreement, program_office, reviewer, coordinator, liaison, admin_user, transactional_db
+):
     master = make_agreement(State.IN_FORCE, releasable_to_partners=True)
-    review = make_agreement(State.RAD_REVIEW, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master,
-                            releasable_to_partners=True)
+    review = make_agreement(
+        State.RAD_REVIEW, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, releasable_to_partners=True
+    )
     drafting = make_agreement(State.SSOI_DRAFTING)
     approved = make_agreement(State.APPROVED)
     position = CoordinationRound.objects.current_for(review).positions.get(office=coordinator.coordinating_office)
@@ -93,19 +95,35 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(portal, make_agreement, pr
 
     ui.sign_in(program_office.username)
     for path in [
-        "/agreements/", "/agreements/?state=nothing-matches&q=zzz", "/agreements/new/", "/dashboard/",
-        f"/agreements/{drafting.reference}/", f"/agreements/{drafting.reference}/ssoi/",
-        f"/agreements/{drafting.reference}/participants/", f"/agreements/{drafting.reference}/documents/",
-        f"/agreements/{master.reference}/coordination/", f"/agreements/{master.reference}/history/",
+        "/agreements/",
+        "/agreements/?state=nothing-matches&q=zzz",
+        "/agreements/new/",
+        "/dashboard/",
+        f"/agreements/{drafting.reference}/",
+        f"/agreements/{drafting.reference}/ssoi/",
+        f"/agreements/{drafting.reference}/participants/",
+        f"/agreements/{drafting.reference}/documents/",
+        f"/agreements/{master.reference}/coordination/",
+        f"/agreements/{master.reference}/history/",
         f"/agreements/{master.reference}/participants/",
-        f"/agreements/{drafting.reference}/actions/withdraw/", f"/agreements/{approved.reference}/actions/record_signature/",
-        "/agreements/ICP-1999-0000/", "/review/",
+        f"/agreements/{drafting.reference}/actions/withdraw/",
+        f"/agreements/{approved.reference}/actions/record_signature/",
+        "/agreements/ICP-1999-0000/",
+        "/review/",
     ]:
         _check(ui, path, failures)
-    _check(ui, "/agreements/new/", failures, action=lambda p: (p.get_by_role("button", name="Create the proposal").click(),
-                                                                 p.wait_for_load_state("load")))
-    _check(ui, f"/agreements/{approved.reference}/", failures,
-           action=lambda p: p.get_by_role("link", name="Record a signature").click())
+    _check(
+        ui,
+        "/agreements/new/",
+        failures,
+        action=lambda p: (p.get_by_role("button", name="Create the proposal").click(), p.wait_for_load_state("load")),
+    )
+    _check(
+        ui,
+        f"/agreements/{approved.reference}/",
+        failures,
+        action=lambda p: p.get_by_role("link", name="Record a signature").click(),
+    )
 
     ui.sign_in(reviewer.username)
     for path in ["/review/", f"/agreements/{review.reference}/", f"/agreements/{review.reference}/coordination/"]:

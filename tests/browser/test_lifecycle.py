@@ -8,7 +8,7 @@ import re
 import pytest
 
 from agreements.choices import State
-from agreements.models import Agreement, SSOI
+from agreements.models import SSOI, Agreement
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +46,9 @@ def _concur_everywhere(portal_, coordinators, reference: str) -> None:
         assert "position on" in page.locator("#messages").inner_text()
 
 
-def test_project_arrangement_lifecycle(portal, make_agreement, program_office, coordinators, reviewer, liaison,
-                                       transactional_db):
+def test_project_arrangement_lifecycle(
+    portal, make_agreement, program_office, coordinators, reviewer, liaison, transactional_db
+):
     master = make_agreement(State.IN_FORCE, releasable_to_partners=True)
     ui = portal()
     today = dt.date.today()
@@ -127,8 +128,10 @@ def test_project_arrangement_lifecycle(portal, make_agreement, program_office, c
     # Signatures through the dialog: the United States, then the United Kingdom.
     page = ui.sign_in(program_office.username)
     ui.goto(f"/agreements/{reference}/")
-    for party, signatory, expected in (("United States", "Under Secretary of Defense", "Signing"),
-                                        ("United Kingdom", "Minister for Defence Procurement", "In force")):
+    for party, signatory, expected in (
+        ("United States", "Under Secretary of Defense", "Signing"),
+        ("United Kingdom", "Minister for Defence Procurement", "In force"),
+    ):
         page.get_by_role("link", name="Record a signature").click()
         dialog = page.locator("dialog[open]")
         dialog.get_by_label("Party").select_option(label=party)

@@ -20,9 +20,13 @@ pytestmark = pytest.mark.django_db
 
 def _proposal(**overrides) -> dict:
     data = {
-        "kind": AgreementKind.MASTER, "partners": [Partner.objects.get(code="GBR").pk],
-        "authority": "usc_2350a", "title": "Cooperative sensing research", "short_title": "Sensing MOU",
-        "effective_date": "2027-01-01", "expiration_date": "2037-01-01",
+        "kind": AgreementKind.MASTER,
+        "partners": [Partner.objects.get(code="GBR").pk],
+        "authority": "usc_2350a",
+        "title": "Cooperative sensing research",
+        "short_title": "Sensing MOU",
+        "effective_date": "2027-01-01",
+        "expiration_date": "2037-01-01",
     }
     data.update(overrides)
     return data
@@ -57,8 +61,10 @@ def test_proposal_form_refuses_bad_input_with_the_models_message(client_for, pro
 
 def test_project_arrangement_cannot_outlive_its_master(client_for, program_office, make_agreement):
     master = make_agreement(State.IN_FORCE)
-    response = client_for(program_office).post(reverse("agreement_create"), _proposal(
-        kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master.pk, expiration_date="2099-01-01"))
+    response = client_for(program_office).post(
+        reverse("agreement_create"),
+        _proposal(kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master.pk, expiration_date="2099-01-01"),
+    )
     assert response.status_code == 400
     assert f"cannot outlive its master {master.reference}" in response.content.decode()
 
@@ -76,20 +82,44 @@ def test_ssoi_draft_saves_and_shows_completeness(client_for, program_office, mak
     assert "2 of" in html and "✓ Complete" in html
 
 
-def test_contribution_form_refuses_a_negative_amount_and_unvalued_in_kind(client_for, program_office,
-                                                                          make_agreement):
+def test_contribution_form_refuses_a_negative_amount_and_unvalued_in_kind(client_for, program_office, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING)
     participant = agreement.participants.get()
     client = client_for(program_office)
     url = reverse("agreement_participants", args=[agreement.reference])
-    bad = client.post(url, {"action": "add_contribution", "participant": participant.pk, "kind": "financial",
-                            "description": "Share", "amount_usd": "-5"})
+    bad = client.post(
+        url,
+        {
+            "action": "add_contribution",
+            "participant": participant.pk,
+            "kind": "financial",
+            "description": "Share",
+            "amount_usd": "-5",
+        },
+    )
     assert bad.status_code == 400 and "Ensure this value is greater than or equal to 0." in bad.content.decode()
-    in_kind = client.post(url, {"action": "add_contribution", "participant": participant.pk,
-                                "kind": "non_financial", "description": "Range time", "amount_usd": "100"})
+    in_kind = client.post(
+        url,
+        {
+            "action": "add_contribution",
+            "participant": participant.pk,
+            "kind": "non_financial",
+            "description": "Range time",
+            "amount_usd": "100",
+        },
+    )
     assert in_kind.status_code == 400 and "Say how this in-kind contribution is valued." in in_kind.content.decode()
-    good = client.post(url, {"action": "add_contribution", "participant": participant.pk, "kind": "financial",
-                             "description": "Share", "amount_usd": "2500000", "fiscal_year": "2027"})
+    good = client.post(
+        url,
+        {
+            "action": "add_contribution",
+            "participant": participant.pk,
+            "kind": "financial",
+            "description": "Share",
+            "amount_usd": "2500000",
+            "fiscal_year": "2027",
+        },
+    )
     assert good.status_code == 302
     html = client.get(url).content.decode()
     assert "$2,500,000" in html and "100.0 %" in html and 'data-chart="share-chart-data"' in html
@@ -99,8 +129,16 @@ def test_removing_a_contribution_asks_for_confirmation(client_for, program_offic
     agreement = make_agreement(State.SSOI_DRAFTING)
     client = client_for(program_office)
     url = reverse("agreement_participants", args=[agreement.reference])
-    client.post(url, {"action": "add_contribution", "participant": agreement.participants.get().pk,
-                      "kind": "financial", "description": "Share", "amount_usd": "10"})
+    client.post(
+        url,
+        {
+            "action": "add_contribution",
+            "participant": agreement.participants.get().pk,
+            "kind": "financial",
+            "description": "Share",
+            "amount_usd": "10",
+        },
+    )
     contribution = agreement.participants.get().contributions.get()
     ask = client.post(url, {"action": "delete_contribution", "target": contribution.pk})
     assert ask.status_code == 200 and "Are you sure?" in ask.content.decode()
@@ -113,18 +151,33 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
     agreement = make_agreement(State.SSOI_DRAFTING)
     client = client_for(program_office)
     url = reverse("agreement_documents", args=[agreement.reference])
-    empty = client.post(url, {"action": "upload", "kind": DocumentKind.DRAFT_TEXT, "marking": "CUI",
-                              "file": SimpleUploadedFile("draft.txt", b"")})
+    empty = client.post(
+        url,
+        {
+            "action": "upload",
+            "kind": DocumentKind.DRAFT_TEXT,
+            "marking": "CUI",
+            "file": SimpleUploadedFile("draft.txt", b""),
+        },
+    )
     assert empty.status_code == 400 and "The submitted file is empty." in empty.content.decode()
     for _ in range(2):
-        ok = client.post(url, {"action": "upload", "kind": DocumentKind.DRAFT_TEXT, "marking": "CUI",
-                               "file": SimpleUploadedFile("draft.txt", b"text")})
+        ok = client.post(
+            url,
+            {
+                "action": "upload",
+                "kind": DocumentKind.DRAFT_TEXT,
+                "marking": "CUI",
+                "file": SimpleUploadedFile("draft.txt", b"text"),
+            },
+        )
         assert ok.status_code == 302
     html = client.get(url).content.decode()
     assert "v2" in html and "v1" in html
     document = agreement.documents.get(version=2)
-    client.post(url, {"action": "update", "document": document.pk, "marking": "UNCLASSIFIED",
-                      "releasable_to_partners": "on"})
+    client.post(
+        url, {"action": "update", "document": document.pk, "marking": "UNCLASSIFIED", "releasable_to_partners": "on"}
+    )
     document.refresh_from_db()
     assert document.marking == "UNCLASSIFIED" and document.releasable_to_partners
 
@@ -132,7 +185,8 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
 def test_a_simple_transition_moves_the_agreement(client_for, program_office, make_agreement):
     agreement = make_agreement(State.PROPOSAL)
     response = client_for(program_office).post(
-        reverse("agreement_transition", args=[agreement.reference, "start_ssoi"]), {"state": State.PROPOSAL})
+        reverse("agreement_transition", args=[agreement.reference, "start_ssoi"]), {"state": State.PROPOSAL}
+    )
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.state == State.SSOI_DRAFTING
@@ -142,7 +196,8 @@ def test_a_transition_conflict_is_explained_not_a_500(client_for, program_office
     agreement = make_agreement(State.SSOI_DRAFTING)  # someone else already started the SSOI
     response = client_for(program_office).post(
         reverse("agreement_transition", args=[agreement.reference, "withdraw"]),
-        {"state": State.PROPOSAL, "comment": "No longer needed."})
+        {"state": State.PROPOSAL, "comment": "No longer needed."},
+    )
     assert response.status_code == 409
     html = response.content.decode()
     assert "Someone else changed this agreement" in html
@@ -168,11 +223,11 @@ def test_unmet_conditions_are_listed_and_buttons_disabled(client_for, program_of
     agreement = make_agreement(State.SSOI_DRAFTING)
     html = client_for(program_office).get(reverse("agreement_detail", args=[agreement.reference])).content.decode()
     assert "No draft text is attached." in html and "disabled" in html
-    refused = client_for(program_office).post(reverse("agreement_transition", args=[agreement.reference,
-                                                                                    "submit_rad"]))
+    refused = client_for(program_office).post(reverse("agreement_transition", args=[agreement.reference, "submit_rad"]))
     assert refused.status_code == 400 and "No draft text is attached." in refused.content.decode()
-    forbidden = client_for(reviewer).post(reverse("agreement_transition", args=[agreement.reference, "withdraw"]),
-                                          {"comment": "x"})
+    forbidden = client_for(reviewer).post(
+        reverse("agreement_transition", args=[agreement.reference, "withdraw"]), {"comment": "x"}
+    )
     assert forbidden.status_code == 403 and "Only the program office of" in forbidden.content.decode()
 
 
@@ -181,12 +236,20 @@ def test_signature_form_records_a_party(client_for, program_office, make_agreeme
     url = reverse("agreement_transition", args=[agreement.reference, "record_signature"])
     client = client_for(program_office)
     future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
-    refused = client.post(url, {"state": State.APPROVED, "participant": "us", "signature_date": future,
-                                "signatory_name": "USD(A&S)"})
+    refused = client.post(
+        url, {"state": State.APPROVED, "participant": "us", "signature_date": future, "signatory_name": "USD(A&S)"}
+    )
     assert refused.status_code == 400 and "A signature date cannot be in the future." in refused.content.decode()
-    done = client.post(url, {"state": State.APPROVED, "participant": "us",
-                             "signature_date": timezone.localdate().isoformat(), "signatory_name": "USD(A&S)",
-                             "signatory_title": "Under Secretary"})
+    done = client.post(
+        url,
+        {
+            "state": State.APPROVED,
+            "participant": "us",
+            "signature_date": timezone.localdate().isoformat(),
+            "signatory_name": "USD(A&S)",
+            "signatory_title": "Under Secretary",
+        },
+    )
     assert done.status_code == 302
     agreement.refresh_from_db()
     assert agreement.state == State.SIGNING and agreement.us_signatory_name == "USD(A&S)"
@@ -206,8 +269,9 @@ def test_coordinator_records_positions(client_for, coordinator, make_agreement):
 
 
 def test_reviewer_edits_offices_records_notice_and_completes_obligations(client_for, reviewer, make_agreement):
-    agreement = make_agreement(State.RFA_REVIEW, kind=AgreementKind.SYSTEM_LEVEL, phase="production",
-                               authority="aeca_27")
+    agreement = make_agreement(
+        State.RFA_REVIEW, kind=AgreementKind.SYSTEM_LEVEL, phase="production", authority="aeca_27"
+    )
     client = client_for(reviewer)
     url = reverse("agreement_coordination", args=[agreement.reference])
     round_ = CoordinationRound.objects.current_for(agreement)
@@ -227,9 +291,15 @@ def test_reviewer_edits_offices_records_notice_and_completes_obligations(client_
     in_force = make_agreement(State.IN_FORCE)
     obligation = ReportingObligation.objects.filter(agreement=in_force).first()
     url = reverse("agreement_coordination", args=[in_force.reference])
-    response = client.post(url, {"action": "obligation", "obligation": obligation.pk,
-                                 f"ob{obligation.pk}-completed_date": timezone.localdate().isoformat(),
-                                 f"ob{obligation.pk}-notes": "Sent to L/T."})
+    response = client.post(
+        url,
+        {
+            "action": "obligation",
+            "obligation": obligation.pk,
+            f"ob{obligation.pk}-completed_date": timezone.localdate().isoformat(),
+            f"ob{obligation.pk}-notes": "Sent to L/T.",
+        },
+    )
     assert response.status_code == 302
     obligation.refresh_from_db()
     assert obligation.completed_date == timezone.localdate()

@@ -30,15 +30,29 @@ def planted(make_agreement, program_office, reviewer, coordinator):
     agreement = make_agreement(State.RAD_REVIEW, releasable_to_partners=True, internal_notes=PLANTED["note"])
     round_ = CoordinationRound.objects.current_for(agreement)
     position = round_.positions.get(office=coordinator.coordinating_office)
-    services.coordination_position_record(position=position, user=coordinator, status=PositionStatus.COMMENT,
-                                          comment=PLANTED["position"])
-    services.agreement_transition(agreement=agreement, name="return_for_revision", user=reviewer,
-                                  comment=PLANTED["return"])
-    agreement_services.document_upload(agreement=agreement, user=program_office, kind=DocumentKind.OTHER,
-                                       content=b"us only", filename="internal.txt", title=PLANTED["us_doc"])
-    agreement_services.document_upload(agreement=agreement, user=program_office, kind=DocumentKind.NEGOTIATED_TEXT,
-                                       content=b"released", filename="text.txt", title=RELEASED_DOC,
-                                       releasable_to_partners=True)
+    services.coordination_position_record(
+        position=position, user=coordinator, status=PositionStatus.COMMENT, comment=PLANTED["position"]
+    )
+    services.agreement_transition(
+        agreement=agreement, name="return_for_revision", user=reviewer, comment=PLANTED["return"]
+    )
+    agreement_services.document_upload(
+        agreement=agreement,
+        user=program_office,
+        kind=DocumentKind.OTHER,
+        content=b"us only",
+        filename="internal.txt",
+        title=PLANTED["us_doc"],
+    )
+    agreement_services.document_upload(
+        agreement=agreement,
+        user=program_office,
+        kind=DocumentKind.NEGOTIATED_TEXT,
+        content=b"released",
+        filename="text.txt",
+        title=RELEASED_DOC,
+        releasable_to_partners=True,
+    )
     return agreement
 
 
@@ -59,7 +73,8 @@ def test_dod_user_sees_what_was_planted(client_for, program_office, planted):
     assert PLANTED["position"] in coordination
     assert PLANTED["us_doc"] in documents
     assert PLANTED["note"] in client.get(reverse("agreement_export", args=["csv"]) + "?scope=all").content.decode(
-        "utf-8-sig")
+        "utf-8-sig"
+    )
 
 
 def test_liaison_pages_hold_none_of_it(client_for, liaison, planted):
@@ -79,8 +94,11 @@ def test_liaison_pages_hold_none_of_it(client_for, liaison, planted):
     documents = client.get(reverse("agreement_documents", args=[planted.reference])).content.decode()
     assert RELEASED_DOC in documents
     detail = client.get(reverse("agreement_detail", args=[planted.reference])).content.decode()
-    assert "Edit the record" not in detail and "What can be done now" not in detail and "<form method=\"post\"" \
-        not in detail.split("Sign out")[1]
+    assert (
+        "Edit the record" not in detail
+        and "What can be done now" not in detail
+        and '<form method="post"' not in detail.split("Sign out")[1]
+    )
 
 
 def test_liaison_exports_hold_none_of_it(client_for, liaison, planted):

@@ -18,8 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _propose(user, count: int, **fields) -> list:
-    return [demo.propose(user=user, title=f"Bulk cooperative project {i:03d}", partners=("GBR", "FRA"),
-                         **fields) for i in range(count)]
+    return [
+        demo.propose(user=user, title=f"Bulk cooperative project {i:03d}", partners=("GBR", "FRA"), **fields)
+        for i in range(count)
+    ]
 
 
 def _queries(client, url: str) -> int:
@@ -30,11 +32,17 @@ def _queries(client, url: str) -> int:
 
 @pytest.mark.parametrize(
     ("role", "url_name"),
-    [("program_office", "agreement_list"), ("reviewer", "agreement_list"), ("liaison", "liaison_dashboard"),
-     ("liaison", "agreement_list"), ("admin_user", "dashboard")],
+    [
+        ("program_office", "agreement_list"),
+        ("reviewer", "agreement_list"),
+        ("liaison", "liaison_dashboard"),
+        ("liaison", "agreement_list"),
+        ("admin_user", "dashboard"),
+    ],
 )
-def test_list_queries_do_not_grow_with_rows(request, client_for, django_assert_max_num_queries, program_office,
-                                            role, url_name):
+def test_list_queries_do_not_grow_with_rows(
+    request, client_for, django_assert_max_num_queries, program_office, role, url_name
+):
     client = client_for(request.getfixturevalue(role))
     url = reverse(url_name)
     _propose(program_office, 1, releasable_to_partners=True)
@@ -45,8 +53,9 @@ def test_list_queries_do_not_grow_with_rows(request, client_for, django_assert_m
     assert "Bulk cooperative project 048" in response.content.decode() or url_name == "dashboard"
 
 
-def test_review_queue_and_positions_due_queries_do_not_grow(client_for, make_agreement, reviewer, coordinator,
-                                                            django_assert_max_num_queries):
+def test_review_queue_and_positions_due_queries_do_not_grow(
+    client_for, make_agreement, reviewer, coordinator, django_assert_max_num_queries
+):
     make_agreement(State.RAD_REVIEW)
     reviewer_client, coordinator_client = client_for(reviewer), client_for(coordinator)
     queue_at_one = _queries(reviewer_client, reverse("review_queue"))
@@ -86,7 +95,7 @@ def test_my_agreements_is_scoped_to_the_organization(client_for, program_office,
 
 def test_exports_contain_exactly_the_filtered_rows(client_for, program_office, make_agreement):
     _propose(program_office, 3)
-    in_force = make_agreement(State.IN_FORCE, kind=AgreementKind.MASTER, title="=HYPERLINK(\"x\") master")
+    in_force = make_agreement(State.IN_FORCE, kind=AgreementKind.MASTER, title='=HYPERLINK("x") master')
     client = client_for(program_office)
     response = client.get(reverse("agreement_export", args=["csv"]), {"state": State.IN_FORCE})
     assert response["Content-Type"].startswith("text/csv")

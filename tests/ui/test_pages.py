@@ -11,14 +11,25 @@ from agreements.choices import State
 
 pytestmark = pytest.mark.django_db
 
-TABS = ["agreement_detail", "agreement_ssoi", "agreement_participants", "agreement_documents",
-        "agreement_coordination", "agreement_history"]
+TABS = [
+    "agreement_detail",
+    "agreement_ssoi",
+    "agreement_participants",
+    "agreement_documents",
+    "agreement_coordination",
+    "agreement_history",
+]
 
 
 @pytest.mark.parametrize(
     ("role", "landing"),
-    [("program_office", "agreement_list"), ("reviewer", "review_queue"), ("coordinator", "positions_due"),
-     ("liaison", "liaison_dashboard"), ("admin_user", "dashboard")],
+    [
+        ("program_office", "agreement_list"),
+        ("reviewer", "review_queue"),
+        ("coordinator", "positions_due"),
+        ("liaison", "liaison_dashboard"),
+        ("admin_user", "dashboard"),
+    ],
 )
 def test_home_sends_each_role_to_its_landing_page(request, client_for, role, landing):
     user = request.getfixturevalue(role)
@@ -73,8 +84,9 @@ def test_liaison_cannot_open_an_agreement_not_released(client_for, liaison, othe
     hidden = make_agreement(State.PROPOSAL, releasable_to_partners=False)
     released_to_gbr = make_agreement(State.PROPOSAL, releasable_to_partners=True)
     assert client_for(liaison).get(reverse("agreement_detail", args=[hidden.reference])).status_code == 404
-    assert client_for(other_liaison).get(
-        reverse("agreement_detail", args=[released_to_gbr.reference])).status_code == 404
+    assert (
+        client_for(other_liaison).get(reverse("agreement_detail", args=[released_to_gbr.reference])).status_code == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,16 +120,19 @@ def test_empty_lists_say_what_to_do_next(client_for, program_office, reviewer, c
     assert "Start a new proposal" in client_for(program_office).get(reverse("agreement_list")).content.decode()
     assert "Nothing awaits your review" in client_for(reviewer).get(reverse("review_queue")).content.decode()
     assert "No position is due" in client_for(coordinator).get(reverse("positions_due")).content.decode()
-    assert "No agreement has been released" in client_for(liaison).get(
-        reverse("liaison_dashboard")).content.decode()
+    assert "No agreement has been released" in client_for(liaison).get(reverse("liaison_dashboard")).content.decode()
 
 
 def test_pages_have_no_inline_script_or_handlers(client_for, program_office, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING)
     client = client_for(program_office)
-    for url in (reverse("agreement_list"), reverse("agreement_create"), reverse("dashboard"),
-                reverse("agreement_participants", args=[agreement.reference]),
-                reverse("agreement_detail", args=[agreement.reference])):
+    for url in (
+        reverse("agreement_list"),
+        reverse("agreement_create"),
+        reverse("dashboard"),
+        reverse("agreement_participants", args=[agreement.reference]),
+        reverse("agreement_detail", args=[agreement.reference]),
+    ):
         html = client.get(url).content.decode()
         # Only external scripts, and JSON data islands (json_script), which never execute.
         assert not re.search(r'<script(?![^>]*\b(src=|type="application/json"))[^>]*>', html), url
