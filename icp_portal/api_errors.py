@@ -68,8 +68,7 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 def _django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {
-            (NON_FIELD if field == "__all__" else field): list(messages)
-            for field, messages in exc.message_dict.items()
+            (NON_FIELD if field == "__all__" else field): list(messages) for field, messages in exc.message_dict.items()
         }
     return {NON_FIELD: list(exc.messages)}
 
@@ -111,9 +110,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         return validation_response(_django_validation_errors(exc))
     if isinstance(exc, RequestDataTooBig):
-        exc = UploadTooLarge(
-            "The request body is larger than this server accepts outside file uploads."
-        )
+        exc = UploadTooLarge("The request body is larger than this server accepts outside file uploads.")
     if isinstance(exc, IntegrityError):
         logger.info("Integrity error answered with 409: %s", exc)
         exc = Conflict()

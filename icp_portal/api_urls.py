@@ -23,9 +23,7 @@ router.register("contributions", agreement_views.ContributionViewSet, basename="
 router.register("loan-items", agreement_views.LoanItemViewSet, basename="loan-item")
 router.register("documents", agreement_views.DocumentViewSet, basename="document")
 router.register("coordination-rounds", workflow_views.CoordinationRoundViewSet, basename="coordination-round")
-router.register(
-    "coordination-positions", workflow_views.CoordinationPositionViewSet, basename="coordination-position"
-)
+router.register("coordination-positions", workflow_views.CoordinationPositionViewSet, basename="coordination-position")
 router.register("obligations", workflow_views.ReportingObligationViewSet, basename="obligation")
 router.register("audit-log", workflow_views.AuditLogViewSet, basename="audit-log")
 router.register("render-jobs", workflow_views.RenderJobViewSet, basename="render-job")

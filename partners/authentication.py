@@ -33,9 +33,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     if not user.is_active:
         raise PermissionDenied("An inactive user cannot hold API tokens.")
     key = ApiToken.generate_key()
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key)
-    )
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key))
     return token, key
 
 

@@ -67,8 +67,14 @@ class ParticipantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Participant
         fields = [
-            "id", "agreement", "partner", "partner_name", "role", "signatory_name",
-            "signatory_title", "signature_date",
+            "id",
+            "agreement",
+            "partner",
+            "partner_name",
+            "role",
+            "signatory_name",
+            "signatory_title",
+            "signature_date",
         ]
         read_only_fields = fields
 
@@ -100,8 +106,15 @@ class ContributionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contribution
         fields = [
-            "id", "agreement", "participant", "partner", "kind", "description", "valuation_basis",
-            "amount_usd", "fiscal_year",
+            "id",
+            "agreement",
+            "participant",
+            "partner",
+            "kind",
+            "description",
+            "valuation_basis",
+            "amount_usd",
+            "fiscal_year",
         ]
         read_only_fields = fields
 
@@ -140,8 +153,14 @@ class LoanItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = LoanItem
         fields = [
-            "id", "agreement", "item", "quantity", "unit_value_usd", "total_value_usd",
-            "consumable", "return_by",
+            "id",
+            "agreement",
+            "item",
+            "quantity",
+            "unit_value_usd",
+            "total_value_usd",
+            "consumable",
+            "return_by",
         ]
         read_only_fields = fields
 
@@ -179,9 +198,7 @@ class SsoiSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SsoiSectionSerializer(many=True))
     def get_sections(self, ssoi: SSOI) -> list[dict]:
-        return [
-            {"key": s.key, "label": s.label, "complete": s.is_complete(ssoi)} for s in ssoi.sections()
-        ]
+        return [{"key": s.key, "label": s.label, "complete": s.is_complete(ssoi)} for s in ssoi.sections()]
 
     def get_completed_sections(self, ssoi: SSOI) -> int:
         return ssoi.completeness()[0]
@@ -198,7 +215,9 @@ def _ssoi_input_fields() -> dict:
             fields[name] = serializers.ChoiceField(choices=DdlStatus.choices, required=False)
         else:
             fields[name] = serializers.CharField(
-                required=False, allow_blank=True, max_length=20_000,
+                required=False,
+                allow_blank=True,
+                max_length=20_000,
                 help_text=str(model_field.verbose_name).capitalize() + ".",
             )
     return fields
@@ -223,9 +242,21 @@ class DocumentSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
     class Meta:
         model = Document
         fields = [
-            "id", "agreement", "agreement_reference", "kind", "title", "version", "original_name",
-            "content_type", "sha256", "size", "marking", "releasable_to_partners", "uploaded_by",
-            "uploaded_at", "download_url",
+            "id",
+            "agreement",
+            "agreement_reference",
+            "kind",
+            "title",
+            "version",
+            "original_name",
+            "content_type",
+            "sha256",
+            "size",
+            "marking",
+            "releasable_to_partners",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
         ]
         read_only_fields = fields
         internal_fields = ("releasable_to_partners", "uploaded_by")
@@ -241,9 +272,7 @@ class DocumentUploadSerializer(serializers.Serializer):
 
     agreement = VisibleAgreementField()
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    file = serializers.FileField(
-        help_text=f"The file (at most MAX_UPLOAD_MB, {settings.MAX_UPLOAD_MB} MB by default)."
-    )
+    file = serializers.FileField(help_text=f"The file (at most MAX_UPLOAD_MB, {settings.MAX_UPLOAD_MB} MB by default).")
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     marking = serializers.ChoiceField(choices=Marking.choices, required=False)
     releasable_to_partners = serializers.BooleanField(default=False)
@@ -284,18 +313,44 @@ class AgreementSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
     class Meta:
         model = Agreement
         fields = [
-            "id", "reference", "url", "title", "short_title", "kind", "phase", "parent",
-            "parent_reference", "amendment_type", "new_expiration_date", "lead_organization",
-            "participants", "authority", "authority_text", "state", "state_changed_at",
-            "effective_date", "fixed_entry_into_force_date", "entry_into_force_date",
-            "expiration_date", "marking", "releasable_to_partners", "master_lapsed_at",
-            "us_signatory_name", "us_signatory_title", "us_signature_date",
-            "congressional_notice_date", "internal_notes", "action_officer", "created_at",
+            "id",
+            "reference",
+            "url",
+            "title",
+            "short_title",
+            "kind",
+            "phase",
+            "parent",
+            "parent_reference",
+            "amendment_type",
+            "new_expiration_date",
+            "lead_organization",
+            "participants",
+            "authority",
+            "authority_text",
+            "state",
+            "state_changed_at",
+            "effective_date",
+            "fixed_entry_into_force_date",
+            "entry_into_force_date",
+            "expiration_date",
+            "marking",
+            "releasable_to_partners",
+            "master_lapsed_at",
+            "us_signatory_name",
+            "us_signatory_title",
+            "us_signature_date",
+            "congressional_notice_date",
+            "internal_notes",
+            "action_officer",
+            "created_at",
             "updated_at",
         ]
         read_only_fields = fields
         internal_fields = (
-            "internal_notes", "action_officer", "releasable_to_partners",
+            "internal_notes",
+            "action_officer",
+            "releasable_to_partners",
             "congressional_notice_date",
         )
 
@@ -333,13 +388,20 @@ class AgreementDetailSerializer(AgreementSerializer):
 
     class Meta(AgreementSerializer.Meta):
         fields = [
-            *AgreementSerializer.Meta.fields, "ssoi_completed_sections", "ssoi_total_sections",
-            "needs_congressional_notice", "is_multilateral", "coordination",
+            *AgreementSerializer.Meta.fields,
+            "ssoi_completed_sections",
+            "ssoi_total_sections",
+            "needs_congressional_notice",
+            "is_multilateral",
+            "coordination",
         ]
         read_only_fields = fields
         internal_fields = (
-            *AgreementSerializer.Meta.internal_fields, "coordination", "ssoi_completed_sections",
-            "ssoi_total_sections", "needs_congressional_notice",
+            *AgreementSerializer.Meta.internal_fields,
+            "coordination",
+            "ssoi_completed_sections",
+            "ssoi_total_sections",
+            "needs_congressional_notice",
         )
 
     def _ssoi(self, agreement):
@@ -371,18 +433,20 @@ class AgreementCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     short_title = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     partners = serializers.ListField(
-        child=PartnerCodeField(), min_length=1, max_length=60,
+        child=PartnerCodeField(),
+        min_length=1,
+        max_length=60,
         help_text="Partner codes (GBR, FRA, NATO …); the first is the lead unless lead_partner is given.",
     )
     lead_partner = PartnerCodeField(required=False, allow_null=True, default=None)
     parent = VisibleAgreementField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="A project arrangement's master agreement, or the agreement an amendment amends.",
     )
     phase = serializers.ChoiceField(choices=SystemPhase.choices, required=False, allow_blank=True, default="")
-    authority = serializers.ChoiceField(
-        choices=LegalAuthority.choices, required=False, allow_blank=True, default=""
-    )
+    authority = serializers.ChoiceField(choices=LegalAuthority.choices, required=False, allow_blank=True, default="")
     authority_text = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
     expiration_date = serializers.DateField(required=False, allow_null=True, default=None)
@@ -411,7 +475,9 @@ class AgreementUpdateSerializer(serializers.Serializer):
     internal_notes = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
     action_officer = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.PROGRAM_OFFICE, is_active=True),
-        required=False, allow_null=True, help_text="A program office user's id.",
+        required=False,
+        allow_null=True,
+        help_text="A program office user's id.",
     )
     amendment_type = serializers.ChoiceField(choices=AmendmentType.choices, required=False, allow_blank=True)
     new_expiration_date = serializers.DateField(required=False, allow_null=True)
@@ -461,11 +527,16 @@ class TransitionRunSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=[(n, n) for n in TRANSITION_NAMES])
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     expected_state = serializers.ChoiceField(
-        choices=State.choices, required=False,
+        choices=State.choices,
+        required=False,
         help_text="The state the caller last saw; a 409 answers if the agreement has moved on.",
     )
     participant = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**63 - 1,
         help_text="record_signature: the participant's id, or null for the United States.",
     )
     signature_date = serializers.DateField(required=False, allow_null=True, default=None)

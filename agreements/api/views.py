@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from agreements import services
 from agreements.filters import AgreementFilterSet, DocumentFilterSet
-from agreements.models import Agreement, Contribution, Document, LoanItem, Participant
+from agreements.models import Agreement, Contribution, LoanItem, Participant
 from agreements.selectors import agreements_visible_to, documents_visible_to, equitability_table
 from icp_portal.api_errors import UploadTooLarge
 from partners.api.common import IdFilter, PortalViewMixin
@@ -99,9 +99,7 @@ class AgreementViewSet(
         payload = s.AgreementUpdateSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         if payload.validated_data:
-            agreement = services.agreement_update(
-                agreement=agreement, user=request.user, **payload.validated_data
-            )
+            agreement = services.agreement_update(agreement=agreement, user=request.user, **payload.validated_data)
         return self._detail(agreement)
 
     def update(self, request, *args, **kwargs):  # PUT is not offered; PATCH edits.
@@ -145,8 +143,7 @@ class AgreementViewSet(
         extra = {}
         if data["name"] == "record_signature":
             extra = {
-                key: data.get(key)
-                for key in ("participant", "signature_date", "signatory_name", "signatory_title")
+                key: data.get(key) for key in ("participant", "signature_date", "signatory_name", "signatory_title")
             }
         log = agreement_transition(
             agreement=agreement,

@@ -73,9 +73,7 @@ class PortalAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
-        component = ResolvedComponent(
-            name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
-        )
+        component = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA)
         registry.register_on_missing(component)
         codes = READ_ERRORS if method.upper() in ("GET", "HEAD", "OPTIONS") else WRITE_ERRORS
         responses = operation.setdefault("responses", {})

@@ -17,8 +17,17 @@ class PartnerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Partner
         fields = [
-            "id", "code", "name", "kind", "is_nato_member", "is_mnna", "is_eu_body",
-            "is_other_friendly", "active", "eligible_for_section_65", "only_other_friendly",
+            "id",
+            "code",
+            "name",
+            "kind",
+            "is_nato_member",
+            "is_mnna",
+            "is_eu_body",
+            "is_other_friendly",
+            "active",
+            "eligible_for_section_65",
+            "only_other_friendly",
         ]
         read_only_fields = fields
 
@@ -68,7 +77,13 @@ class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "name", "email", "role", "organization", "coordinating_office",
+            "id",
+            "username",
+            "name",
+            "email",
+            "role",
+            "organization",
+            "coordinating_office",
             "partner",
         ]
         read_only_fields = fields

@@ -22,16 +22,27 @@ from .conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
-INTERNAL_AGREEMENT_FIELDS = {"internal_notes", "action_officer", "releasable_to_partners", "coordination",
-                             "congressional_notice_date"}
+INTERNAL_AGREEMENT_FIELDS = {
+    "internal_notes",
+    "action_officer",
+    "releasable_to_partners",
+    "coordination",
+    "congressional_notice_date",
+}
 
 
 def test_program_office_creates_a_proposal(program_office):
     api = token_client(program_office)
     response = api.post(
         "/api/v1/agreements/",
-        {"kind": "master", "title": "Cooperative sensors", "partners": ["gbr", "FRA"], "lead_partner": "FRA",
-         "authority": "usc_2350a", "internal_notes": "US only"},
+        {
+            "kind": "master",
+            "title": "Cooperative sensors",
+            "partners": ["gbr", "FRA"],
+            "lead_partner": "FRA",
+            "authority": "usc_2350a",
+            "internal_notes": "US only",
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -135,11 +146,23 @@ def test_fill_the_ssoi_and_submit_through_the_api(make_agreement, program_office
     ssoi = api.patch(f"{url}/ssoi/", {**SSOI_TEXT, "ddl_status": DdlStatus.IN_REVIEW}, format="json")
     assert ssoi.status_code == 200
     participant = agreement.participants.get()
-    assert api.post("/api/v1/contributions/", {"participant": participant.pk, "description": "Funds",
-                                               "amount_usd": "1000000.00"}, format="json").status_code == 201
-    upload = api.post("/api/v1/documents/", {"agreement": agreement.pk, "kind": DocumentKind.DRAFT_TEXT,
-                                             "file": SimpleUploadedFile("draft.pdf", b"%PDF-1.4 draft")},
-                      format="multipart")
+    assert (
+        api.post(
+            "/api/v1/contributions/",
+            {"participant": participant.pk, "description": "Funds", "amount_usd": "1000000.00"},
+            format="json",
+        ).status_code
+        == 201
+    )
+    upload = api.post(
+        "/api/v1/documents/",
+        {
+            "agreement": agreement.pk,
+            "kind": DocumentKind.DRAFT_TEXT,
+            "file": SimpleUploadedFile("draft.pdf", b"%PDF-1.4 draft"),
+        },
+        format="multipart",
+    )
     assert upload.status_code == 201, upload.json()
     assert api.get(f"{url}/ssoi/").json()["completed_sections"] == api.get(f"{url}/ssoi/").json()["total_sections"]
     submitted = api.post(f"{url}/transitions/", {"name": "submit_rad", "comment": "Ready"}, format="json")
@@ -154,18 +177,45 @@ def test_record_signatures_until_in_force(make_agreement, program_office):
     api = token_client(program_office)
     url = f"/api/v1/agreements/{agreement.pk}/transitions/"
     today = timezone.localdate().isoformat()
-    us = api.post(url, {"name": "record_signature", "participant": None, "signature_date": today,
-                        "signatory_name": "USD(A&S)", "signatory_title": "Under Secretary"}, format="json")
+    us = api.post(
+        url,
+        {
+            "name": "record_signature",
+            "participant": None,
+            "signature_date": today,
+            "signatory_name": "USD(A&S)",
+            "signatory_title": "Under Secretary",
+        },
+        format="json",
+    )
     assert us.status_code == 200 and us.json()["target"] == "signing"
-    again = api.post(url, {"name": "record_signature", "participant": None, "signature_date": today,
-                           "signatory_name": "USD(A&S)"}, format="json")
+    again = api.post(
+        url,
+        {"name": "record_signature", "participant": None, "signature_date": today, "signatory_name": "USD(A&S)"},
+        format="json",
+    )
     assert again.status_code == 400 and "already" in again.json()["detail"]
-    future = api.post(url, {"name": "record_signature", "participant": agreement.participants.get().pk,
-                            "signature_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
-                            "signatory_name": "Minister"}, format="json")
+    future = api.post(
+        url,
+        {
+            "name": "record_signature",
+            "participant": agreement.participants.get().pk,
+            "signature_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+            "signatory_name": "Minister",
+        },
+        format="json",
+    )
     assert future.status_code == 400
-    uk = api.post(url, {"name": "record_signature", "participant": agreement.participants.get().pk,
-                        "signature_date": today, "signatory_name": "Minister of Defence"}, format="json")
+    uk = api.post(
+        url,
+        {
+            "name": "record_signature",
+            "participant": agreement.participants.get().pk,
+            "signature_date": today,
+            "signatory_name": "Minister of Defence",
+        },
+        format="json",
+    )
     assert uk.status_code == 200 and uk.json()["agreement"]["state"] == "in_force"
 
 
@@ -188,24 +238,27 @@ def test_a_lost_race_in_the_service_is_409(make_agreement, program_office):
     agreement = make_agreement(State.SSOI_DRAFTING)
     api = token_client(program_office)
     with mock.patch.object(Agreement, "save", side_effect=ConcurrentTransition("lost")):
-        response = api.post(f"/api/v1/agreements/{agreement.pk}/transitions/",
-                            {"name": "withdraw", "comment": "x"}, format="json")
+        response = api.post(
+            f"/api/v1/agreements/{agreement.pk}/transitions/", {"name": "withdraw", "comment": "x"}, format="json"
+        )
     assert response.status_code == 409
     assert response.json()["current_state"] == "ssoi_drafting"
 
 
 def test_forbidden_transition_is_403_with_the_reason(make_agreement, reviewer):
     agreement = make_agreement(State.SSOI_DRAFTING)
-    response = token_client(reviewer).post(f"/api/v1/agreements/{agreement.pk}/transitions/",
-                                           {"name": "withdraw", "comment": "x"}, format="json")
+    response = token_client(reviewer).post(
+        f"/api/v1/agreements/{agreement.pk}/transitions/", {"name": "withdraw", "comment": "x"}, format="json"
+    )
     assert response.status_code == 403
     assert "program office" in response.json()["detail"]
 
 
 def test_unknown_transition_name_is_a_field_error(make_agreement, program_office):
     agreement = make_agreement(State.PROPOSAL)
-    response = token_client(program_office).post(f"/api/v1/agreements/{agreement.pk}/transitions/",
-                                                 {"name": "launch"}, format="json")
+    response = token_client(program_office).post(
+        f"/api/v1/agreements/{agreement.pk}/transitions/", {"name": "launch"}, format="json"
+    )
     assert response.status_code == 400 and "name" in response.json()["errors"]
 
 

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -28,10 +33,18 @@ def _schema() -> dict:
 def test_schema_describes_every_endpoint_with_its_errors():
     schema = _schema()
     paths = schema["paths"]
-    for expected in ("/api/v1/agreements/", "/api/v1/agreements/{id}/transitions/", "/api/v1/documents/",
-                     "/api/v1/documents/{id}/download/", "/api/v1/coordination-positions/{id}/record/",
-                     "/api/v1/audit-log/", "/api/v1/dashboard/", "/api/v1/obligations/{id}/complete/",
-                     "/api/v1/render-jobs/{id}/", "/api/v1/me/"):
+    for expected in (
+        "/api/v1/agreements/",
+        "/api/v1/agreements/{id}/transitions/",
+        "/api/v1/documents/",
+        "/api/v1/documents/{id}/download/",
+        "/api/v1/coordination-positions/{id}/record/",
+        "/api/v1/audit-log/",
+        "/api/v1/dashboard/",
+        "/api/v1/obligations/{id}/complete/",
+        "/api/v1/render-jobs/{id}/",
+        "/api/v1/me/",
+    ):
         assert expected in paths, expected
     assert "tokenAuth" in schema["components"]["securitySchemes"]
     for path, item in paths.items():
@@ -90,8 +103,12 @@ def test_swagger_ui_renders_under_the_csp_in_chromium(live_server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: violations.append(m.text)
-                    if "Content Security Policy" in m.text or "Refused to" in m.text else None)
+            page.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text or "Refused to" in m.text else None
+                ),
+            )
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{live_server.url}/api/v1/docs/")
             page.wait_for_selector(".opblock", timeout=20_000)

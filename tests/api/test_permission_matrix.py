@@ -4,7 +4,6 @@ for each caller; an object outside the caller's scope must be a 404, never a 403
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -84,74 +83,195 @@ def upload(world):
 ROWS = [
     # --- reads ---------------------------------------------------------------------------------
     Row("agreement list", "get", lambda w: "/api/v1/agreements/", expect(200, 200, 200, 200, 200, 200)),
-    Row("agreement, releasable", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("agreement, not releasable", "get", lambda w: f"/api/v1/agreements/{w.unreleased.pk}/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("transitions", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/transitions/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("ssoi", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/ssoi/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("equitability", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/equitability/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("participants of an agreement", "get", lambda w: f"/api/v1/participants/{w.drafting.participants.get().pk}/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("document, releasable", "get", lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("document, internal", "get", lambda w: f"/api/v1/documents/{w.document(releasable=False).pk}/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("download, releasable", "get", lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/download/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("download, internal", "get", lambda w: f"/api/v1/documents/{w.document(releasable=False).pk}/download/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("coordination round", "get",
-        lambda w: f"/api/v1/coordination-rounds/{CoordinationRound.objects.get(agreement=w.review).pk}/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("coordination position", "get", lambda w: f"/api/v1/coordination-positions/{w.position().pk}/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("obligation", "get",
-        lambda w: f"/api/v1/obligations/{ReportingObligation.objects.filter(agreement=w.in_force).first().pk}/",
-        expect(200, 200, 200, 200, 404, 404)),
-    Row("audit row, state change", "get",
-        lambda w: f"/api/v1/audit-log/{TransitionLog.objects.filter(agreement=w.review, transition='submit_rad').get().pk}/",
-        expect(200, 200, 200, 200, 200, 404)),
-    Row("audit row, coordination event", "get",
-        lambda w: "/api/v1/audit-log/{}/".format(
-            TransitionLog.objects.filter(agreement=w.in_force, transition="position_recorded").first().pk),
-        expect(200, 200, 200, 200, 404, 404)),
-    # --- writes --------------------------------------------------------------------------------
-    Row("create agreement", "post", lambda w: "/api/v1/agreements/", expect(201, 201, 403, 403, 403, 403),
-        data=lambda w: {"kind": "master", "title": "Cooperative R&D", "partners": ["GBR"], "authority": "usc_2350a"}),
-    Row("edit agreement", "patch", lambda w: f"/api/v1/agreements/{w.drafting.pk}/",
-        expect(200, 403, 403, 403, 403, 404), data=lambda w: {"short_title": "Renamed"}),
-    Row("edit not releasable agreement", "patch", lambda w: f"/api/v1/agreements/{w.unreleased.pk}/",
-        expect(200, 403, 403, 403, 404, 404), data=lambda w: {"short_title": "Renamed"}),
-    Row("edit ssoi", "patch", lambda w: f"/api/v1/agreements/{w.drafting.pk}/ssoi/",
-        expect(200, 403, 403, 403, 404, 404), data=lambda w: {"objectives": "New objectives."}),
-    Row("run a transition", "post", lambda w: f"/api/v1/agreements/{w.drafting.pk}/transitions/",
-        expect(200, 403, 403, 403, 403, 404), data=lambda w: {"name": "withdraw", "comment": "No longer needed."}),
-    Row("add participant", "post", lambda w: "/api/v1/participants/", expect(201, 403, 403, 403, 403, 403),
-        data=lambda w: {"agreement": w.drafting.pk, "partner": "CAN"}),
-    Row("remove participant", "delete",
+    Row(
+        "agreement, releasable",
+        "get",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/",
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row(
+        "agreement, not releasable",
+        "get",
+        lambda w: f"/api/v1/agreements/{w.unreleased.pk}/",
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    Row(
+        "transitions",
+        "get",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/transitions/",
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row("ssoi", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/ssoi/", expect(200, 200, 200, 200, 404, 404)),
+    Row(
+        "equitability",
+        "get",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/equitability/",
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row(
+        "participants of an agreement",
+        "get",
         lambda w: f"/api/v1/participants/{w.drafting.participants.get().pk}/",
-        expect(400, 403, 403, 403, 403, 404)),  # the last partner cannot go (the service says why)
-    Row("add contribution", "post", lambda w: "/api/v1/contributions/", expect(201, 403, 403, 403, 403, 403),
-        data=lambda w: {"participant": w.drafting.participants.get().pk, "description": "Funds", "amount_usd": "10.00"}),
-    Row("delete contribution", "delete",
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row(
+        "document, releasable",
+        "get",
+        lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/",
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row(
+        "document, internal",
+        "get",
+        lambda w: f"/api/v1/documents/{w.document(releasable=False).pk}/",
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    Row(
+        "download, releasable",
+        "get",
+        lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/download/",
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row(
+        "download, internal",
+        "get",
+        lambda w: f"/api/v1/documents/{w.document(releasable=False).pk}/download/",
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    Row(
+        "coordination round",
+        "get",
+        lambda w: f"/api/v1/coordination-rounds/{CoordinationRound.objects.get(agreement=w.review).pk}/",
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    Row(
+        "coordination position",
+        "get",
+        lambda w: f"/api/v1/coordination-positions/{w.position().pk}/",
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    Row(
+        "obligation",
+        "get",
+        lambda w: f"/api/v1/obligations/{ReportingObligation.objects.filter(agreement=w.in_force).first().pk}/",
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    Row(
+        "audit row, state change",
+        "get",
+        lambda w: (
+            f"/api/v1/audit-log/{TransitionLog.objects.filter(agreement=w.review, transition='submit_rad').get().pk}/"
+        ),
+        expect(200, 200, 200, 200, 200, 404),
+    ),
+    Row(
+        "audit row, coordination event",
+        "get",
+        lambda w: "/api/v1/audit-log/{}/".format(
+            TransitionLog.objects.filter(agreement=w.in_force, transition="position_recorded").first().pk
+        ),
+        expect(200, 200, 200, 200, 404, 404),
+    ),
+    # --- writes --------------------------------------------------------------------------------
+    Row(
+        "create agreement",
+        "post",
+        lambda w: "/api/v1/agreements/",
+        expect(201, 201, 403, 403, 403, 403),
+        data=lambda w: {"kind": "master", "title": "Cooperative R&D", "partners": ["GBR"], "authority": "usc_2350a"},
+    ),
+    Row(
+        "edit agreement",
+        "patch",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/",
+        expect(200, 403, 403, 403, 403, 404),
+        data=lambda w: {"short_title": "Renamed"},
+    ),
+    Row(
+        "edit not releasable agreement",
+        "patch",
+        lambda w: f"/api/v1/agreements/{w.unreleased.pk}/",
+        expect(200, 403, 403, 403, 404, 404),
+        data=lambda w: {"short_title": "Renamed"},
+    ),
+    Row(
+        "edit ssoi",
+        "patch",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/ssoi/",
+        expect(200, 403, 403, 403, 404, 404),
+        data=lambda w: {"objectives": "New objectives."},
+    ),
+    Row(
+        "run a transition",
+        "post",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/transitions/",
+        expect(200, 403, 403, 403, 403, 404),
+        data=lambda w: {"name": "withdraw", "comment": "No longer needed."},
+    ),
+    Row(
+        "add participant",
+        "post",
+        lambda w: "/api/v1/participants/",
+        expect(201, 403, 403, 403, 403, 403),
+        data=lambda w: {"agreement": w.drafting.pk, "partner": "CAN"},
+    ),
+    Row(
+        "remove participant",
+        "delete",
+        lambda w: f"/api/v1/participants/{w.drafting.participants.get().pk}/",
+        expect(400, 403, 403, 403, 403, 404),
+    ),  # the last partner cannot go (the service says why)
+    Row(
+        "add contribution",
+        "post",
+        lambda w: "/api/v1/contributions/",
+        expect(201, 403, 403, 403, 403, 403),
+        data=lambda w: {"participant": w.drafting.participants.get().pk, "description": "Funds", "amount_usd": "10.00"},
+    ),
+    Row(
+        "delete contribution",
+        "delete",
         lambda w: f"/api/v1/contributions/{Contribution.objects.filter(participant__agreement=w.review).first().pk}/",
-        expect(403, 403, 403, 403, 403, 404)),  # in review: the pen is not the program office's
-    Row("upload document", "post", lambda w: "/api/v1/documents/", expect(201, 403, 403, 403, 403, 403),
-        data=upload, multipart=True),
-    Row("edit document", "patch", lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/",
-        expect(200, 403, 403, 403, 403, 404), data=lambda w: {"title": "Signed text"}),
-    Row("record position", "post", lambda w: f"/api/v1/coordination-positions/{w.position().pk}/record/",
-        expect(403, 403, 403, 200, 404, 404), data=lambda w: {"status": "concur"}),
-    Row("set round offices", "post",
+        expect(403, 403, 403, 403, 403, 404),
+    ),  # in review: the pen is not the program office's
+    Row(
+        "upload document",
+        "post",
+        lambda w: "/api/v1/documents/",
+        expect(201, 403, 403, 403, 403, 403),
+        data=upload,
+        multipart=True,
+    ),
+    Row(
+        "edit document",
+        "patch",
+        lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/",
+        expect(200, 403, 403, 403, 403, 404),
+        data=lambda w: {"title": "Signed text"},
+    ),
+    Row(
+        "record position",
+        "post",
+        lambda w: f"/api/v1/coordination-positions/{w.position().pk}/record/",
+        expect(403, 403, 403, 200, 404, 404),
+        data=lambda w: {"status": "concur"},
+    ),
+    Row(
+        "set round offices",
+        "post",
         lambda w: f"/api/v1/coordination-rounds/{CoordinationRound.objects.get(agreement=w.review).pk}/offices/",
-        expect(403, 403, 200, 403, 404, 404), data=lambda w: {"offices": ["OGC", "POLICY"]}),
-    Row("complete obligation", "post",
-        lambda w: f"/api/v1/obligations/{ReportingObligation.objects.filter(agreement=w.in_force).first().pk}/complete/",
-        expect(200, 403, 200, 403, 404, 404), data=lambda w: {"completed_date": timezone.localdate().isoformat()}),
+        expect(403, 403, 200, 403, 404, 404),
+        data=lambda w: {"offices": ["OGC", "POLICY"]},
+    ),
+    Row(
+        "complete obligation",
+        "post",
+        lambda w: (
+            f"/api/v1/obligations/{ReportingObligation.objects.filter(agreement=w.in_force).first().pk}/complete/"
+        ),
+        expect(200, 403, 200, 403, 404, 404),
+        data=lambda w: {"completed_date": timezone.localdate().isoformat()},
+    ),
 ]
 
 

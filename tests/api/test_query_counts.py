@@ -42,14 +42,33 @@ def _grow(cast, count: int) -> None:
     documents, a coordination round with positions, audit rows and a render job."""
     po = cast.program_office
     for index in range(count):
-        agreement = demo.propose(user=po, kind=AgreementKind.SECTION_65_LOAN, partners=("GBR",),
-                                 title=f"Loan {index}", authority="aeca_65", releasable_to_partners=True)
-        services.loan_item_add(agreement=agreement, user=po, item="Radar", quantity=1,
-                               unit_value_usd=Decimal(10), return_by=dt.date(2031, 1, 1))
-        services.contribution_add(participant=agreement.participants.get(), user=po, description="In kind",
-                                  amount_usd=Decimal(5))
-        services.document_upload(agreement=agreement, user=po, kind=DocumentKind.OTHER, content=b"x",
-                                 filename="x.txt", releasable_to_partners=True)
+        agreement = demo.propose(
+            user=po,
+            kind=AgreementKind.SECTION_65_LOAN,
+            partners=("GBR",),
+            title=f"Loan {index}",
+            authority="aeca_65",
+            releasable_to_partners=True,
+        )
+        services.loan_item_add(
+            agreement=agreement,
+            user=po,
+            item="Radar",
+            quantity=1,
+            unit_value_usd=Decimal(10),
+            return_by=dt.date(2031, 1, 1),
+        )
+        services.contribution_add(
+            participant=agreement.participants.get(), user=po, description="In kind", amount_usd=Decimal(5)
+        )
+        services.document_upload(
+            agreement=agreement,
+            user=po,
+            kind=DocumentKind.OTHER,
+            content=b"x",
+            filename="x.txt",
+            releasable_to_partners=True,
+        )
         agreement_transition(agreement=agreement, name="start_ssoi", user=po)
         render_job_request(kind="summary", agreement=agreement, user=po)
 
@@ -78,7 +97,9 @@ def test_lists_run_a_fixed_number_of_queries(role, request, cast, make_agreement
             response = client.get(url, {"page_size": 100})
         assert response.status_code == 200
         large_count = response.json()["count"]
-        if url.split("/")[3] in ("agreements", "participants", "contributions", "loan-items", "documents",
-                                  "audit-log") and role != "reviewer":
+        if (
+            url.split("/")[3] in ("agreements", "participants", "contributions", "loan-items", "documents", "audit-log")
+            and role != "reviewer"
+        ):
             assert large_count >= small_count + 48, (url, small_count, large_count)
     assert Agreement.objects.count() == 50

@@ -31,7 +31,7 @@ from agreements.choices import AgreementKind, State
 from agreements.models import Contribution, Document, LoanItem, Participant
 from icp_portal.wsgi import application
 from partners.models import CoordinatingOffice, Organization, Partner
-from workflow.models import CoordinationPosition, CoordinationRound, RenderJob, ReportingObligation, TransitionLog
+from workflow.models import CoordinationPosition, CoordinationRound, ReportingObligation, TransitionLog
 from workflow.services import render_job_request
 
 from .conftest import issue_key
@@ -124,6 +124,31 @@ def _summary(exc: BaseException) -> str:
     return "\n".join(keep)
 
 
+def _exercise(strategy, examples: int, checks, headers: dict, statuses: Counter) -> None:
+    """Run ``examples`` generated cases of one operation and validate each response."""
+
+    @given(case=strategy)
+    @hypothesis_settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+    def exercise(case):
+        # Each request in its own savepoint, rolled back: examples do not leak into each other,
+        # and a failing request cannot poison the test's transaction.
+        with transaction.atomic():
+            response = case.call(headers=headers)
+            transaction.set_rollback(True)
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=checks, headers=headers)
+
+    exercise()
+
+
 ROLES = ["program_office", "other_program_office", "reviewer", "coordinator", "liaison"]
 
 
@@ -147,31 +172,12 @@ def test_every_operation_conforms_to_the_schema(role, request, world, wsgi_in_te
             strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
             checks = CHECKS if mode == GenerationMode.POSITIVE else NEGATIVE_CHECKS
 
-            @given(case=strategy)
-            @hypothesis_settings(
-                max_examples=examples,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-                print_blob=False,
-            )
-            def exercise(case):
-                # Each request in its own savepoint, rolled back: examples do not leak into each
-                # other, and a failing request cannot poison the test's transaction.
-                with transaction.atomic():
-                    response = case.call(headers=headers)
-                    transaction.set_rollback(True)
-                statuses[response.status_code] += 1
-                case.validate_response(response, checks=checks, headers=headers)
-
             try:
-                exercise()
+                _exercise(strategy, examples, checks, headers, statuses)
             except Unsatisfiable:
                 # Negative mode has nothing to break in an operation without input (GET /me/).
                 assert mode == GenerationMode.NEGATIVE, f"{operation.path}: no positive case"
-            except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure, then report them all
+            except (Exception, BaseExceptionGroup) as exc:  # report every operation's failure
                 failures.append(f"{operation.method.upper()} {operation.path}: {_summary(exc)}")
     assert not failures, f"{len(failures)} operation(s) failed as {role}:\n\n" + "\n\n".join(failures)
     # The run reached real objects, not only 4xx answers.

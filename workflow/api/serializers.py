@@ -33,8 +33,19 @@ class CoordinationPositionSerializer(serializers.ModelSerializer):
     class Meta:
         model = CoordinationPosition
         fields = [
-            "id", "round", "agreement", "agreement_reference", "stage", "round_open", "office",
-            "office_name", "status", "comment", "due_at", "responded_by", "responded_at",
+            "id",
+            "round",
+            "agreement",
+            "agreement_reference",
+            "stage",
+            "round_open",
+            "office",
+            "office_name",
+            "status",
+            "comment",
+            "due_at",
+            "responded_by",
+            "responded_at",
         ]
         read_only_fields = fields
 
@@ -43,11 +54,16 @@ class PositionRecordSerializer(serializers.Serializer):
     """A coordinator's position for its own office."""
 
     status = serializers.ChoiceField(
-        choices=[(s, PositionStatus(s).label) for s in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR,
-                                                         PositionStatus.COMMENT)]
+        choices=[
+            (s, PositionStatus(s).label)
+            for s in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR, PositionStatus.COMMENT)
+        ]
     )
     comment = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default="",
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Required for a non-concurrence or a comment.",
     )
 
@@ -62,8 +78,15 @@ class CoordinationRoundSerializer(serializers.ModelSerializer):
     class Meta:
         model = CoordinationRound
         fields = [
-            "id", "agreement", "agreement_reference", "stage", "opened_at", "closed_at", "outcome",
-            "is_open", "positions",
+            "id",
+            "agreement",
+            "agreement_reference",
+            "stage",
+            "opened_at",
+            "closed_at",
+            "outcome",
+            "is_open",
+            "positions",
         ]
         read_only_fields = fields
 
@@ -73,7 +96,9 @@ class RoundOfficesSerializer(serializers.Serializer):
 
     offices = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=CoordinatingOffice.objects.filter(active=True)),
-        min_length=1, max_length=50, help_text="Coordinating office codes.",
+        min_length=1,
+        max_length=50,
+        help_text="Coordinating office codes.",
     )
 
 
@@ -87,8 +112,15 @@ class ReportingObligationSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportingObligation
         fields = [
-            "id", "agreement", "agreement_reference", "kind", "due_date", "completed_date",
-            "completed_by", "notes", "overdue",
+            "id",
+            "agreement",
+            "agreement_reference",
+            "kind",
+            "due_date",
+            "completed_date",
+            "completed_by",
+            "notes",
+            "overdue",
         ]
         read_only_fields = fields
 
@@ -115,8 +147,20 @@ class TransitionLogSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
     class Meta:
         model = TransitionLog
         fields = [
-            "id", "agreement", "agreement_reference", "transition", "label", "source", "target",
-            "timestamp", "user", "actor", "comment", "data", "request_id", "client_address",
+            "id",
+            "agreement",
+            "agreement_reference",
+            "transition",
+            "label",
+            "source",
+            "target",
+            "timestamp",
+            "user",
+            "actor",
+            "comment",
+            "data",
+            "request_id",
+            "client_address",
         ]
         read_only_fields = fields
         internal_fields = ("user", "actor", "comment", "data", "request_id", "client_address")
@@ -158,8 +202,18 @@ class RenderJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = RenderJob
         fields = [
-            "id", "kind", "agreement", "agreement_reference", "status", "document", "error",
-            "attempts", "created_at", "started_at", "finished_at", "download_url",
+            "id",
+            "kind",
+            "agreement",
+            "agreement_reference",
+            "status",
+            "document",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
         ]
         read_only_fields = fields
 

@@ -31,9 +31,7 @@ from . import serializers as s
 from .selectors import dashboard_figures
 
 
-class ReadOnlyViewSet(
-    PortalViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ReadOnlyViewSet(PortalViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
 
 
@@ -174,7 +172,9 @@ class ReportingObligationViewSet(ReadOnlyViewSet):
         payload = s.ObligationCompleteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         obligation = services.obligation_complete(
-            obligation=obligation, user=request.user, context=AuditContext.from_request(request),
+            obligation=obligation,
+            user=request.user,
+            context=AuditContext.from_request(request),
             **payload.validated_data,
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=obligation.pk)).data)

@@ -15,9 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument(
-            "--name", default="", help="What the token is for (default: 'manage.py api_token')."
-        )
+        parser.add_argument("--name", default="", help="What the token is for (default: 'manage.py api_token').")
 
     def handle(self, *args, **options):
         try:
