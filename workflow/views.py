@@ -57,9 +57,7 @@ def median_days_per_stage(agreements) -> list[dict]:
     created = dict(agreements.values_list("pk", "created_at"))
     states = dict(agreements.values_list("pk", "state"))
     rows = (
-        TransitionLog.objects.filter(
-            agreement_id__in=list(created), transition__in=TRANSITION_NAMES
-        )
+        TransitionLog.objects.filter(agreement_id__in=list(created), transition__in=TRANSITION_NAMES)
         .exclude(source=F("target"))
         .order_by("agreement_id", "timestamp", "pk")
         .values_list("agreement_id", "source", "target", "timestamp")
@@ -70,9 +68,7 @@ def median_days_per_stage(agreements) -> list[dict]:
     samples: dict[str, list[float]] = defaultdict(list)
     now = timezone.now()
     for agreement_id, created_at in created.items():
-        spans = _stage_spans(
-            created_at, per_agreement.get(agreement_id, []), states[agreement_id], now
-        )
+        spans = _stage_spans(created_at, per_agreement.get(agreement_id, []), states[agreement_id], now)
         for state, span in spans.items():
             samples[state].append(span.total_seconds() / 86400)
     return [
@@ -106,9 +102,7 @@ def review_queue(request):
         agreements_visible_to(request.user)
         .filter(state__in=REVIEW_STATES)
         .with_list_relations()
-        .prefetch_related(
-            Prefetch("coordination_rounds", queryset=open_rounds, to_attr="open_rounds")
-        )
+        .prefetch_related(Prefetch("coordination_rounds", queryset=open_rounds, to_attr="open_rounds"))
     )
     rows = []
     for agreement in agreements:
@@ -126,8 +120,7 @@ def review_queue(request):
                 "round": round_,
                 "positions": positions,
                 "age_days": age.days,
-                "concurred": counts[PositionStatus.CONCUR]
-                + counts[PositionStatus.CONCURRED_BY_SILENCE],
+                "concurred": counts[PositionStatus.CONCUR] + counts[PositionStatus.CONCURRED_BY_SILENCE],
                 "non_concurred": counts[PositionStatus.NON_CONCUR],
                 "pending": len(pending),
                 "total": len(positions),
@@ -149,20 +142,14 @@ def review_queue(request):
 def positions_due(request):
     """The coordinator's open positions, nearest deadline first."""
     _require(request.user.is_coordinator, "Positions due are for coordinating offices.")
-    positions = positions_due_for(request.user).select_related(
-        "round__agreement__lead_organization"
-    )
-    return render(
-        request, "workflow/positions_due.html", {"positions": positions, "now": timezone.now()}
-    )
+    positions = positions_due_for(request.user).select_related("round__agreement__lead_organization")
+    return render(request, "workflow/positions_due.html", {"positions": positions, "now": timezone.now()})
 
 
 @login_required
 def position_record(request, reference: str, pk: int):
     """Concur, non-concur or comment on one open position of the coordinator's office."""
-    position = get_object_or_404(
-        positions_visible_to(request.user), pk=pk, round__agreement__reference=reference
-    )
+    position = get_object_or_404(positions_visible_to(request.user), pk=pk, round__agreement__reference=reference)
     agreement = position.round.agreement
     if request.method == "POST":
         form = PositionForm(request.POST)
@@ -202,8 +189,7 @@ def position_record(request, reference: str, pk: int):
         )
     initial = {
         "status": position.status
-        if position.status
-        in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR, PositionStatus.COMMENT)
+        if position.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR, PositionStatus.COMMENT)
         else None,
         "comment": position.comment,
     }
@@ -226,9 +212,7 @@ def dashboard(request):
     now = timezone.now()
     visible = agreements_visible_to(user)
     by_state = dict(visible.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
-    pipeline = [
-        {"state": s, "label": State(s).label, "count": by_state.get(s, 0)} for s in State.values
-    ]
+    pipeline = [{"state": s, "label": State(s).label, "count": by_state.get(s, 0)} for s in State.values]
     medians = median_days_per_stage(visible)
     by_partner = (
         Participant.objects.filter(agreement__in=visible.open())
@@ -260,9 +244,7 @@ def dashboard(request):
         if (now - a.state_changed_at).days > settings.STALLED_STAGE_DAYS.get(a.state, 10_000)
     ]
     overdue_reviews = list(overdue_reviews)
-    overdue_obligations = obligations_visible_to(user).filter(
-        completed_date__isnull=True, due_date__lt=today
-    )
+    overdue_obligations = obligations_visible_to(user).filter(completed_date__isnull=True, due_date__lt=today)
     charts = {
         "pipeline": {
             "title": "Agreements by state",
@@ -296,7 +278,7 @@ def dashboard(request):
             "stalled": stalled,
             "overdue_obligations": overdue_obligations,
             "charts": charts,
-        "overdue_review_count": len(overdue_reviews) + len(stalled),
+            "overdue_review_count": len(overdue_reviews) + len(stalled),
             "total": sum(by_state.values()),
             "today": today,
         },
@@ -312,11 +294,7 @@ def liaison_dashboard(request):
     agreements = agreements_visible_to(user).with_list_relations().order_by("reference")
     agreements = list(agreements)
     by_state = Counter(a.state for a in agreements)
-    states = [
-        {"state": s, "label": State(s).label, "count": by_state[s]}
-        for s in State.values
-        if by_state[s]
-    ]
+    states = [{"state": s, "label": State(s).label, "count": by_state[s]} for s in State.values if by_state[s]]
     milestones = []
     for a in agreements:
         for label, date in (
@@ -329,9 +307,7 @@ def liaison_dashboard(request):
     milestones.sort(key=lambda m: m["date"])
     concluded = [a for a in agreements if a.state in (State.SIGNING, State.IN_FORCE)]
     documents = (
-        documents_visible_to(user)
-        .select_related("agreement")
-        .order_by("agreement__reference", "kind", "-version")
+        documents_visible_to(user).select_related("agreement").order_by("agreement__reference", "kind", "-version")
     )
     return render(
         request,
@@ -348,9 +324,7 @@ def liaison_dashboard(request):
 
 
 def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
-    obligation = (
-        obligations_visible_to(request.user).filter(pk=pk, agreement__reference=reference).first()
-    )
+    obligation = obligations_visible_to(request.user).filter(pk=pk, agreement__reference=reference).first()
     if obligation is None:
         raise Http404("No such reporting obligation.")
     return obligation
