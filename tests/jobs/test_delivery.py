@@ -57,15 +57,15 @@ def test_a_transition_made_while_the_broker_is_down_renders_once_it_is_back(
     with broker_at(DEAD_BROKER_URL):
         started = time.monotonic()
         agreement_transition(agreement=agreement, name="submit_rad", user=program_office)
-        assert time.monotonic() - started < 15  # the user is not kept waiting by the dead broker
-        outbox_relay.apply()  # the beat sweep also fails while the broker is down
+        assert time.monotonic() - started < 3  # the user is not kept waiting by the dead broker
+        assert outbox_relay.apply().get() == 0  # the beat sweep sees the broker down and relays nothing
 
     agreement.refresh_from_db()
     assert agreement.state == State.RAD_REVIEW  # the user's action succeeded
     job = RenderJob.objects.get(agreement=agreement, kind=RenderKind.SSOI)
     message = OutboxMessage.objects.get(kwargs={"job_id": job.pk})
     assert job.status == RenderStatus.QUEUED
-    assert message.dispatched_at is None and message.attempts == 2 and message.last_error
+    assert message.dispatched_at is None and message.attempts == 1 and "unreachable" in message.last_error
 
     worker = start_worker()
     assert outbox_relay.apply().get() == 1  # the broker is back: the minute's sweep relays it
