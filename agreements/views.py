@@ -21,10 +21,11 @@ from workflow.models import CoordinationRound
 from workflow.selectors import (
     obligations_visible_to,
     positions_visible_to,
+    stage_durations,
     transition_logs_visible_to,
 )
 from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, event_label
-from workflow.views import coordination_url, obligation_for, stage_durations
+from workflow.views import coordination_url, obligation_for
 
 from . import exports, services
 from .choices import LIFECYCLE_STEPS, TERMINAL_STATES, AgreementKind, State

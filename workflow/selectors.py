@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+import statistics
+from collections import defaultdict
 
+from django.conf import settings
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+
+from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, State
+from agreements.models import Agreement, Participant
 from agreements.selectors import agreements_visible_to
 
-from .models import CoordinationPosition, ReportingObligation, TransitionLog
+from .models import CoordinationPosition, PositionStatus, ReportingObligation, TransitionLog
 from .transitions import TRANSITION_NAMES
 
 
@@ -41,3 +49,118 @@ def obligations_visible_to(user) -> QuerySet[ReportingObligation]:
     if user is None or not user.is_authenticated or user.is_liaison:
         return ReportingObligation.objects.none()
     return ReportingObligation.objects.select_related("agreement")
+
+
+# --- time spent in each stage (from the audit trail) -----------------------------------------
+def _stage_spans(created_at, state_changes, current_state, now) -> dict[str, dt.timedelta]:
+    """Time spent in each state, given the state-changing audit rows of one agreement in order."""
+    spans: dict[str, dt.timedelta] = defaultdict(dt.timedelta)
+    entered = created_at
+    for source, _target, timestamp in state_changes:
+        spans[source] += timestamp - entered
+        entered = timestamp
+    if current_state not in TERMINAL_STATES:
+        spans[current_state] += now - entered
+    return spans
+
+
+def stage_durations(agreement: Agreement) -> dict[str, dt.timedelta]:
+    """How long one agreement has spent (or is spending) in each stage."""
+    changes = (
+        TransitionLog.objects.filter(agreement=agreement, transition__in=TRANSITION_NAMES)
+        .exclude(source=F("target"))
+        .order_by("timestamp", "pk")
+        .values_list("source", "target", "timestamp")
+    )
+    return _stage_spans(agreement.created_at, list(changes), agreement.state, timezone.now())
+
+
+def median_days_per_stage(agreements) -> list[dict]:
+    """The median number of days agreements spent in each main-line stage (two queries)."""
+    created = dict(agreements.values_list("pk", "created_at"))
+    states = dict(agreements.values_list("pk", "state"))
+    rows = (
+        TransitionLog.objects.filter(agreement_id__in=list(created), transition__in=TRANSITION_NAMES)
+        .exclude(source=F("target"))
+        .order_by("agreement_id", "timestamp", "pk")
+        .values_list("agreement_id", "source", "target", "timestamp")
+    )
+    per_agreement: dict[int, list] = defaultdict(list)
+    for agreement_id, source, target, timestamp in rows:
+        per_agreement[agreement_id].append((source, target, timestamp))
+    samples: dict[str, list[float]] = defaultdict(list)
+    now = timezone.now()
+    for agreement_id, created_at in created.items():
+        spans = _stage_spans(created_at, per_agreement.get(agreement_id, []), states[agreement_id], now)
+        for state, span in spans.items():
+            samples[state].append(span.total_seconds() / 86400)
+    return [
+        {
+            "state": state,
+            "label": State(state).label,
+            "median": round(statistics.median(samples[state]), 1) if samples[state] else None,
+            "count": len(samples[state]),
+        }
+        for state in LIFECYCLE_STEPS
+    ]
+
+
+def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
+    """Every figure of the dashboard, over the agreements ``user`` may see: the browser dashboard
+    and the API both show these. A fixed number of queries whatever the number of agreements."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    visible = agreements_visible_to(user)
+    by_state = dict(visible.order_by().values_list("state").annotate(n=Count("pk")))
+    by_kind = dict(visible.order_by().values_list("kind").annotate(n=Count("pk")))
+    total = sum(by_state.values())
+    by_partner = (
+        Participant.objects.filter(agreement__in=visible.open())
+        .values("partner__code", "partner__name")
+        .annotate(n=Count("agreement", distinct=True))
+        .order_by("-n", "partner__name")
+    )
+    expiring = list(
+        visible.filter(
+            state=State.IN_FORCE, expiration_date__gte=today, expiration_date__lte=today + dt.timedelta(days=180)
+        )
+        .select_related("lead_organization")
+        .order_by("expiration_date")
+    )
+    overdue_positions = list(
+        positions_visible_to(user)
+        .filter(
+            round__closed_at__isnull=True,
+            status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
+            due_at__lte=now,
+        )
+        .order_by("due_at")
+    )
+    stalled_reviews = [
+        a
+        for a in visible.filter(state__in=REVIEW_STATES).select_related("lead_organization")
+        if (now - a.state_changed_at).days > settings.STALLED_STAGE_DAYS.get(a.state, 10_000)
+    ]
+    obligations = obligations_visible_to(user).filter(completed_date__isnull=True)
+    overdue_obligations = list(obligations.filter(due_date__lt=today).order_by("due_date"))
+    return {
+        "today": today,
+        "total": total,
+        "open": total - sum(by_state.get(s, 0) for s in TERMINAL_STATES),
+        "in_force": by_state.get(State.IN_FORCE, 0),
+        "in_review": sum(by_state.get(s, 0) for s in REVIEW_STATES),
+        "by_state": [{"key": s.value, "label": s.label, "count": by_state.get(s.value, 0)} for s in State],
+        "by_kind": [{"key": k.value, "label": k.label, "count": by_kind.get(k.value, 0)} for k in AgreementKind],
+        "by_partner": [
+            {"key": row["partner__code"], "label": row["partner__name"], "count": row["n"]} for row in by_partner
+        ],
+        "median_days": median_days_per_stage(visible),
+        "expiring": expiring,
+        "expiring_within_180_days": len(expiring),
+        "overdue_positions": overdue_positions,
+        "stalled_reviews": stalled_reviews,
+        "positions_due": positions_due_for(user).count(),
+        "overdue_obligations": overdue_obligations,
+        "obligations_overdue": len(overdue_obligations),
+        "obligations_open": obligations.count(),
+    }

@@ -4,82 +4,25 @@ dashboard and the partner liaison's dashboard. Every write goes through workflow
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, State
+from agreements.choices import REVIEW_STATES, State
 from agreements.forms import PositionForm, apply_service_error
-from agreements.models import Agreement, Participant
 from agreements.selectors import agreements_visible_to, documents_visible_to
 
 from . import services
-from .models import CoordinationRound, PositionStatus, ReportingObligation, TransitionLog
-from .selectors import obligations_visible_to, positions_due_for, positions_visible_to
-from .transitions import TRANSITION_NAMES
-
-
-# --- time spent in each stage (from the audit trail) -----------------------------------------
-def _stage_spans(created_at, state_changes, current_state, now) -> dict[str, dt.timedelta]:
-    """Time spent in each state, given the state-changing audit rows of one agreement in order."""
-    spans: dict[str, dt.timedelta] = defaultdict(dt.timedelta)
-    entered = created_at
-    for source, _target, timestamp in state_changes:
-        spans[source] += timestamp - entered
-        entered = timestamp
-    if current_state not in TERMINAL_STATES:
-        spans[current_state] += now - entered
-    return spans
-
-
-def stage_durations(agreement: Agreement) -> dict[str, dt.timedelta]:
-    """How long one agreement has spent (or is spending) in each stage."""
-    changes = (
-        TransitionLog.objects.filter(agreement=agreement, transition__in=TRANSITION_NAMES)
-        .exclude(source=F("target"))
-        .order_by("timestamp", "pk")
-        .values_list("source", "target", "timestamp")
-    )
-    return _stage_spans(agreement.created_at, list(changes), agreement.state, timezone.now())
-
-
-def median_days_per_stage(agreements) -> list[dict]:
-    """The median number of days agreements spent in each main-line stage (two queries)."""
-    created = dict(agreements.values_list("pk", "created_at"))
-    states = dict(agreements.values_list("pk", "state"))
-    rows = (
-        TransitionLog.objects.filter(agreement_id__in=list(created), transition__in=TRANSITION_NAMES)
-        .exclude(source=F("target"))
-        .order_by("agreement_id", "timestamp", "pk")
-        .values_list("agreement_id", "source", "target", "timestamp")
-    )
-    per_agreement: dict[int, list] = defaultdict(list)
-    for agreement_id, source, target, timestamp in rows:
-        per_agreement[agreement_id].append((source, target, timestamp))
-    samples: dict[str, list[float]] = defaultdict(list)
-    now = timezone.now()
-    for agreement_id, created_at in created.items():
-        spans = _stage_spans(created_at, per_agreement.get(agreement_id, []), states[agreement_id], now)
-        for state, span in spans.items():
-            samples[state].append(span.total_seconds() / 86400)
-    return [
-        {
-            "state": state,
-            "label": State(state).label,
-            "median": round(statistics.median(samples[state]), 1) if samples[state] else None,
-            "count": len(samples[state]),
-        }
-        for state in LIFECYCLE_STEPS
-    ]
+from .models import CoordinationRound, PositionStatus, ReportingObligation
+from .selectors import dashboard_figures, obligations_visible_to, positions_due_for, positions_visible_to
 
 
 # --- role landing pages ----------------------------------------------------------------------
@@ -201,6 +144,10 @@ def position_record(request, reference: str, pk: int):
 
 
 # --- dashboards --------------------------------------------------------------------------------
+def _chart(title: str, rows: list[dict], axis: str) -> dict:
+    return {"title": title, "labels": [r["label"] for r in rows], "values": [r["count"] for r in rows], "axis": axis}
+
+
 @login_required
 def dashboard(request):
     """DoD overview: pipeline, time in stage, partners, expirations, overdue reviews and
@@ -208,79 +155,30 @@ def dashboard(request):
     user = request.user
     if user.is_liaison:
         return redirect("liaison_dashboard")
-    today = timezone.localdate()
-    now = timezone.now()
-    visible = agreements_visible_to(user)
-    by_state = dict(visible.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
-    pipeline = [{"state": s, "label": State(s).label, "count": by_state.get(s, 0)} for s in State.values]
-    medians = median_days_per_stage(visible)
-    by_partner = (
-        Participant.objects.filter(agreement__in=visible.open())
-        .values("partner__name")
-        .annotate(n=Count("agreement", distinct=True))
-        .order_by("-n", "partner__name")[:12]
-    )
-    expiring = (
-        visible.filter(
-            state=State.IN_FORCE,
-            expiration_date__gte=today,
-            expiration_date__lte=today + dt.timedelta(days=180),
-        )
-        .select_related("lead_organization")
-        .order_by("expiration_date")
-    )
-    overdue_reviews = (
-        positions_visible_to(user)
-        .filter(
-            round__closed_at__isnull=True,
-            status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
-            due_at__lte=now,
-        )
-        .order_by("due_at")
-    )
-    stalled = [
-        a
-        for a in visible.filter(state__in=REVIEW_STATES).select_related("lead_organization")
-        if (now - a.state_changed_at).days > settings.STALLED_STAGE_DAYS.get(a.state, 10_000)
-    ]
-    overdue_reviews = list(overdue_reviews)
-    overdue_obligations = obligations_visible_to(user).filter(completed_date__isnull=True, due_date__lt=today)
+    figures = dashboard_figures(user)
+    by_partner = figures["by_partner"][:12]
     charts = {
-        "pipeline": {
-            "title": "Agreements by state",
-            "labels": [r["label"] for r in pipeline],
-            "values": [r["count"] for r in pipeline],
-            "axis": "Agreements",
-        },
+        "pipeline": _chart("Agreements by state", figures["by_state"], "Agreements"),
         "medians": {
             "title": "Median days in each stage",
-            "labels": [r["label"] for r in medians],
-            "values": [r["median"] or 0 for r in medians],
+            "labels": [r["label"] for r in figures["median_days"]],
+            "values": [r["median"] or 0 for r in figures["median_days"]],
             "axis": "Days",
         },
-        "partners": {
-            "title": "Open agreements by partner",
-            "labels": [r["partner__name"] for r in by_partner],
-            "values": [r["n"] for r in by_partner],
-            "axis": "Agreements",
-            "horizontal": True,
-        },
+        "partners": {**_chart("Open agreements by partner", by_partner, "Agreements"), "horizontal": True},
     }
     return render(
         request,
         "workflow/dashboard.html",
         {
-            "pipeline": pipeline,
-            "medians": medians,
-            "by_partner": by_partner,
-            "expiring": expiring,
-            "overdue_reviews": overdue_reviews,
-            "stalled": stalled,
-            "overdue_obligations": overdue_obligations,
+            "expiring": figures["expiring"],
+            "overdue_reviews": figures["overdue_positions"],
+            "stalled": figures["stalled_reviews"],
+            "overdue_obligations": figures["overdue_obligations"],
             "charts": charts,
-            "overdue_review_count": len(overdue_reviews) + len(stalled),
-            "total": sum(by_state.values()),
-            "today": today,
+            "overdue_review_count": len(figures["overdue_positions"]) + len(figures["stalled_reviews"]),
+            "total": figures["total"],
+            "today": figures["today"],
         },
     )
 

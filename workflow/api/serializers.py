@@ -175,6 +175,13 @@ class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class MedianDaysSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    label = serializers.CharField()
+    median = serializers.FloatField(allow_null=True, help_text="Days; null when no agreement passed the stage.")
+    count = serializers.IntegerField(help_text="Agreements measured.")
+
+
 class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
     """The figures on the caller's dashboard, over the agreements it may see."""
 
@@ -183,6 +190,8 @@ class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
     in_force = serializers.IntegerField()
     by_state = CountSerializer(many=True)
     by_kind = CountSerializer(many=True)
+    by_partner = CountSerializer(many=True, help_text="Open agreements per partner (key: partner code).")
+    median_days = MedianDaysSerializer(many=True, help_text="Median days spent in each main-line stage.")
     in_review = serializers.IntegerField(help_text="In RAD or RFA review.")
     expiring_within_180_days = serializers.IntegerField()
     positions_due = serializers.IntegerField(help_text="Open positions of the caller's office.")
@@ -190,7 +199,13 @@ class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
     obligations_open = serializers.IntegerField()
 
     class Meta:
-        internal_fields = ("in_review", "positions_due", "obligations_overdue", "obligations_open")
+        internal_fields = (
+            "in_review",
+            "median_days",
+            "positions_due",
+            "obligations_overdue",
+            "obligations_open",
+        )
 
 
 class RenderJobSerializer(serializers.ModelSerializer):

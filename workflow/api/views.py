@@ -24,11 +24,15 @@ from workflow.models import (
     ReportingObligation,
     TransitionLog,
 )
-from workflow.selectors import obligations_visible_to, positions_visible_to, transition_logs_visible_to
+from workflow.selectors import (
+    dashboard_figures,
+    obligations_visible_to,
+    positions_visible_to,
+    transition_logs_visible_to,
+)
 from workflow.services import AuditContext
 
 from . import serializers as s
-from .selectors import dashboard_figures
 
 
 class ReadOnlyViewSet(PortalViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
