@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from partners.authentication import TOKEN_NAME_MAX
+from partners.services import TOKEN_NAME_MAX
 
 
 class ApiTokenCreateForm(forms.Form):

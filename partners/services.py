@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pycountry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from . import reference_data as ref
-from .models import CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
+from .models import ApiToken, CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
+
+TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
 
 
 def _nation_name(code: str) -> str:
@@ -113,3 +116,30 @@ def _get_by_code(model, code: str, label: str):
     except model.DoesNotExist:
         known = ", ".join(model.objects.order_by("code").values_list("code", flat=True)[:60])
         raise ValidationError({label: f"Unknown {label} code {code!r}. Known codes: {known}."}) from None
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a new token for ``user``; returns the row and the key, which is never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the script that will use it."})
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationError({"name": f"A token name has at most {TOKEN_NAME_MAX} characters."})
+    if not user.is_active:
+        raise PermissionDenied("An inactive user cannot hold API tokens.")
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key))
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
+    """Revoke one of the user's own tokens. Revoking twice keeps the first revocation time."""
+    if token.user_id != user.pk:
+        raise PermissionDenied("You can revoke only your own tokens.")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

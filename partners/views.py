@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .authentication import api_token_create, api_token_revoke
 from .forms import ApiTokenCreateForm
 from .models import ApiToken
+from .services import api_token_create, api_token_revoke
 
 
 def _profile(request, form: ApiTokenCreateForm, *, new_key: str = "", new_token=None, status: int = 200):

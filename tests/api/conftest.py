@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from partners.authentication import api_token_create
+from partners.services import api_token_create
 from tests.conftest import PASSWORD  # noqa: F401  (re-exported for the API tests)
 
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from partners.authentication import api_token_create
 from partners.models import ApiToken
+from partners.services import api_token_create
 
 from .conftest import PASSWORD
 

@@ -3,8 +3,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.authentication import api_token_create
 from partners.models import User
+from partners.services import api_token_create
 
 
 class Command(BaseCommand):
