@@ -43,30 +43,39 @@ class LiaisonAccessLogMiddleware:
         return response
 
     def _log(self, request, response, user) -> None:
-        from agreements.models import Agreement
+        from agreements.models import Agreement, Document
         from workflow.models import AccessLog
 
         match = getattr(request, "resolver_match", None)
         kwargs = match.kwargs if match else {}
-        agreement_id = None
+        url_name = (match.url_name or "") if match else ""
+        agreement_id = document_id = None
+        if "pk" in kwargs and url_name.startswith("document"):
+            document_id, agreement_id = (
+                Document.objects.filter(pk=_as_int(kwargs["pk"])).values_list("pk", "agreement_id").first()
+            ) or (None, None)
         if "reference" in kwargs:
             agreement_id = Agreement.objects.filter(reference=kwargs["reference"]).values_list("pk", flat=True).first()
         elif "agreement_pk" in kwargs:
-            agreement_id = kwargs["agreement_pk"]
-        elif "pk" in kwargs and match and "agreement" in (match.url_name or ""):
-            agreement_id = kwargs["pk"]
-        try:
-            agreement_id = int(agreement_id) if agreement_id is not None else None
-        except (TypeError, ValueError):
-            agreement_id = None
+            agreement_id = _as_int(kwargs["agreement_pk"])
+        elif "pk" in kwargs and "agreement" in url_name:
+            agreement_id = _as_int(kwargs["pk"])
         if agreement_id is not None and not Agreement.objects.filter(pk=agreement_id).exists():
             agreement_id = None
         AccessLog.objects.create(
             user=user,
             agreement_id=agreement_id,
+            document_id=document_id,
             method=request.method[:10],
             path=request.get_full_path()[:500],
             status_code=response.status_code,
             request_id=getattr(request, "id", ""),
             client_address=client_address(request),
         )
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
