@@ -3,6 +3,7 @@ Used by ``manage.py seed_demo`` and by the tests that need an agreement in a giv
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agreements import services as agreement_services
-from agreements.choices import AgreementKind, DdlStatus, DocumentKind, LegalAuthority, State
+from agreements.choices import LIFECYCLE_STEPS, AgreementKind, DdlStatus, DocumentKind, LegalAuthority, State
 from agreements.models import Agreement
 from partners.models import CoordinatingOffice, Organization, Partner, Role, User
 from partners.services import reference_data_load, user_create
@@ -196,14 +197,70 @@ def _step(agreement: Agreement, name: str, user: User | None, **data) -> None:
     services.agreement_transition(agreement=agreement, name=name, user=user, **data)
 
 
-def drive_to(agreement: Agreement, target: str, cast: Cast) -> Agreement:
+# Days a demo agreement spends in each state before its next step (coordination answers come
+# before the 21-day silence deadline).
+STEP_DAYS = {
+    State.PROPOSAL: 12,
+    State.SSOI_DRAFTING: 45,
+    State.RAD_REVIEW: 18,
+    State.NEGOTIATION: 150,
+    State.RFA_REVIEW: 19,
+    State.CONGRESSIONAL_WAIT: 1,
+    State.APPROVED: 9,
+    State.SIGNING: 6,
+    State.IN_FORCE: 240,
+}
+
+
+class DemoClock:
+    """Moves the whole process's clock (time-machine) so demo histories span months, never
+    past the real present."""
+
+    def __init__(self, days_ago: int):
+        import time_machine
+
+        self._real_now = timezone.now()
+        self._traveller = time_machine.travel(self._real_now - dt.timedelta(days=days_ago), tick=False)
+        self._coordinates = None
+
+    def __enter__(self) -> DemoClock:
+        self._coordinates = self._traveller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._traveller.stop()
+
+    def advance(self, days: int) -> None:
+        room = self._real_now - dt.timedelta(minutes=5) - timezone.now()
+        step = min(dt.timedelta(days=days), max(room, dt.timedelta(0)))
+        self._coordinates.shift(step)
+
+
+def days_to_reach(target: str) -> int:
+    """Days the main line takes from a proposal to ``target`` (terminal states at their branch)."""
+    branch = {
+        State.WITHDRAWN: State.SSOI_DRAFTING,
+        State.DISAPPROVED: State.RAD_REVIEW,
+        State.TERMINATED: State.IN_FORCE,
+        State.EXPIRED: State.IN_FORCE,
+    }
+    last = branch.get(target, target)
+    steps = list(LIFECYCLE_STEPS)
+    days = sum(STEP_DAYS[s] for s in steps[: steps.index(last)])
+    return days + (STEP_DAYS[last] if target in branch else 0)
+
+
+def drive_to(agreement: Agreement, target: str, cast: Cast, clock: DemoClock | None = None) -> Agreement:
     """Move an agreement along the main line until it reaches ``target``, as its users would.
-    Terminal targets branch off at the natural point."""
+    Terminal targets branch off at the natural point. With a ``clock``, each step happens the
+    typical number of days after the one before."""
     po = program_office_for(agreement.lead_organization) if agreement.lead_organization_id else cast.program_office
     reviewer = cast.reviewer
-    today = _today()
     while agreement.state != target:
         state = agreement.state
+        if clock is not None:
+            clock.advance(STEP_DAYS.get(state, 1))
+        today = _today()
         if target == State.WITHDRAWN and state in (State.PROPOSAL, State.SSOI_DRAFTING, State.NEGOTIATION):
             _step(agreement, "withdraw", po, comment="The partner has withdrawn its interest.")
         elif target == State.DISAPPROVED and state == State.RAD_REVIEW:
@@ -226,10 +283,10 @@ def drive_to(agreement: Agreement, target: str, cast: Cast) -> Agreement:
             _step(agreement, "approve_conclusion", reviewer)
         elif state == State.CONGRESSIONAL_WAIT:
             if agreement.congressional_notice_date is None:
-                notice = today - dt.timedelta(days=settings.CONGRESSIONAL_WAIT_DAYS + 1)
-                if target == State.CONGRESSIONAL_WAIT:
-                    notice = today - dt.timedelta(days=3)
+                notice = today if clock else today - dt.timedelta(days=settings.CONGRESSIONAL_WAIT_DAYS + 1)
                 services.congressional_notice_record(agreement=agreement, user=reviewer, notice_date=notice)
+                if clock is not None:
+                    clock.advance(settings.CONGRESSIONAL_WAIT_DAYS + 1)
                 agreement.refresh_from_db()
                 continue
             _step(agreement, "end_congressional_wait", None)
@@ -278,7 +335,7 @@ DEMO_AGREEMENTS = (
         ("GBR",),
         LegalAuthority.USC_2350A,
         State.IN_FORCE,
-        {"releasable_to_partners": True},
+        {"releasable_to_partners": True, "dwell": 420},
     ),
     (
         "Master RDT&E Agreement with Australia",
@@ -287,7 +344,7 @@ DEMO_AGREEMENTS = (
         ("AUS",),
         LegalAuthority.USC_2350A,
         State.IN_FORCE,
-        {},
+        {"dwell": 380},
     ),
     (
         "Hypersonic Flight Test Cooperation Project Arrangement",
@@ -332,7 +389,7 @@ DEMO_AGREEMENTS = (
         ("NOR", "DNK"),
         LegalAuthority.AECA_27,
         State.RFA_REVIEW,
-        {"phase": "development"},
+        {"phase": "development", "dwell": 25},
     ),
     (
         "Loan of Radar Test Equipment to Japan",
@@ -400,6 +457,13 @@ DEMO_AGREEMENTS = (
 )
 
 
+def _demo_clock(days_ago: int) -> DemoClock | None:
+    try:
+        return DemoClock(days_ago)
+    except ImportError:  # time-machine is a development dependency: without it, history is dated today
+        return None
+
+
 @transaction.atomic
 def seed_demo() -> dict[str, int]:
     """Reference data, demo users and a dozen agreements in every state. Idempotent: an agreement
@@ -411,24 +475,30 @@ def seed_demo() -> dict[str, int]:
             continue
         extra = dict(extra)
         years = extra.pop("years", 10)
+        dwell = extra.pop("dwell", 7)  # days since the last step
         parent_short = extra.pop("parent", None)
         parent = Agreement.objects.get(short_title=parent_short) if parent_short else None
-        effective = _today() - dt.timedelta(days=200) if target == State.EXPIRED else _today()
+        days_ago = days_to_reach(target) + dwell
+        effective = _today() - dt.timedelta(days=days_ago) + dt.timedelta(days=30)
         expiration = effective.replace(year=effective.year + years)
         if target == State.EXPIRED:
             expiration = _today() - dt.timedelta(days=1)
-        agreement = propose(
-            user=cast.program_office,
-            kind=kind,
-            partners=partners,
-            title=title,
-            short_title=short,
-            authority=authority,
-            parent=parent,
-            effective_date=effective,
-            expiration_date=expiration,
-            **extra,
-        )
-        drive_to(agreement, target, cast)
+        if parent is not None:
+            effective = max(effective, parent.effective_date)
+        clock = _demo_clock(days_ago)
+        with clock or contextlib.nullcontext():
+            agreement = propose(
+                user=cast.program_office,
+                kind=kind,
+                partners=partners,
+                title=title,
+                short_title=short,
+                authority=authority,
+                parent=parent,
+                effective_date=effective,
+                expiration_date=expiration,
+                **extra,
+            )
+            drive_to(agreement, target, cast, clock=clock)
         created += 1
     return {"agreements": created, "users": User.objects.count()}

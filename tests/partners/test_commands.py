@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.utils import timezone
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -89,6 +90,11 @@ def test_seed_demo_covers_every_state_with_true_histories_and_is_idempotent(sett
     in_force = Agreement.objects.filter(state=State.IN_FORCE).first()
     path = list(in_force.transition_logs.filter(transition__in=TRANSITION_NAMES).values_list("target", flat=True))
     assert State.RAD_REVIEW in path and State.IN_FORCE == path[-1]
+    # Each step is dated the typical number of days after the one before, never in the future.
+    logs = in_force.transition_logs.filter(transition__in=TRANSITION_NAMES).order_by("timestamp")
+    assert (logs.last().timestamp - logs.first().timestamp).days > 200
+    assert logs.last().timestamp <= timezone.now()
+    assert in_force.entry_into_force_date < timezone.localdate()
     counts = (Agreement.objects.count(), TransitionLog.objects.count(), User.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Agreement.objects.count(), TransitionLog.objects.count(), User.objects.count()) == counts
