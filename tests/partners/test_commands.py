@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.utils import timezone
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from agreements.choices import State
 from agreements.models import Agreement
