@@ -124,3 +124,11 @@ def percent_class(percent) -> str:
     """The progress-bar width class nearest to a percentage (portal-w-0 … portal-w-100)."""
     step = int(round(float(percent or 0) / 10.0)) * 10
     return f"portal-w-{max(0, min(100, step))}"
+
+
+@register.filter
+def event_name(name: str) -> str:
+    """The readable label of a transition or audit event ("authorize_negotiation" → "Authorize negotiation")."""
+    from workflow.transitions import event_label
+
+    return event_label(name or "")
