@@ -10,18 +10,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-pytestmark = pytest.mark.django_db
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = pytest.mark.django_db
 
 
 def _schema() -> dict:

@@ -13,16 +13,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from the repository root
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-2026")
 
