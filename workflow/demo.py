@@ -31,6 +31,15 @@ DEMO_USERS = (
     ("admin", Role.ADMIN, None, None, None, "Sam", "Admin"),
 )
 
+# Names of the demo coordinators created for the offices that have no user yet.
+COORDINATOR_NAMES = {
+    "POLICY": ("Jordan", "Ellis"),
+    "COMPT": ("Morgan", "Price"),
+    "DTSA": ("Avery", "Quinn"),
+    "IPO": ("Taylor", "Brooks"),
+    "OGC": ("Riley", "Stone"),
+}
+
 SSOI_TEXT = {
     "objectives": "Mature and jointly evaluate the technology described in the scope of work to TRL 6.",
     "scope_of_work": "Joint design, modelling and simulation, prototype fabrication and field trials.",
@@ -94,6 +103,8 @@ def ensure_cast(password: str | None = None) -> Cast:
                 password=password,
                 office_code=office.code,
                 email=f"coord_{office.code.lower()}@example.mil",
+                first_name=COORDINATOR_NAMES.get(office.code, ("", ""))[0],
+                last_name=COORDINATOR_NAMES.get(office.code, ("", ""))[1],
             )
         coordinators.append(user)
     return Cast(
@@ -500,5 +511,14 @@ def seed_demo() -> dict[str, int]:
                 **extra,
             )
             drive_to(agreement, target, cast, clock=clock)
+        if target == State.IN_FORCE and dwell > 60:
+            # An agreement long in force has met its reporting obligations.
+            for obligation in agreement.obligations.all():
+                services.obligation_complete(
+                    obligation=obligation,
+                    user=program_office_for(agreement.lead_organization),
+                    completed_date=obligation.due_date - dt.timedelta(days=3),
+                    notes="Transmitted on time.",
+                )
         created += 1
     return {"agreements": created, "users": User.objects.count()}
