@@ -298,7 +298,7 @@ def ssoi_update(*, agreement: Agreement, user: User, **sections) -> SSOI:
     return ssoi
 
 
-def _document_edit_denial(agreement: Agreement, user: User, kind: str) -> str | None:
+def document_edit_denial(agreement: Agreement, user: User, kind: str) -> str | None:
     """Texts and notices can be attached by the lead program office in any open state; a reviewer
     attaches termination notices."""
     if kind == DocumentKind.NOTICE and user.is_reviewer:
@@ -333,7 +333,7 @@ def document_upload(
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
     if check_permission:
-        denial = _document_edit_denial(agreement, user, kind)
+        denial = document_edit_denial(agreement, user, kind)
         if denial:
             raise PermissionDenied(denial)
     max_bytes = settings.MAX_UPLOAD_MB * 1024 * 1024
@@ -369,7 +369,7 @@ def document_update(*, document: Document, user: User, **fields) -> Document:
     allowed = {"title", "marking", "releasable_to_partners"}
     if set(fields) - allowed:
         raise ValidationError(f"Only {', '.join(sorted(allowed))} can be changed; upload a new version instead.")
-    denial = _document_edit_denial(document.agreement, user, document.kind)
+    denial = document_edit_denial(document.agreement, user, document.kind)
     if denial:
         raise PermissionDenied(denial)
     for name, value in fields.items():

@@ -28,7 +28,7 @@ from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, event_label
 from workflow.views import coordination_url, obligation_for
 
 from . import exports, services
-from .choices import LIFECYCLE_STEPS, TERMINAL_STATES, AgreementKind, State
+from .choices import LIFECYCLE_STEPS, TERMINAL_STATES, AgreementKind, DocumentKind, State
 from .filters import AgreementFilterSet
 from .forms import (
     AgreementCreateForm,
@@ -556,8 +556,8 @@ def agreement_documents(request, reference: str):
         .select_related("uploaded_by")
         .order_by("kind", "-version")
     )
-    can_upload = user.is_dod and (
-        services.agreement_edit_denial(agreement, user, substance=False) is None or user.is_reviewer
+    can_upload = user.is_dod and any(
+        services.document_edit_denial(agreement, user, kind) is None for kind in DocumentKind.values
     )
     return _page(
         request,
@@ -668,8 +668,7 @@ def agreement_coordination(request, reference: str):
             "obligations": obligations,
             "now": timezone.now(),
             "offices": CoordinatingOffice.objects.filter(active=True),
-            "can_complete": user.is_reviewer
-            or (user.is_program_office and user.organization_id == agreement.lead_organization_id),
+            "can_complete": workflow_services.obligation_complete_denial(agreement, user) is None,
         },
         status,
     )

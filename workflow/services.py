@@ -597,6 +597,13 @@ def congressional_notice_record(
     return agreement
 
 
+def obligation_complete_denial(agreement: Agreement, user: User) -> str | None:
+    """Why ``user`` may not mark the agreement's reporting obligations complete (None if it may)."""
+    if user.is_reviewer or (user.is_program_office and user.organization_id == agreement.lead_organization_id):
+        return None
+    return "Only the lead program office or a reviewer may complete this obligation."
+
+
 @transaction.atomic
 def obligation_complete(
     *,
@@ -608,8 +615,8 @@ def obligation_complete(
 ) -> ReportingObligation:
     """Mark a reporting obligation done (program office of the lead organization, or a reviewer)."""
     agreement = obligation.agreement
-    if not (user.is_reviewer or (user.is_program_office and user.organization_id == agreement.lead_organization_id)):
-        raise PermissionDenied("Only the lead program office or a reviewer may complete this obligation.")
+    if denial := obligation_complete_denial(agreement, user):
+        raise PermissionDenied(denial)
     if completed_date > timezone.localdate():
         raise ValidationError({"completed_date": "The completion date cannot be in the future."})
     obligation.completed_date = completed_date
