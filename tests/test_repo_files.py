@@ -126,3 +126,20 @@ def test_generated_and_local_files_are_ignored():
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     for entry in (".venv/", "node_modules/", "static/vendor/", "staticfiles/", "var/", "media/"):
         assert entry in ignored
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    """A variable the settings read but the README table and .env.example do not list is one an
+    operator cannot know about."""
+    import re
+
+    test_only = {"RENDER_TEST_DELAY_SECONDS", "AXES_ENABLED"}
+    settings_dir = ROOT / "icp_portal" / "settings"
+    names = set()
+    for path in settings_dir.glob("*.py"):
+        names |= set(re.findall(r'env(?:\.\w+)?\("([A-Z][A-Z0-9_]+)"', path.read_text()))
+    assert {"SECRET_KEY", "DATABASE_URL", "PORTAL_MARKING"} <= names
+    readme = (ROOT / "README.md").read_text()
+    env_example = (ROOT / ".env.example").read_text()
+    assert [n for n in sorted(names - test_only) if f"`{n}`" not in readme] == []
+    assert [n for n in sorted(names - test_only) if not re.search(rf"^#? ?{n}=", env_example, re.M)] == []
