@@ -92,7 +92,14 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
     partners = forms.ModelMultipleChoiceField(
         label="Partners",
         queryset=Partner.objects.filter(active=True),
-        help_text="Hold Ctrl (or Command) to choose more than one. The first chosen partner leads.",
+        help_text="Hold Ctrl (or Command) to choose more than one.",
+    )
+    lead_partner = forms.ModelChoiceField(
+        label="Lead partner",
+        queryset=Partner.objects.filter(active=True),
+        required=False,
+        empty_label="- The first partner in the list -",
+        help_text="The partner nation or organization that leads on its side; one of the partners above.",
     )
     authority = forms.ChoiceField(
         label="Legal authority",
@@ -144,6 +151,13 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         if parents is not None:
             self.fields["parent"].queryset = parents
         self.fields["partners"].widget.attrs["size"] = 8
+
+    def clean(self):
+        data = super().clean()
+        lead, partners = data.get("lead_partner"), data.get("partners")
+        if lead is not None and partners is not None and lead not in partners:
+            self.add_error("lead_partner", f"{lead.name} is not among the partners chosen above.")
+        return data
 
 
 class AgreementEditForm(UswdsFormMixin, forms.ModelForm):

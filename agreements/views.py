@@ -173,6 +173,7 @@ def agreement_create(request):
                     kind=data["kind"],
                     title=data["title"],
                     partners=data["partners"],
+                    lead_partner=data["lead_partner"],
                     short_title=data["short_title"],
                     parent=data["parent"],
                     phase=data["phase"],

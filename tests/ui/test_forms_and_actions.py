@@ -39,6 +39,24 @@ def test_proposal_is_created(client_for, program_office):
     assert agreement.lead_organization == program_office.organization and agreement.state == State.PROPOSAL
 
 
+def test_proposal_names_its_lead_partner(client_for, program_office):
+    codes = {code: Partner.objects.get(code=code).pk for code in ("CAN", "GBR", "FRA")}
+    data = _proposal(partners=list(codes.values()), lead_partner=codes["GBR"])
+    client_for(program_office).post(reverse("agreement_create"), data)
+    roles = dict(
+        Agreement.objects.get(title="Cooperative sensing research").participants.values_list("partner__code", "role")
+    )
+    assert roles == {"CAN": "participant", "GBR": "lead", "FRA": "participant"}
+
+
+def test_lead_partner_must_be_one_of_the_partners(client_for, program_office):
+    data = _proposal(lead_partner=Partner.objects.get(code="FRA").pk)
+    response = client_for(program_office).post(reverse("agreement_create"), data)
+    assert response.status_code == 400
+    assert "France is not among the partners chosen above." in response.content.decode()
+    assert not Agreement.objects.filter(title="Cooperative sensing research").exists()
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
