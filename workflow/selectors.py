@@ -14,7 +14,7 @@ from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, 
 from agreements.models import Agreement, Participant
 from agreements.selectors import agreements_visible_to
 
-from .models import CoordinationPosition, PositionStatus, ReportingObligation, TransitionLog
+from .models import CoordinationPosition, CoordinationRound, PositionStatus, ReportingObligation, TransitionLog
 from .transitions import TRANSITION_NAMES
 
 
@@ -46,9 +46,17 @@ def positions_due_for(user) -> QuerySet[CoordinationPosition]:
 
 
 def obligations_visible_to(user) -> QuerySet[ReportingObligation]:
+    """Reporting obligations are internal: DoD users see those of the agreements they see."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return ReportingObligation.objects.none()
-    return ReportingObligation.objects.select_related("agreement")
+    return ReportingObligation.objects.filter(agreement__in=agreements_visible_to(user)).select_related("agreement")
+
+
+def coordination_rounds_visible_to(user) -> QuerySet[CoordinationRound]:
+    """Coordination rounds are internal: never shown to a liaison."""
+    if user is None or not user.is_authenticated or user.is_liaison:
+        return CoordinationRound.objects.none()
+    return CoordinationRound.objects.filter(agreement__in=agreements_visible_to(user))
 
 
 # --- time spent in each stage (from the audit trail) -----------------------------------------

@@ -25,6 +25,7 @@ from workflow.models import (
     TransitionLog,
 )
 from workflow.selectors import (
+    coordination_rounds_visible_to,
     dashboard_figures,
     obligations_visible_to,
     positions_visible_to,
@@ -58,11 +59,9 @@ class CoordinationRoundViewSet(ReadOnlyViewSet):
 
     def get_queryset(self):
         positions = positions_visible_to(self.request.user).order_by("due_at", "office__name", "pk")
-        queryset = CoordinationRound.objects.filter(agreement__in=agreements_visible_to(self.request.user))
-        if getattr(self.request.user, "is_liaison", False):
-            queryset = queryset.none()
         return (
-            queryset.select_related("agreement")
+            coordination_rounds_visible_to(self.request.user)
+            .select_related("agreement")
             .prefetch_related(Prefetch("positions", queryset=positions))
             .order_by("-opened_at", "pk")
         )
@@ -160,7 +159,6 @@ class ReportingObligationViewSet(ReadOnlyViewSet):
     def get_queryset(self):
         return (
             obligations_visible_to(self.request.user)
-            .filter(agreement__in=agreements_visible_to(self.request.user))
             .select_related("agreement", "completed_by")
             .order_by("due_date", "pk")
         )
