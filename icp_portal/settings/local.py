@@ -27,3 +27,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# SQLite is shared by the web process, the worker and beat: write-ahead logging lets readers
+# go on while one writes, IMMEDIATE transactions take the write lock up front (no upgrade
+# deadlock), and a writer waits up to 20 s for the lock instead of failing at once.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
