@@ -17,6 +17,9 @@ STORAGES = {
 }
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
 CELERY_TASK_ALWAYS_EAGER = False
+# Tasks relayed by tests that do not run a worker stay in this process; the background-job tests
+# point the app at Redis (their own database and queue) and start real workers there.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "100000/min"}
 # Static files come straight from the finders; no collectstatic before tests.
