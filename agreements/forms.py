@@ -19,6 +19,7 @@ from .choices import (
     DocumentKind,
     LegalAuthority,
     Marking,
+    ParticipantRole,
     SystemPhase,
 )
 from .models import SSOI, Agreement, LoanItem
@@ -234,6 +235,14 @@ class ContributionForm(UswdsFormMixin, forms.Form):
 
 class ParticipantAddForm(UswdsFormMixin, forms.Form):
     partner = forms.ModelChoiceField(label="Partner to add", queryset=Partner.objects.filter(active=True))
+
+
+class ParticipantUpdateForm(UswdsFormMixin, forms.Form):
+    """A participant's role and the signatory expected to sign for it."""
+
+    role = forms.ChoiceField(label="Role", choices=ParticipantRole.choices)
+    signatory_name = forms.CharField(label="Signatory", max_length=200, required=False)
+    signatory_title = forms.CharField(label="Signatory's title", max_length=200, required=False)
 
 
 class LoanItemForm(UswdsFormMixin, forms.ModelForm):

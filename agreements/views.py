@@ -41,6 +41,7 @@ from .forms import (
     LoanItemForm,
     ObligationCompleteForm,
     ParticipantAddForm,
+    ParticipantUpdateForm,
     SignatureForm,
     SsoiForm,
     TransitionForm,
@@ -373,6 +374,14 @@ def _participants_context(agreement, user, **forms):
         },
         "loan_items": list(agreement.loan_items.all()) if agreement.is_section_65 else [],
         "can_edit": services.agreement_edit_denial(agreement, user) is None,
+        "can_edit_signatories": services.agreement_edit_denial(agreement, user, substance=False) is None,
+        "participant_update_forms": {
+            p.pk: ParticipantUpdateForm(
+                prefix=f"p{p.pk}",
+                initial={"role": p.role, "signatory_name": p.signatory_name, "signatory_title": p.signatory_title},
+            )
+            for p in participants
+        },
         "contribution_form": ContributionForm(participants=participants),
         "participant_form": ParticipantAddForm(),
         "loan_form": LoanItemForm(),
@@ -418,6 +427,8 @@ def agreement_participants(request, reference: str):
                 services.participant_add(agreement=agreement, user=user, partner=form.cleaned_data["partner"])
                 messages.success(request, f"{form.cleaned_data['partner'].name} now takes part.")
                 return back
+        elif action == "update_participant":
+            return _participant_update(request, agreement, participants)
         elif action == "add_loan_item":
             form = LoanItemForm(request.POST)
             form_name = "loan_form"
@@ -441,6 +452,26 @@ def agreement_participants(request, reference: str):
         _participants_context(agreement, user, **{form_name: form}),
         status,
     )
+
+
+def _participant_update(request, agreement, participants):
+    """Save one participant's role and expected signatory; errors stay on that participant's form."""
+    participant = next((p for p in participants if str(p.pk) == request.POST.get("target")), None)
+    if participant is None:
+        raise Http404("That participant no longer takes part.")
+    form = ParticipantUpdateForm(request.POST, prefix=f"p{participant.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            services.participant_update(participant=participant, user=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            status = _fail(form, exc)
+        else:
+            messages.success(request, f"The role and signatory of {participant.partner.name} are saved.")
+            return redirect("agreement_participants", reference=agreement.reference)
+    context = _participants_context(agreement, request.user)
+    context["participant_update_forms"][participant.pk] = form
+    return _page(request, agreement, "participants", "agreements/detail_participants.html", context, status)
 
 
 def _confirm_delete(request, agreement, action):

@@ -132,3 +132,9 @@ def event_name(name: str) -> str:
     from workflow.transitions import event_label
 
     return event_label(name or "")
+
+
+@register.simple_tag
+def get_item(mapping: dict, key):
+    """``{% get_item forms participant.pk as form %}``: one entry of a dict built by the view."""
+    return mapping.get(key) if mapping else None

@@ -321,3 +321,59 @@ def test_reviewer_edits_offices_records_notice_and_completes_obligations(client_
     assert response.status_code == 302
     obligation.refresh_from_db()
     assert obligation.completed_date == timezone.localdate()
+
+
+def test_program_office_sets_a_participants_role_and_signatory(client_for, program_office, make_agreement):
+    agreement = make_agreement(State.APPROVED, partners=("GBR", "CAN"))
+    canada = agreement.participants.get(partner__code="CAN")
+    url = reverse("agreement_participants", args=[agreement.reference])
+    client = client_for(program_office)
+    page = client.get(url).content.decode()
+    assert "Role and signatory of Canada" in page
+    response = client.post(
+        url,
+        {
+            "action": "update_participant",
+            "target": canada.pk,
+            f"p{canada.pk}-role": "lead",
+            f"p{canada.pk}-signatory_name": "Minister of National Defence",
+            f"p{canada.pk}-signatory_title": "Minister",
+        },
+    )
+    assert response.status_code == 302
+    canada.refresh_from_db()
+    assert (canada.role, canada.signatory_name) == ("lead", "Minister of National Defence")
+    assert "Role and signatory of Canada: Minister of National Defence" in client.get(url).content.decode()
+
+
+def test_participant_form_keeps_input_and_says_what_is_wrong(client_for, program_office, make_agreement):
+    agreement = make_agreement(State.NEGOTIATION, partners=("GBR",))
+    gbr = agreement.participants.get()
+    url = reverse("agreement_participants", args=[agreement.reference])
+    response = client_for(program_office).post(
+        url,
+        {
+            "action": "update_participant",
+            "target": gbr.pk,
+            f"p{gbr.pk}-role": "chief",
+            f"p{gbr.pk}-signatory_name": "Kept",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Select a valid choice" in html and 'value="Kept"' in html
+    gbr.refresh_from_db()
+    assert gbr.role == "lead" and gbr.signatory_name == ""
+
+
+def test_only_the_lead_program_office_sees_the_participant_form(client_for, reviewer, make_agreement):
+    agreement = make_agreement(State.NEGOTIATION, partners=("GBR",))
+    url = reverse("agreement_participants", args=[agreement.reference])
+    assert "Role and signatory of" not in client_for(reviewer).get(url).content.decode()
+    gbr = agreement.participants.get()
+    response = client_for(reviewer).post(
+        url, {"action": "update_participant", "target": gbr.pk, f"p{gbr.pk}-role": "participant"}
+    )
+    assert response.status_code == 403
+    gbr.refresh_from_db()
+    assert gbr.role == "lead"
