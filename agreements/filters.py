@@ -8,7 +8,16 @@ from django.db.models import Exists, OuterRef, Q
 from partners.models import Organization, Partner
 
 from .choices import AgreementKind, LegalAuthority, State
-from .models import Agreement, Document, Participant
+from .models import Agreement, Contribution, Document, LoanItem, Participant
+
+MAX_ID = 2**63 - 1
+
+
+def IdFilter(field_name: str, label: str = "") -> django_filters.NumberFilter:  # noqa: N802
+    """A filter on a numeric id that refuses values out of range with a 400 (not a 500)."""
+    return django_filters.NumberFilter(
+        field_name=field_name, label=label or None, min_value=1, max_value=MAX_ID, decimal_places=0
+    )
 
 
 class AgreementFilterSet(django_filters.FilterSet):
@@ -74,3 +83,31 @@ class DocumentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Document
         fields = ["kind", "agreement", "releasable_to_partners", "marking"]
+
+
+class ParticipantFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+    partner = django_filters.CharFilter(field_name="partner__code", lookup_expr="iexact", max_length=12)
+    role = django_filters.ChoiceFilter(choices=Participant._meta.get_field("role").choices)
+
+    class Meta:
+        model = Participant
+        fields = ["agreement", "partner", "role"]
+
+
+class ContributionFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("participant__agreement_id", "Agreement id")
+    participant = IdFilter("participant_id", "Participant id")
+    kind = django_filters.ChoiceFilter(choices=Contribution._meta.get_field("kind").choices)
+
+    class Meta:
+        model = Contribution
+        fields = ["agreement", "participant", "kind"]
+
+
+class LoanItemFilterSet(django_filters.FilterSet):
+    agreement = IdFilter("agreement_id", "Agreement id")
+
+    class Meta:
+        model = LoanItem
+        fields = ["agreement"]

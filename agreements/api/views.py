@@ -4,7 +4,6 @@ goes through the service that owns the rule, and its refusal is presented as it 
 
 from __future__ import annotations
 
-import django_filters
 from django.conf import settings
 from django.http import FileResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -17,11 +16,18 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from agreements import services
-from agreements.filters import AgreementFilterSet, DocumentFilterSet
+from agreements.filters import (
+    AgreementFilterSet,
+    ContributionFilterSet,
+    DocumentFilterSet,
+    IdFilter,
+    LoanItemFilterSet,
+    ParticipantFilterSet,
+)
 from agreements.models import Agreement, Contribution, LoanItem, Participant
 from agreements.selectors import agreements_visible_to, documents_visible_to, equitability_table
 from icp_portal.api_errors import UploadTooLarge
-from partners.api.common import IdFilter, PortalViewMixin
+from partners.api.common import PortalViewMixin
 from workflow.exceptions import TransitionConflict
 from workflow.services import (
     AuditContext,
@@ -216,16 +222,6 @@ class AgreementViewSet(
 
 
 # --- participants, contributions, loan items ---------------------------------------------------
-class ParticipantFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("agreement_id", "Agreement id")
-    partner = django_filters.CharFilter(field_name="partner__code", lookup_expr="iexact", max_length=12)
-    role = django_filters.ChoiceFilter(choices=Participant._meta.get_field("role").choices)
-
-    class Meta:
-        model = Participant
-        fields = ["agreement", "partner", "role"]
-
-
 @extend_schema_view(
     create=extend_schema(request=s.ParticipantCreateSerializer, responses={201: s.ParticipantSerializer}),
     partial_update=extend_schema(request=s.ParticipantUpdateSerializer, responses=s.ParticipantSerializer),
@@ -270,16 +266,6 @@ class ParticipantViewSet(PortalViewMixin, viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ContributionFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("participant__agreement_id", "Agreement id")
-    participant = IdFilter("participant_id", "Participant id")
-    kind = django_filters.ChoiceFilter(choices=Contribution._meta.get_field("kind").choices)
-
-    class Meta:
-        model = Contribution
-        fields = ["agreement", "participant", "kind"]
-
-
 @extend_schema_view(
     create=extend_schema(request=s.ContributionCreateSerializer, responses={201: s.ContributionSerializer}),
     partial_update=extend_schema(request=s.ContributionUpdateSerializer, responses=s.ContributionSerializer),
@@ -319,14 +305,6 @@ class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         services.contribution_delete(contribution=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class LoanItemFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("agreement_id", "Agreement id")
-
-    class Meta:
-        model = LoanItem
-        fields = ["agreement"]
 
 
 @extend_schema_view(

@@ -4,7 +4,6 @@ and the serializer mixin that drops internal fields for liaisons."""
 
 from __future__ import annotations
 
-import django_filters
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import permissions
@@ -13,8 +12,6 @@ from rest_framework.pagination import PageNumberPagination
 
 from agreements.choices import State
 from partners.authentication import ApiTokenAuthentication
-
-MAX_ID = 2**63 - 1
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -151,10 +148,3 @@ class PortalViewMixin:
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     pagination_class = PortalPagination
     permission_classes = [permissions.IsAuthenticated, LiaisonReadOnly]
-
-
-def IdFilter(field_name: str, label: str = "") -> django_filters.NumberFilter:  # noqa: N802
-    """A filter on a numeric id that refuses values out of range with a 400 (not a 500)."""
-    return django_filters.NumberFilter(
-        field_name=field_name, label=label or None, min_value=1, max_value=MAX_ID, decimal_places=0
-    )

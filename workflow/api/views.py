@@ -12,8 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agreements.filters import IdFilter
 from agreements.selectors import agreements_visible_to
-from partners.api.common import IdFilter, PortalViewMixin
+from partners.api.common import PortalViewMixin
 from workflow import services
 from workflow.models import (
     CoordinationPosition,
