@@ -13,6 +13,16 @@ from workflow import demo
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (dashboard figures, token lookups)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def cast(db) -> demo.Cast:
     """Reference data, the demo users and one coordinator per default office."""

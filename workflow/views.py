@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from agreements.choices import REVIEW_STATES, State
 from agreements.forms import PositionForm, apply_service_error
@@ -22,7 +23,18 @@ from agreements.selectors import agreements_visible_to, documents_visible_to
 
 from . import services
 from .models import CoordinationRound, PositionStatus, ReportingObligation
-from .selectors import dashboard_figures, obligations_visible_to, positions_due_for, positions_visible_to
+from .selectors import (
+    DASHBOARD_PANEL_ROWS,
+    dashboard_figures,
+    obligations_visible_to,
+    positions_due_for,
+    positions_visible_to,
+    review_queue_for,
+)
+
+QUEUE_PAGE_SIZE = 25
+LIAISON_PAGE_SIZE = 25
+LIAISON_PANEL_ROWS = 10
 
 
 # --- role landing pages ----------------------------------------------------------------------
@@ -42,43 +54,35 @@ def review_queue(request):
     now = timezone.now()
     open_rounds = CoordinationRound.objects.open().prefetch_related("positions__office")
     agreements = (
-        agreements_visible_to(request.user)
-        .filter(state__in=REVIEW_STATES)
+        review_queue_for(request.user, now=now)
         .with_list_relations()
         .prefetch_related(Prefetch("coordination_rounds", queryset=open_rounds, to_attr="open_rounds"))
     )
+    paginator = Paginator(agreements, QUEUE_PAGE_SIZE)
+    # Count the agreements in review without the per-row aggregate the ordering needs.
+    paginator.count = agreements_visible_to(request.user).filter(state__in=REVIEW_STATES).count()
+    page = paginator.get_page(request.GET.get("page"))
     rows = []
-    for agreement in agreements:
+    for agreement in page.object_list:
         round_ = agreement.open_rounds[0] if agreement.open_rounds else None
         positions = list(round_.positions.all()) if round_ else []
         counts = Counter(p.status for p in positions)
         pending = [p for p in positions if not p.is_answered]
-        nearest = min((p.due_at for p in pending), default=None)
-        overdue = [p for p in pending if p.due_at <= now]
-        age = now - agreement.state_changed_at
-        stalled_days = settings.STALLED_STAGE_DAYS.get(agreement.state)
         rows.append(
             {
                 "agreement": agreement,
                 "round": round_,
                 "positions": positions,
-                "age_days": age.days,
+                "age_days": (now - agreement.state_changed_at).days,
                 "concurred": counts[PositionStatus.CONCUR] + counts[PositionStatus.CONCURRED_BY_SILENCE],
                 "non_concurred": counts[PositionStatus.NON_CONCUR],
                 "pending": len(pending),
                 "total": len(positions),
-                "nearest_deadline": nearest,
-                "overdue": bool(overdue) or (stalled_days is not None and age.days > stalled_days),
+                "nearest_deadline": agreement.nearest_deadline,
+                "overdue": agreement.overdue,
             }
         )
-    rows.sort(
-        key=lambda r: (
-            not r["overdue"],
-            r["nearest_deadline"] or now + dt.timedelta(days=3650),
-            -r["age_days"],
-        )
-    )
-    return render(request, "workflow/review_queue.html", {"rows": rows, "now": now})
+    return render(request, "workflow/review_queue.html", {"rows": rows, "page": page, "now": now})
 
 
 @login_required
@@ -86,7 +90,12 @@ def positions_due(request):
     """The coordinator's open positions, nearest deadline first."""
     _require(request.user.is_coordinator, "Positions due are for coordinating offices.")
     positions = positions_due_for(request.user).select_related("round__agreement__lead_organization")
-    return render(request, "workflow/positions_due.html", {"positions": positions, "now": timezone.now()})
+    page = Paginator(positions.order_by("due_at", "pk"), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workflow/positions_due.html",
+        {"positions": page.object_list, "page": page, "now": timezone.now()},
+    )
 
 
 @login_required
@@ -167,18 +176,35 @@ def dashboard(request):
         },
         "partners": {**_chart("Open agreements by partner", by_partner, "Agreements"), "horizontal": True},
     }
+    today = figures["today"]
     return render(
         request,
         "workflow/dashboard.html",
         {
             "expiring": figures["expiring"],
+            "expiring_count": figures["expiring_within_180_days"],
+            "expiring_url": reverse("agreement_list")
+            + "?"
+            + urlencode(
+                {
+                    "scope": "all",
+                    "state": State.IN_FORCE,
+                    "expires_after": today.isoformat(),
+                    "expires_before": (today + dt.timedelta(days=180)).isoformat(),
+                    "ordering": "expiration_date",
+                }
+            ),
             "overdue_reviews": figures["overdue_positions"],
+            "overdue_positions_count": figures["overdue_positions_count"],
             "stalled": figures["stalled_reviews"],
+            "stalled_count": figures["stalled_reviews_count"],
             "overdue_obligations": figures["overdue_obligations"],
+            "overdue_obligations_count": figures["obligations_overdue"],
             "charts": charts,
-            "overdue_review_count": len(figures["overdue_positions"]) + len(figures["stalled_reviews"]),
+            "overdue_review_count": figures["overdue_positions_count"] + figures["stalled_reviews_count"],
+            "panel_rows": DASHBOARD_PANEL_ROWS,
             "total": figures["total"],
-            "today": figures["today"],
+            "today": today,
         },
     )
 
@@ -189,33 +215,44 @@ def liaison_dashboard(request):
     user = request.user
     _require(user.is_liaison, "This dashboard is for partner liaisons.")
     today = timezone.localdate()
-    agreements = agreements_visible_to(user).with_list_relations().order_by("reference")
-    agreements = list(agreements)
-    by_state = Counter(a.state for a in agreements)
-    states = [{"state": s, "label": State(s).label, "count": by_state[s]} for s in State.values if by_state[s]]
+    visible = agreements_visible_to(user)
+    # The counts come from the dashboard figures, cached per partner until something changes.
+    figures = dashboard_figures(user, today=today)
+    by_state = {row["key"]: row["count"] for row in figures["by_state"]}
+    states = [{"state": s, "label": State(s).label, "count": by_state[s]} for s in State.values if by_state.get(s)]
+    paginator = Paginator(visible.with_list_relations().order_by("reference", "pk"), LIAISON_PAGE_SIZE)
+    paginator.count = figures["total"]
+    page = paginator.get_page(request.GET.get("page"))
+    # The next ten dates: the ten nearest of each kind of date, merged (three bounded queries).
     milestones = []
-    for a in agreements:
-        for label, date in (
-            ("Takes effect", a.effective_date),
-            ("Enters into force", a.entry_into_force_date),
-            ("Expires", a.expiration_date),
-        ):
-            if date and date >= today:
-                milestones.append({"agreement": a, "label": label, "date": date})
+    for label, field in (
+        ("Takes effect", "effective_date"),
+        ("Enters into force", "entry_into_force_date"),
+        ("Expires", "expiration_date"),
+    ):
+        upcoming = visible.filter(**{f"{field}__gte": today}).order_by(field, "pk")[:LIAISON_PANEL_ROWS]
+        milestones += [{"agreement": a, "label": label, "date": getattr(a, field)} for a in upcoming]
     milestones.sort(key=lambda m: m["date"])
-    concluded = [a for a in agreements if a.state in (State.SIGNING, State.IN_FORCE)]
-    documents = (
-        documents_visible_to(user).select_related("agreement").order_by("agreement__reference", "kind", "-version")
+    concluded_states = [State.SIGNING, State.IN_FORCE]
+    concluded = list(
+        visible.filter(state__in=concluded_states).order_by("-entry_into_force_date", "-pk")[:LIAISON_PANEL_ROWS]
+    )
+    documents = list(
+        documents_visible_to(user).select_related("agreement").order_by("-uploaded_at", "-pk")[:LIAISON_PANEL_ROWS]
     )
     return render(
         request,
         "workflow/liaison_dashboard.html",
         {
-            "agreements": agreements,
+            "agreements": page.object_list,
+            "page": page,
             "states": states,
-            "milestones": milestones[:10],
+            "milestones": milestones[:LIAISON_PANEL_ROWS],
             "concluded": concluded,
+            "concluded_count": sum(by_state.get(s, 0) for s in concluded_states),
+            "concluded_url": reverse("agreement_list") + "?" + urlencode({"state": concluded_states}, doseq=True),
             "documents": documents,
+            "panel_rows": LIAISON_PANEL_ROWS,
             "partner": user.partner,
         },
     )

@@ -193,6 +193,31 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+# --- cache (dashboard figures, API token lookups) ---
+# CACHE_URL: redis://host:port/db for a cache every web process shares (production's default is
+# REDIS_URL); locmem:// keeps one per process (enough for `make run` and for tests).
+
+
+def cache_settings(url: str) -> dict:
+    if url.startswith(("redis://", "rediss://")):
+        backend = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    else:
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "icp-portal"}
+    return {"default": {**backend, "KEY_PREFIX": "icp"}}
+
+
+CACHES = cache_settings(env("CACHE_URL", default="locmem://"))
+# Seconds the dashboard's figures are reused per visibility scope (a transition, edit or coordination
+# event starts afresh at once), and how often its median days per stage is recomputed.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+DASHBOARD_MEDIANS_SECONDS = env.int("DASHBOARD_MEDIANS_SECONDS", default=300)
+# Seconds a verified API token is remembered by the web process; a revocation clears it at once.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # A task is acknowledged only once it has finished; a worker killed mid-task gives it back.

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import REDIS_URL, cache_settings, env
 
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
@@ -15,3 +15,5 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# One cache every web process shares, so a revoked token or a new audit row is seen by all.
+CACHES = cache_settings(env("CACHE_URL", default=REDIS_URL))
