@@ -20,6 +20,23 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
     return Agreement.objects.all()
 
 
+def agreements_listed(user, params) -> tuple:
+    """The list a user asked for: visible agreements, the program office's own by default
+    (``scope``), filtered and sorted by ``AgreementFilterSet`` from the query ``params``.
+    Returns (filterset, queryset, scope); the browser list, its exports and export jobs use it."""
+    from .filters import AgreementFilterSet
+
+    queryset = agreements_visible_to(user).with_list_relations()
+    scope = params.get("scope", "mine" if user.is_program_office else "all")
+    if scope == "mine" and user.is_program_office:
+        queryset = queryset.filter(lead_organization_id=user.organization_id)
+    filterset = AgreementFilterSet(params or None, queryset=queryset)
+    queryset = filterset.qs
+    if not params.get("ordering"):
+        queryset = queryset.order_by("-created_at", "-pk")
+    return filterset, queryset, scope
+
+
 def documents_visible_to(user) -> QuerySet[Document]:
     """Documents of visible agreements; a liaison sees only those marked releasable."""
     documents = Document.objects.filter(agreement__in=agreements_visible_to(user))

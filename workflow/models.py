@@ -253,6 +253,7 @@ class RenderKind(models.TextChoices):
     SSOI = "ssoi", "SSOI"
     SUMMARY = "summary", "Agreement summary"
     REGISTER = "register", "Register of agreements in force"
+    EXPORT = "export", "Agreement list export"
 
 
 class RenderStatus(models.TextChoices):

@@ -391,6 +391,47 @@ def _render_register(job: RenderJob) -> None:
     }
 
 
+def _render_export(job: RenderJob) -> None:
+    """A large CSV or XLSX export of the list its requester asked for (visibility, scope and
+    filters applied again now, for that person), written to a temporary file, then stored."""
+    import tempfile
+
+    from django.core.files import File
+    from django.http import QueryDict
+
+    from agreements import exports
+    from agreements.selectors import agreements_listed
+
+    user = job.requested_by
+    if user is None or not user.is_active:
+        raise RenderFailed("The person who asked for this export can no longer sign in.")
+    fmt = job.params.get("format")
+    if fmt not in ("csv", "xlsx"):
+        raise RenderFailed("Unknown export format.")
+    _filterset, queryset, _scope = agreements_listed(user, QueryDict(job.params.get("query", "")))
+    with tempfile.TemporaryFile() as handle:
+        if fmt == "csv":
+            headers, rows = exports.export_rows(queryset, user)
+            count = -1
+            for count, line in enumerate(exports.csv_lines(headers, rows)):  # noqa: B007
+                handle.write(line.encode())
+        else:
+            count = exports.xlsx_write(queryset, user, settings.PORTAL_MARKING, handle)
+        handle.seek(0)
+        filename = exports.export_filename(fmt)
+        job.file.save(f"export-{job.pk}-{filename}", File(handle), save=False)
+    job.params = {**job.params, "filename": filename, "count": count}
+
+
+def export_request(*, user: User, fmt: str, query: str) -> RenderJob:
+    """Queue a large export of the list ``query`` describes; the worker writes it."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("Sign in to export agreements.")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationError({"format": "Export as csv or xlsx."})
+    return render_job_request(kind=RenderKind.EXPORT, user=user, params={"format": fmt, "query": query[:4000]})
+
+
 def render_job_run(*, job_id: int) -> RenderJob | None:
     """Render one job to completion. Idempotent: a job already ready is left alone, and the
     document and the job's "ready" state commit in one transaction. Raises RenderFailed for a
@@ -408,6 +449,8 @@ def render_job_run(*, job_id: int) -> RenderJob | None:
             _render_agreement_document(job)
         elif job.kind == RenderKind.REGISTER:
             _render_register(job)
+        elif job.kind == RenderKind.EXPORT:
+            _render_export(job)
         else:
             raise RenderFailed(f"Unknown document kind {job.kind!r}.")
         job.status = RenderStatus.READY
@@ -431,7 +474,7 @@ def render_permission_denial(*, user: User, kind: str, agreement: Agreement | No
     documents; the register is for DoD users and, in its releasable variant, liaisons."""
     if user is None or not user.is_authenticated or not user.is_active:
         return "Sign in to ask for a PDF."
-    if kind == RenderKind.REGISTER:
+    if kind in (RenderKind.REGISTER, RenderKind.EXPORT):
         return None
     if kind not in DOCUMENT_KIND:
         return "Unknown kind of PDF."

@@ -216,6 +216,10 @@ CACHES = cache_settings(env("CACHE_URL", default="locmem://"))
 # event starts afresh at once), and how often its median days per stage is recomputed.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 DASHBOARD_MEDIANS_SECONDS = env.int("DASHBOARD_MEDIANS_SECONDS", default=300)
+# Exports: a CSV of up to this many agreements is streamed, an XLSX of up to EXPORT_SYNC_MAX_ROWS is
+# written while the person waits; larger ones are background jobs downloaded when ready.
+EXPORT_CSV_STREAM_MAX_ROWS = env.int("EXPORT_CSV_STREAM_MAX_ROWS", default=250_000)
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20_000)
 # Seconds a verified API token is remembered by the web process; a revocation clears it at once.
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
