@@ -1,13 +1,15 @@
 """The load test of `make bench`: 25 people using the portal at once against gunicorn.
 
-Reviewers, program offices, coordinators and liaisons sign in through the login form and then
-mix page and API reads (70 %), filtered lists and searches (20 %) and writes (10 %: a program
-office edits its agreement's notes through the API, a reviewer marks a notification read).
+Reviewers, program offices, coordinators and liaisons (signed in with a session bench/run.py
+makes, or through the login form) mix page and API reads (70 %), filtered lists and searches
+(20 %) and writes (10 %: a program office edits its agreement's notes through the API, a
+reviewer marks a notification read).
 ``BareUser`` (run separately) measures the bare Django JSON view on the same server.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -26,17 +28,23 @@ class PortalUser(HttpUser):
     username = ""
 
     def on_start(self) -> None:
-        self.client.get("/accounts/login/", name="login form")
-        token = self.client.cookies.get("csrftoken", "")
-        response = self.client.post(
-            "/accounts/login/",
-            {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{self.host}/accounts/login/"},
-            name="sign in",
-            allow_redirects=False,
-        )
-        if response.status_code != 302:
-            raise RuntimeError(f"{self.username} could not sign in: {response.status_code}")
+        """Take the role's session made by bench/run.py (BENCH_SESSIONS), or sign in through the form."""
+        sessions = json.loads(os.environ.get("BENCH_SESSIONS") or "{}")
+        if self.username in sessions:
+            self.client.cookies.set("sessionid", sessions[self.username])
+            self.client.get("/accounts/login/", name="login form")  # sets the CSRF cookie
+        else:
+            self.client.get("/accounts/login/", name="login form")
+            token = self.client.cookies.get("csrftoken", "")
+            response = self.client.post(
+                "/accounts/login/",
+                {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+                headers={"Referer": f"{self.host}/accounts/login/"},
+                name="sign in",
+                allow_redirects=False,
+            )
+            if response.status_code != 302:
+                raise RuntimeError(f"{self.username} could not sign in: {response.status_code}")
         self.csrf = self.client.cookies.get("csrftoken", "")
 
     def filtered_list(self) -> None:

@@ -249,7 +249,12 @@ def one(name: str) -> dict:
             context = pdf.summary_context(agreement)
             extra["events"] = len(context.get("timeline", []))
             template = pdf.TEMPLATE[pdf.RenderKind.SUMMARY]
-        rendered = pdf.render_pdf(template, context, pdf.Stamp(version=None, generated_at=timezone.now()))
+        stamp = pdf.Stamp(version=None, generated_at=timezone.now())
+        if context.get("compact"):
+            rendered = pdf.register_compact_pdf(context, stamp)
+            extra["layout"] = "compact"
+        else:
+            rendered = pdf.render_pdf(template, context, stamp)
         extra["bytes"] = len(rendered.content)
         extra["pages"] = _pdf_pages(rendered.content)
     seconds = time.perf_counter() - start
