@@ -417,25 +417,27 @@ def parent_candidate_q(kind: str | None = None) -> Q:
 
 
 def parent_candidacy_error(parent: Agreement, kind: str) -> str | None:
-    """Why ``parent`` cannot be the parent of an agreement of ``kind`` (None when it can). The
-    same test as ``agreements.selectors.parent_candidates``, on one row."""
+    """Why ``parent`` cannot be the parent of an agreement of ``kind`` (None when it can). It asks
+    ``parent_candidate_q`` about the stored row, and only words the answer."""
+    if kind not in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
+        return None  # Agreement.clean says that such an agreement has no parent
+    if parent.pk and Agreement.objects.filter(parent_candidate_q(kind), pk=parent.pk).exists():
+        return None
+    stored = Agreement.objects.filter(pk=parent.pk).values_list("kind", "state").first() if parent.pk else None
+    parent_kind, parent_state = stored or (parent.kind, parent.state)
     if kind == AgreementKind.PROJECT_ARRANGEMENT:
-        if parent.kind != AgreementKind.MASTER:
-            return f"{parent.reference} is a {parent.get_kind_display().lower()}, not a master agreement."
-        if parent.state not in PA_PARENT_STATES:
-            return (
-                f"The master agreement {parent.reference} is {State(parent.state).label.lower()}: "
-                "no project arrangement can be concluded under it."
-            )
-    elif kind == AgreementKind.AMENDMENT:
-        if parent.kind == AgreementKind.AMENDMENT:
-            return "An amendment amends an agreement, not another amendment."
-        if parent.state not in AMENDABLE_STATES:
-            return (
-                f"{parent.reference} is {State(parent.state).label.lower()}: only an agreement that is "
-                "signed or in force can be amended."
-            )
-    return None
+        if parent_kind != AgreementKind.MASTER:
+            return f"{parent.reference} is a {AgreementKind(parent_kind).label.lower()}, not a master agreement."
+        return (
+            f"The master agreement {parent.reference} is {State(parent_state).label.lower()}: "
+            "no project arrangement can be concluded under it."
+        )
+    if parent_kind == AgreementKind.AMENDMENT:
+        return "An amendment amends an agreement, not another amendment."
+    return (
+        f"{parent.reference} is {State(parent_state).label.lower()}: only an agreement that is "
+        "signed or in force can be amended."
+    )
 
 
 def partner_eligibility_error(agreement: Agreement, partner) -> str | None:

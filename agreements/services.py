@@ -359,6 +359,8 @@ def document_upload(
     background job storing a file it generated on a user's behalf."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
+    # Lock the agreement (serializes version numbers), then decide on the locked row.
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if check_permission:
         denial = document_edit_denial(agreement, user, kind)
         if denial:
@@ -368,7 +370,6 @@ def document_upload(
         raise ValidationError({"file": f"The file is larger than {settings.MAX_UPLOAD_MB} MB."})
     if not content:
         raise ValidationError({"file": "The file is empty."})
-    Agreement.objects.select_for_update().filter(pk=agreement.pk).first()  # serialize version numbers
     version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
     safe_name = os.path.basename(filename or "document").replace("\x00", "")[:150] or "document"
     document = Document(
@@ -396,7 +397,8 @@ def document_update(*, document: Document, user: User, **fields) -> Document:
     allowed = {"title", "marking", "releasable_to_partners"}
     if set(fields) - allowed:
         raise ValidationError(f"Only {', '.join(sorted(allowed))} can be changed; upload a new version instead.")
-    denial = document_edit_denial(document.agreement, user, document.kind)
+    agreement = Agreement.objects.select_for_update().get(pk=document.agreement_id)
+    denial = document_edit_denial(agreement, user, document.kind)
     if denial:
         raise PermissionDenied(denial)
     for name, value in fields.items():

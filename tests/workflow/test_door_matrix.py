@@ -401,6 +401,11 @@ def _(w, ctx):
         kind=AgreementKind.AMENDMENT, parent=ctx["withdrawn"].pk, partners=["GBR"], amendment_type="scope"
     )
     w.refused_api(w.po, "post", "/api/v1/agreements/", payload, ctx["sentence"], status=400)
+    # The API lists the candidates as the form offers them.
+    in_force = w.make(State.IN_FORCE)
+    listed = w.api(w.po).get("/api/v1/agreements/", {"parent_candidate_for": "amendment"}).json()
+    references = {row["reference"] for row in listed["results"]}
+    assert in_force.reference in references and ctx["withdrawn"].reference not in references
 
 
 admin_read_only_row("parent_candidate", "agreement")
