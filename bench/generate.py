@@ -638,30 +638,58 @@ SUBJECTS = (
 )
 
 
+def existing_marker(name: str) -> tuple[int, str] | None:
+    """The marker of database ``name`` (None when the database or its marker is missing)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url(name), autocommit=True) as conn:
+            exists = conn.execute("SELECT to_regclass(%s)", [MARKER_TABLE]).fetchone()[0]
+            row = conn.execute(f"SELECT size, version FROM {MARKER_TABLE}").fetchone() if exists else None  # noqa: S608
+    except psycopg.OperationalError:
+        return None
+    return (row[0], row[1]) if row else None
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--force", action="store_true", help="Drop and regenerate even when the marker matches.")
     args = parser.parse_args()
+    if not args.database.startswith("icp_bench"):
+        parser.error("the benchmark only drops and fills databases named icp_bench…")
 
-    if args.force:
-        import psycopg
-
-        with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    # A database holding another portfolio (size or generator version) is a scratch copy: rebuilt.
+    if args.force or existing_marker(args.database) not in (None, (args.size, GENERATOR_VERSION)):
+        drop_database(args.database)
     ensure_database(args.database)
     setup_django(args.database)
     from django.core.management import call_command
     from django.db import connection
+    from django.db.migrations.exceptions import InconsistentMigrationHistory
 
-    call_command("migrate", verbosity=0, interactive=False)
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+    except InconsistentMigrationHistory:
+        # Migrations were renumbered since the portfolio was made: start again from scratch.
+        connection.close()
+        drop_database(args.database)
+        ensure_database(args.database)
+        call_command("migrate", verbosity=0, interactive=False)
     found = marker(connection)
     if found == (args.size, GENERATOR_VERSION):
         print(f"{args.database}: {args.size} agreements already generated (version {GENERATOR_VERSION})")
         return 0
-    if found is not None or connection.cursor().execute("SELECT 1 FROM agreements_agreement LIMIT 1").fetchone():
-        print(f"{args.database} holds another portfolio ({found}); regenerate with --force", file=sys.stderr)
+    if connection.cursor().execute("SELECT 1 FROM agreements_agreement LIMIT 1").fetchone():
+        print(f"{args.database} holds agreements but no marker; regenerate with --force", file=sys.stderr)
         return 2
     started = time.perf_counter()
     print(f"{args.database}: generating {args.size} agreements")

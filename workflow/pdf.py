@@ -54,7 +54,7 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 PDF_BASE_URL = "https://pdf.icp-portal.invalid/"
 STATIC_PREFIX = f"{PDF_BASE_URL}static/"
 # States in which the agreement is signed: no DRAFT watermark.
-SIGNED_STATES = (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+SIGNED_STATES = (State.SIGNED, State.IN_FORCE, State.EXPIRED, State.TERMINATED)
 # A summary's timeline up to this many events is printed whole; a longer one is summarised.
 SUMMARY_TIMELINE_ROWS = 40
 # A register of more agreements than this uses the compact layout (one line per agreement).

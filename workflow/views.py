@@ -233,7 +233,7 @@ def liaison_dashboard(request):
         upcoming = visible.filter(**{f"{field}__gte": today}).order_by(field, "pk")[:LIAISON_PANEL_ROWS]
         milestones += [{"agreement": a, "label": label, "date": getattr(a, field)} for a in upcoming]
     milestones.sort(key=lambda m: m["date"])
-    concluded_states = [State.SIGNING, State.IN_FORCE]
+    concluded_states = [State.SIGNING, State.SIGNED, State.IN_FORCE]
     concluded = list(
         visible.filter(state__in=concluded_states).order_by("-entry_into_force_date", "-pk")[:LIAISON_PANEL_ROWS]
     )

@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0003_list_sort_and_search_indexes'),
+        ('agreements', '0004_list_sort_and_search_indexes'),
         ('partners', '0001_initial'),
-        ('workflow', '0003_allow_truncate_for_flush'),
+        ('workflow', '0005_audit_append_only_every_database'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

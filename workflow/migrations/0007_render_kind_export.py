@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0004_queue_dashboard_and_notification_indexes'),
+        ('workflow', '0006_queue_dashboard_and_notification_indexes'),
     ]
 
     operations = [
