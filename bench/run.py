@@ -175,9 +175,13 @@ def load_test(size: int, seconds: int, users: int, port: int, workers: int) -> d
         locust_env = {**os.environ, "BENCH_SESSIONS": signed_in_sessions(env)}
         work = RESULTS / "locust"
         work.mkdir(parents=True, exist_ok=True)
+        log("load test: 10 s warm-up (not measured)")
+        run_locust(
+            host, users, 10, ["Reviewer", "ProgramOffice", "Coordinator", "Liaison"], work / "warmup", locust_env
+        )
         log(f"load test: {users} users, {seconds} s, mixed workload, gunicorn {workers} workers")
         mixed = run_locust(
-            host, users, seconds, ["Reviewer", "ProgramOffice", "Coordinator", "Liaison"], work / "mixed"
+            host, users, seconds, ["Reviewer", "ProgramOffice", "Coordinator", "Liaison"], work / "mixed", locust_env
         )
         bare_seconds = max(15, seconds // 3)
         log(f"load test: {users} users, {bare_seconds} s, bare JSON view")
@@ -352,7 +356,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=25)
-    parser.add_argument("--renders", type=int, default=500)
+    parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--no-load", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
