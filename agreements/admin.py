@@ -4,7 +4,7 @@ documents inline. The lifecycle state is read-only here: it moves only through t
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from .models import SSOI, Agreement, Contribution, DdlDecision, Document, LoanItem, Participant
 
 
 class ParticipantInline(admin.TabularInline):
@@ -71,10 +71,10 @@ class ParticipantAdmin(SimpleHistoryAdmin):
 
 @admin.register(Contribution)
 class ContributionAdmin(SimpleHistoryAdmin):
-    list_display = ("participant", "kind", "description", "amount_usd", "fiscal_year")
+    list_display = ("agreement", "participant", "kind", "description", "amount_usd", "fiscal_year")
     list_filter = ("kind", "fiscal_year")
-    search_fields = ("description", "participant__agreement__reference", "participant__partner__name")
-    list_select_related = ("participant__agreement", "participant__partner")
+    search_fields = ("description", "agreement__reference", "participant__partner__name")
+    list_select_related = ("agreement", "participant__partner")
 
 
 @admin.register(Document)
@@ -88,9 +88,28 @@ class DocumentAdmin(SimpleHistoryAdmin):
 
 @admin.register(SSOI)
 class SSOIAdmin(SimpleHistoryAdmin):
-    list_display = ("agreement", "ddl_status", "updated_at")
-    list_filter = ("ddl_status",)
+    list_display = ("agreement", "updated_at")
     search_fields = ("agreement__reference", "agreement__title")
+
+
+@admin.register(DdlDecision)
+class DdlDecisionAdmin(SimpleHistoryAdmin):
+    """Read only: a DDL decision is recorded by a disclosure office through ``ddl_decide`` (the
+    agreement's Documents tab or the API), never edited here."""
+
+    list_display = ("agreement", "status", "deciding_office", "decision_date", "decided_by")
+    list_filter = ("status", "deciding_office")
+    search_fields = ("agreement__reference",)
+    list_select_related = ("agreement", "deciding_office", "decided_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(LoanItem)
