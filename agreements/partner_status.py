@@ -81,7 +81,7 @@ def partner_status(state: str) -> PartnerStatus:
         return PARTNER_STATUS_OF_STATE[str(state)]
     except KeyError:
         raise ImproperlyConfigured(
-            f"The state {state!r} has no partner-facing status: add it to PARTNER_STATUS_OF_STATE."
+            f"The state {str(state)!r} has no partner-facing status: add it to PARTNER_STATUS_OF_STATE."
         ) from None
 
 
