@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from .choices import INTERNAL_GENERATED_DOCUMENT_KINDS, ContributionKind, DdlStatus
-from .models import UNITED_STATES, Agreement, Contribution, Document, Participant
+from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, parent_candidate_q
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -19,6 +19,12 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
         own_partner = Participant.objects.filter(agreement=OuterRef("pk"), partner_id=user.partner_id)
         return Agreement.objects.filter(Exists(own_partner), releasable_to_partners=True)
     return Agreement.objects.all()
+
+
+def parent_candidates(user, kind: str | None = None) -> QuerySet[Agreement]:
+    """The agreements ``user`` may choose as the parent of a new agreement of ``kind`` (see
+    ``parent_candidate_q``); the proposal form lists these, and the service refuses any other."""
+    return agreements_visible_to(user).filter(parent_candidate_q(kind))
 
 
 def documents_visible_to(user) -> QuerySet[Document]:

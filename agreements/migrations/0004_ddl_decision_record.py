@@ -29,8 +29,8 @@ def ddl_records_from_ssoi(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0002_initial'),
-        ('partners', '0002_coordinating_office_disclosure_flag'),
+        ('agreements', '0003_agreement_state_signed'),
+        ('partners', '0003_coordinating_office_disclosure_flag'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ def flag_dtsa(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('partners', '0001_initial'),
+        ('partners', '0002_partner_is_nato_body'),
     ]
 
     operations = [

@@ -19,7 +19,7 @@ def fill_agreement(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agreements", "0003_ddl_decision_record"),
+        ("agreements", "0004_ddl_decision_record"),
     ]
 
     operations = [
