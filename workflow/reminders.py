@@ -10,7 +10,6 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +20,7 @@ from agreements.models import Agreement
 from partners.models import Role, User
 
 from . import services
+from .emails import email_enqueue, emails_send_due, emails_waiting
 from .models import (
     CoordinationPosition,
     EmailDigest,
@@ -184,10 +184,11 @@ def _digest_items(user: User):
 
 
 def digest_send(*, user: User, today: dt.date) -> bool:
-    """Send ``user`` today's digest unless it went already. The digest row, the mail and the
-    ``emailed_at`` stamps go together: a failed send rolls back and is tried again next run."""
+    """Put ``user``'s digest for ``today`` in the e-mail outbox unless it is there already. The
+    digest row, the message and the ``emailed_at`` stamps commit together in one short
+    transaction that makes no network call; a worker sends the message afterwards."""
     with transaction.atomic():
-        items = list(_digest_items(user).select_for_update(of=("self",)))
+        items = list(_digest_items(user).select_for_update(of=("self",), skip_locked=True))
         if not items:
             return False
         digest, created = EmailDigest.objects.get_or_create(user=user, date=today, defaults={"item_count": len(items)})
@@ -203,21 +204,20 @@ def digest_send(*, user: User, today: dt.date) -> bool:
             "base_url": base_url,
         }
         count = len(items)
-        subject = f"ICP Portal: {count} update{'s' if count != 1 else ''} for {today:%d %B %Y}"
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("email/digest.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
+        email_enqueue(
+            dedupe_key=f"digest:{user.pk}:{today:%Y-%m-%d}",
             to=[user.email],
+            subject=f"ICP Portal: {count} update{'s' if count != 1 else ''} for {today:%d %B %Y}",
+            body_text=render_to_string("email/digest.txt", context),
+            body_html=render_to_string("email/digest.html", context),
         )
-        message.attach_alternative(render_to_string("email/digest.html", context), "text/html")
-        message.send()
         Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
     return True
 
 
 def digests_send(*, today: dt.date | None = None) -> int:
-    """One digest per person with new, unread notifications and an e-mail address, once a day."""
+    """One digest per person with new, unread notifications and an e-mail address, once a day,
+    put in the e-mail outbox. Returns how many were queued."""
     today = today or timezone.localdate()
     already = EmailDigest.objects.filter(date=today).values("user_id")
     user_ids = (
@@ -226,20 +226,22 @@ def digests_send(*, today: dt.date | None = None) -> int:
         .values_list("user_id", flat=True)
         .distinct()
     )
-    sent = 0
+    queued = 0
     for user in User.objects.filter(pk__in=list(user_ids), is_active=True).exclude(email=""):
         try:
-            sent += int(digest_send(user=user, today=today))
-        except Exception:  # one bad address must not stop everyone else's digest
-            logger.exception("digest for %s not sent", user.username)
-    return sent
+            queued += int(digest_send(user=user, today=today))
+        except Exception:  # one person's bad data must not stop everyone else's digest
+            logger.exception("digest for %s not queued", user.username)
+    return queued
 
 
 def reminders_run(*, now: dt.datetime | None = None) -> dict:
-    """The daily run: every lifecycle sweep and reminder, then the digests. Idempotent."""
+    """The daily run: every lifecycle sweep and reminder, then the digests, then an attempt to
+    send every e-mail that is due. Idempotent. ``emails_waiting`` counts the messages the mail
+    server has not accepted yet (they are retried within minutes by ``emails_send_due``)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    return {
+    result = {
         "concurred_by_silence": services.silence_sweep(now=now),
         "congressional_waits_ended": services.congressional_wait_sweep(today=today),
         "expired": services.expiry_sweep(today=today),
@@ -249,6 +251,11 @@ def reminders_run(*, now: dt.datetime | None = None) -> dict:
         "obligation_reminders": obligation_reminders_send(today=today),
         "digests": digests_send(today=today),
     }
+    sending = emails_send_due()
+    result["emails_sent"] = sending["sent"]
+    result["emails_not_sent"] = sending["retry"] + sending["failed"]
+    result["emails_waiting"] = emails_waiting()
+    return result
 
 
 # --- people's own notifications --------------------------------------------------------------------
