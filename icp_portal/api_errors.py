@@ -96,7 +96,7 @@ def api_exception_handler(exc, context):
     from icp_portal.health import outage_kind, outage_response
 
     if kind := outage_kind(exc):
-        logger.warning("API request answered with 503: %s unavailable (%s)", kind, exc.__class__.__name__)
+        logger.warning("API request answered with 503: %s unavailable (%r)", kind, exc)
         request = context.get("request")
         outage = outage_response(request._request if request is not None else None, kind)
         response = Response(json.loads(outage.content), status=503)

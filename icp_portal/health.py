@@ -43,8 +43,6 @@ def _database() -> dict:
             _migrated = True
     except Exception as exc:
         return {"ok": False, "error": f"unreachable ({exc.__class__.__name__})"}
-    finally:
-        connection.close_if_unusable_or_obsolete()
     return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
