@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 def _beat(kind: str, seconds_ago: float = 0) -> None:
     ServiceHeartbeat.objects.update_or_create(
-        name=f"{kind}:test", defaults={"kind": kind, "last_seen": timezone.now() - timezone.timedelta(seconds=seconds_ago)}
+        name=f"{kind}:test",
+        defaults={"kind": kind, "last_seen": timezone.now() - timezone.timedelta(seconds=seconds_ago)},
     )
 
 

@@ -36,9 +36,7 @@ def test_replays_with_one_key_make_one_agreement_and_return_the_first_response(p
 def test_the_same_key_with_a_different_body_is_a_422(program_office):
     api = token_client(program_office)
     assert api.post("/api/v1/agreements/", PROPOSAL, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
-    other = api.post(
-        "/api/v1/agreements/", {**PROPOSAL, "title": "Another"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
-    )
+    other = api.post("/api/v1/agreements/", {**PROPOSAL, "title": "Another"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
     assert not Agreement.objects.filter(title="Another").exists()

@@ -82,7 +82,8 @@ def test_the_sweep_requeues_a_dead_render_once_and_a_lost_queued_message(make_ag
     job = render_job_request(kind=RenderKind.SSOI, agreement=agreement, user=program_office)
     OutboxMessage.objects.update(dispatched_at=timezone.now())
     RenderJob.objects.filter(pk=job.pk).update(
-        status=RenderStatus.RENDERING, started_at=timezone.now() - dt.timedelta(seconds=settings.RENDER_STALE_SECONDS + 1)
+        status=RenderStatus.RENDERING,
+        started_at=timezone.now() - dt.timedelta(seconds=settings.RENDER_STALE_SECONDS + 1),
     )
     assert pdf.render_jobs_requeue_stale() == 1
     job.refresh_from_db()
