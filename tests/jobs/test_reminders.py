@@ -18,8 +18,8 @@ from workflow.models import (
     CoordinationRound,
     EmailDigest,
     EmailStatus,
-    OutboundEmail,
     Notification,
+    OutboundEmail,
     PositionStatus,
     ReportingObligation,
 )
