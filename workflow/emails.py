@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -35,9 +36,10 @@ def _message_id(dedupe_key: str) -> str:
 
 
 def email_enqueue(
-    *, dedupe_key: str, to: list[str], subject: str, body_text: str, body_html: str = ""
+    *, dedupe_key: str, to: list[str], subject: str, body_text: str, body_html: str = "", relay: bool = True
 ) -> OutboundEmail:
-    """Record one message to send once the surrounding transaction commits. The same
+    """Record one message to send once the surrounding transaction commits (``relay``: also queue
+    a task that sends it at once; otherwise the caller or the periodic sweep sends it). The same
     ``dedupe_key`` never makes a second message."""
     with transaction.atomic():
         email, created = OutboundEmail.objects.get_or_create(
@@ -50,7 +52,7 @@ def email_enqueue(
                 "body_html": body_html,
             },
         )
-        if created:
+        if created and relay:
             outbox_enqueue(task=EMAIL_TASK, kwargs={"email_id": email.pk}, dedupe_key=f"email:{email.pk}")
     return email
 
@@ -153,6 +155,23 @@ def emails_send_due(*, limit: int = 200, now: dt.datetime | None = None) -> dict
     outcome = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     for pk in list(due):
         outcome[email_send(email_id=pk, now=now)] += 1
+    return outcome
+
+
+def emails_deliver(*, email_ids: list[int]) -> dict[str, int]:
+    """Try to send these messages now and say how many the mail server accepted. A message another
+    worker is sending is waited for (at most its lease), so the answer is the server's, not a guess."""
+    outcome = {"sent": 0, "not_sent": 0}
+    for email_id in email_ids:
+        if email_send(email_id=email_id) == "skipped":
+            deadline = time.monotonic() + _lease_seconds()
+            while (
+                time.monotonic() < deadline
+                and OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).exists()
+            ):
+                time.sleep(0.5)
+        sent = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENT).exists()
+        outcome["sent" if sent else "not_sent"] += 1
     return outcome
 
 

@@ -20,7 +20,7 @@ from agreements.models import Agreement
 from partners.models import Role, User
 
 from . import services
-from .emails import email_enqueue, emails_send_due, emails_waiting
+from .emails import email_enqueue, emails_deliver, emails_waiting
 from .models import (
     CoordinationPosition,
     EmailDigest,
@@ -183,17 +183,17 @@ def _digest_items(user: User):
     )
 
 
-def digest_send(*, user: User, today: dt.date) -> bool:
+def digest_send(*, user: User, today: dt.date, relay: bool = True) -> int | None:
     """Put ``user``'s digest for ``today`` in the e-mail outbox unless it is there already. The
     digest row, the message and the ``emailed_at`` stamps commit together in one short
     transaction that makes no network call; a worker sends the message afterwards."""
     with transaction.atomic():
         items = list(_digest_items(user).select_for_update(of=("self",), skip_locked=True))
         if not items:
-            return False
+            return None
         digest, created = EmailDigest.objects.get_or_create(user=user, date=today, defaults={"item_count": len(items)})
         if not created:
-            return False
+            return None
         base_url = settings.PORTAL_BASE_URL.rstrip("/")
         context = {
             "user": user,
@@ -204,7 +204,8 @@ def digest_send(*, user: User, today: dt.date) -> bool:
             "base_url": base_url,
         }
         count = len(items)
-        email_enqueue(
+        email = email_enqueue(
+            relay=relay,
             dedupe_key=f"digest:{user.pk}:{today:%Y-%m-%d}",
             to=[user.email],
             subject=f"ICP Portal: {count} update{'s' if count != 1 else ''} for {today:%d %B %Y}",
@@ -212,12 +213,17 @@ def digest_send(*, user: User, today: dt.date) -> bool:
             body_html=render_to_string("email/digest.html", context),
         )
         Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
-    return True
+    return email.pk
 
 
 def digests_send(*, today: dt.date | None = None) -> int:
     """One digest per person with new, unread notifications and an e-mail address, once a day,
     put in the e-mail outbox. Returns how many were queued."""
+    return len(digests_compose(today=today))
+
+
+def digests_compose(*, today: dt.date | None = None, relay: bool = True) -> list[int]:
+    """The digests of ``digests_send``; returns their OutboundEmail ids."""
     today = today or timezone.localdate()
     already = EmailDigest.objects.filter(date=today).values("user_id")
     user_ids = (
@@ -226,12 +232,15 @@ def digests_send(*, today: dt.date | None = None) -> int:
         .values_list("user_id", flat=True)
         .distinct()
     )
-    queued = 0
+    queued: list[int] = []
     for user in User.objects.filter(pk__in=list(user_ids), is_active=True).exclude(email=""):
         try:
-            queued += int(digest_send(user=user, today=today))
+            email_id = digest_send(user=user, today=today, relay=relay)
         except Exception:  # one person's bad data must not stop everyone else's digest
             logger.exception("digest for %s not queued", user.username)
+            continue
+        if email_id is not None:
+            queued.append(email_id)
     return queued
 
 
@@ -249,11 +258,14 @@ def reminders_run(*, now: dt.datetime | None = None) -> dict:
         "stalled_stages": stalled_stage_reminders_send(now=now),
         "expiry_warnings": expiry_warnings_send(today=today),
         "obligation_reminders": obligation_reminders_send(today=today),
-        "digests": digests_send(today=today),
     }
-    sending = emails_send_due()
-    result["emails_sent"] = sending["sent"]
-    result["emails_not_sent"] = sending["retry"] + sending["failed"]
+    # Today's digests are sent here, and the run reports what the mail server accepted; the
+    # periodic sweep (emails_send_due) retries what it refused within minutes.
+    digest_ids = digests_compose(today=today, relay=False)
+    result["digests"] = len(digest_ids)
+    delivery = emails_deliver(email_ids=digest_ids)
+    result["emails_sent"] = delivery["sent"]
+    result["emails_not_sent"] = delivery["not_sent"]
     result["emails_waiting"] = emails_waiting()
     return result
 
