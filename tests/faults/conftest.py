@@ -24,4 +24,8 @@ def stack():
         raise
     finally:
         running.stop()
+        # Keep the servers' logs of the last run for whoever reads a failure.
+        kept = Path(tempfile.gettempdir()) / "icp-faults-last-logs"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(running.logs, kept, dirs_exist_ok=True)
         shutil.rmtree(base, ignore_errors=True)

@@ -131,6 +131,8 @@ class Stack:
             "EMAIL_RETRY_MAX_SECONDS": "3",
             "EMAIL_SWEEP_SECONDS": "1",
             "OUTBOX_RELAY_SECONDS": "2",
+            # Every write tries the broker (no pause after a failure): the worst case is measured.
+            "BROKER_PUBLISH_PAUSE_SECONDS": "0",
             "RENDER_SWEEP_SECONDS": "2",
             "CELERY_TASK_TIME_LIMIT": "30",
             "CELERY_TASK_SOFT_TIME_LIMIT": "25",
