@@ -269,7 +269,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "emails-send-due": {"task": "workflow.tasks.emails_send_due", "schedule": EMAIL_SWEEP_SECONDS},
     # Forget expired Idempotency-Keys and used form tokens.
     "idempotency-expire": {"task": "workflow.tasks.idempotency_records_expire", "schedule": 3600.0},
-    # Deemed concurrence, congressional waits that have ended, expiries.
+    # Deemed concurrence, congressional waits that have ended, fixed entry-into-force dates, expiries.
     "lifecycle-sweeps": {"task": "workflow.tasks.lifecycle_sweeps", "schedule": 15 * 60.0},
     # Reminders (silence deadlines, stalled stages, expiry warnings, obligations), then the one
     # e-mail digest per person and day. Safe to run again: nothing is sent twice.

@@ -3,9 +3,11 @@ application itself, not only by convention:
 
 - the **owner** (the role this command and ``migrate`` connect as) owns every table;
 - the **application role** (``--app-role``, the role in the web, worker and beat DATABASE_URL)
-  may read and write the portal's tables, but on the audit trail (``workflow_transitionlog``) it
-  may only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE, and, not being the owner, it cannot
-  ALTER the table or disable its triggers.
+  may read and write the portal's tables, but on the audit tables (the lifecycle trail
+  ``workflow_transitionlog`` and the liaison access log ``workflow_accesslog``) it may only SELECT
+  and INSERT (plus, on the access log, set ``document_id`` when a document is deleted): no UPDATE,
+  DELETE or TRUNCATE, and, not being the owner, it cannot ALTER the tables or disable their
+  triggers.
 
 Run it after every ``migrate`` (it is idempotent; tables added later get the grants through
 ALTER DEFAULT PRIVILEGES, and the audit trail's restriction is re-applied). ``--check`` only
@@ -19,8 +21,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from psycopg import sql
 
-AUDIT_TABLES = ("workflow_transitionlog",)
+AUDIT_TABLES = ("workflow_transitionlog", "workflow_accesslog")
 FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE")
+# The one change the application makes to an audit row: the access log's document_id becomes NULL
+# when its document is deleted (on_delete=SET_NULL). Granted on that column only.
+COLUMN_UPDATES = {"workflow_accesslog": ("document_id",)}
 
 
 def role_can(role: str, table: str, privilege: str) -> bool:
@@ -47,6 +52,20 @@ def audit_violations(role: str) -> list[str]:
         if not role_can(role, table, "INSERT"):
             problems.append(f"{role} cannot INSERT into {table}")
         problems += [f"{role} may {p} {table}" for p in FORBIDDEN if role_can(role, table, p)]
+        if table in COLUMN_UPDATES:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = %s",
+                    [table],
+                )
+                columns = [row[0] for row in cursor.fetchall()]
+            for column in columns:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT has_column_privilege(%s, %s, %s, 'UPDATE')", [role, table, column])
+                    may = bool(cursor.fetchone()[0])
+                if may != (column in COLUMN_UPDATES[table]):
+                    problems.append(f"{role} {'may' if may else 'may not'} UPDATE {table}.{column}")
         if role_owns(role, table):
             problems.append(f"{role} owns {table} (it could ALTER it or disable its triggers)")
     return problems
@@ -113,6 +132,12 @@ class Command(BaseCommand):
                     )
                 )
                 cursor.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC").format(sql.Identifier(table)))
+                for column in COLUMN_UPDATES.get(table, ()):
+                    cursor.execute(
+                        sql.SQL("GRANT UPDATE ({}) ON {} TO {}").format(
+                            sql.Identifier(column), sql.Identifier(table), role
+                        )
+                    )
         problems = audit_violations(app_role)
         if problems:
             raise CommandError("; ".join(problems))
