@@ -207,7 +207,12 @@ class FormTokenMiddleware:
         target = submission.redirect_to if submission else ""
         if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = request.path
-        messages.info(request, "This form was already submitted; here is what it saved.")
+        note = "This form was already submitted; here is what it saved."
+        storage = messages.get_messages(request)
+        queued = [str(message) for message in storage]
+        storage.used = False  # reading them must not drop them
+        if note not in queued:
+            messages.info(request, note)
         if getattr(request, "htmx", False):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = target
