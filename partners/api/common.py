@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 
@@ -96,6 +96,18 @@ class PortalAutoSchema(AutoSchema):
             if not result["required"]:
                 del result["required"]
         return result
+
+
+class BoundedListField(serializers.ListField):
+    """A ListField that checks the list's length before validating any item (DRF checks it after,
+    so an oversized list of lookups would cost a query per item before its 400)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str | dict) or not hasattr(data, "__len__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
 
 
 class PortalPagination(PageNumberPagination):
