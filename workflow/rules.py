@@ -167,6 +167,12 @@ def master_in_force(agreement: Agreement) -> str | None:
             return f"The master agreement {ref} is not in force."
         if master.expiration_date and master.expiration_date <= timezone.localdate():
             return f"The master agreement {master.reference} expired on {master.expiration_date:%Y-%m-%d}."
+        if master.expiration_date and not agreement.expiration_date:
+            # Without its own end, the arrangement would outlive its master.
+            return (
+                f"Set the expiration date: it must fall within the term of the master agreement "
+                f"{master.reference}, which expires on {master.expiration_date:%Y-%m-%d}."
+            )
     return None
 
 

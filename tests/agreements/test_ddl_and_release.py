@@ -1,5 +1,6 @@
 """The DDL / TS&FD decision is a record a disclosure office keeps, and it gates every release to
-partners: through the service, the browser, the API and the admin, with the same sentence."""
+partners: through the service, the browser and the API with the same sentence, while the admin
+offers no way to edit a document at all."""
 
 from __future__ import annotations
 
@@ -225,12 +226,20 @@ def test_release_waits_for_the_ddl_at_every_door(negotiation, program_office, ad
         f"/api/v1/documents/{document.pk}/", {"releasable_to_partners": True}, format="json"
     )
     assert api.status_code == 400 and sentence in str(api.json())
-    # Admin: documents are read-only there, so it cannot release one either.
+    # Admin (read-only for lifecycle records).
     admin = _client(admin_user).post(
         reverse("admin:agreements_document_change", args=[document.pk]),
-        {"releasable_to_partners": "on", "marking": "CUI"},
+        {
+            "agreement": agreement.pk,
+            "kind": DocumentKind.OTHER,
+            "title": document.title,
+            "marking": "CUI",
+            "releasable_to_partners": "on",
+            "original_name": document.original_name,
+            "content_type": "",
+        },
     )
-    assert admin.status_code == 403
+    assert admin.status_code == 403  # documents are read-only in the admin: no door around the rule
     document.refresh_from_db()
     assert not document.releasable_to_partners and not Document.objects.filter(releasable_to_partners=True).exists()
     # Once approved, the same change goes through.

@@ -98,7 +98,7 @@ def test_a_failed_job_can_be_retried_once(client, program_office, agreement):
     assert job.status == RenderStatus.QUEUED and job.attempts == 0
     assert OutboxMessage.objects.filter(dedupe_key=f"render:{job.pk}:retry:1").exists()
     again = client.post(reverse("render_retry", args=[job.pk]))
-    assert again.status_code == 409 and b"Only a failed PDF can be retried" in again.content
+    assert again.status_code == 409 and b"Only a failed or stuck PDF can be retried" in again.content
 
 
 def test_register_request_validates_the_date(client, reviewer, liaison, partner):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from agreements.choices import State
-from partners.api.common import LiaisonSafeMixin
+from partners.api.common import BoundedListField, LiaisonSafeMixin
 from partners.api.serializers import UserSummarySerializer
 from partners.models import CoordinatingOffice
 from workflow.models import (
@@ -95,7 +95,7 @@ class CoordinationRoundSerializer(serializers.ModelSerializer):
 class RoundOfficesSerializer(serializers.Serializer):
     """The offices that take part in the open round (reviewer)."""
 
-    offices = serializers.ListField(
+    offices = BoundedListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=CoordinatingOffice.objects.filter(active=True)),
         min_length=1,
         max_length=50,

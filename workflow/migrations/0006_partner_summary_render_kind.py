@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflow', '0005_audit_append_only_every_database'),
+        ("workflow", "0005_audit_append_only_every_database"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='renderjob',
-            name='kind',
-            field=models.CharField(choices=[('ssoi', 'SSOI'), ('summary', 'Agreement summary'), ('register', 'Register of agreements in force'), ('partner_summary', 'Partner summary')], max_length=20),
+            model_name="renderjob",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("ssoi", "SSOI"),
+                    ("summary", "Agreement summary"),
+                    ("register", "Register of agreements in force"),
+                    ("partner_summary", "Partner summary"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
