@@ -74,6 +74,20 @@ def liaison_agreement_facts(agreement: Agreement, user) -> dict:
     }
 
 
+def ddl_reviews_awaiting(user) -> QuerySet[Agreement]:
+    """Agreements whose TS&FD review has been asked for and awaits a disclosure office's decision,
+    the longest waiting first (for a disclosure officer; nothing for anyone else)."""
+    if user is None or not user.is_authenticated or not user.is_disclosure_officer:
+        return Agreement.objects.none()
+    return (
+        agreements_visible_to(user)
+        .open()
+        .filter(ddl__status=DdlStatus.IN_REVIEW)
+        .select_related("lead_organization", "ddl")
+        .order_by("ddl__requested_at", "pk")
+    )
+
+
 def contributions_visible_to(user) -> QuerySet[Contribution]:
     """Contributions of visible agreements; a liaison sees only its own nation's."""
     contributions = Contribution.objects.filter(agreement__in=agreements_visible_to(user))

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from partners.models import Partner, User
+from partners.models import Partner, Role, User
 
 from .choices import (
     DDL_DECISIONS,
@@ -469,6 +469,7 @@ def ddl_decision_denial(agreement: Agreement, user: User) -> str | None:
 @transaction.atomic
 def ddl_review_request(*, agreement: Agreement, user: User, comment: str = "") -> DdlDecision:
     """The lead program office asks its disclosure office for the DDL / TS&FD review."""
+    from workflow.notifications import notify
     from workflow.services import audit_event
     from workflow.transitions import EVENT_DDL_REQUESTED
 
@@ -484,6 +485,15 @@ def ddl_review_request(*, agreement: Agreement, user: User, comment: str = "") -
     ddl.comment = (comment or "").strip()
     _save(ddl, user)
     audit_event(agreement=agreement, event=EVENT_DDL_REQUESTED, user=user, comment=ddl.comment)
+    notify(
+        users=User.objects.filter(
+            role=Role.COORDINATOR, is_active=True, coordinating_office__is_disclosure_office=True
+        ),
+        kind="ddl_review_requested",
+        message=f"{agreement.reference}: the program office asks for the DDL / TS&FD review.",
+        dedupe_key=f"ddl_requested:{agreement.pk}:{ddl.requested_at.isoformat()}",
+        agreement=agreement,
+    )
     return ddl
 
 
@@ -503,6 +513,7 @@ def ddl_decide(
     """A disclosure office approves or refuses the agreement's DDL, on a date, with the letter
     (an approval needs it: an existing DDL document of the agreement, or the file uploaded here).
     A later decision replaces the earlier one; field history keeps both."""
+    from workflow.notifications import notify
     from workflow.services import audit_event
     from workflow.transitions import EVENT_DDL_DECIDED
 
@@ -551,5 +562,16 @@ def ddl_decide(
         comment=f"{ddl.get_status_display()} by {user.coordinating_office.name} on {decision_date:%Y-%m-%d}."
         + (f" {comment}" if comment else ""),
         data={"status": status, "office": user.coordinating_office.code, "document": document.pk if document else None},
+    )
+    program_office = list(
+        User.objects.filter(role=Role.PROGRAM_OFFICE, organization_id=agreement.lead_organization_id, is_active=True)
+    )
+    notify(
+        users=program_office,
+        kind="ddl_decided",
+        message=f"{agreement.reference}: the DDL is {ddl.get_status_display().lower()} by "
+        f"{user.coordinating_office.name} ({decision_date:%Y-%m-%d}).",
+        dedupe_key=f"ddl_decided:{agreement.pk}:{ddl.pk}:{status}:{timezone.now().isoformat()}",
+        agreement=agreement,
     )
     return ddl

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from agreements.forms import PositionForm, apply_service_error
 from agreements.partner_status import PartnerStatus, partner_status
-from agreements.selectors import agreements_visible_to, documents_visible_to
+from agreements.selectors import agreements_visible_to, ddl_reviews_awaiting, documents_visible_to
 
 from . import services
 from .models import CoordinationRound, PositionStatus, ReportingObligation
@@ -80,7 +80,21 @@ def positions_due(request):
     """The coordinator's open positions, nearest deadline first."""
     _require(request.user.is_coordinator, "Positions due are for coordinating offices.")
     positions = positions_due_for(request.user).select_related("round__agreement__lead_organization")
-    return render(request, "workflow/positions_due.html", {"positions": positions, "now": timezone.now()})
+    # A disclosure office also decides DDL / TS&FD reviews: the oldest requests, capped.
+    ddl_reviews = ddl_reviews_awaiting(request.user)
+    return render(
+        request,
+        "workflow/positions_due.html",
+        {
+            "positions": positions,
+            "now": timezone.now(),
+            "ddl_reviews": list(ddl_reviews[:DDL_REVIEWS_SHOWN]),
+            "ddl_reviews_total": ddl_reviews.count() if request.user.is_disclosure_officer else 0,
+        },
+    )
+
+
+DDL_REVIEWS_SHOWN = 20
 
 
 @login_required
