@@ -127,7 +127,7 @@ restore: python-deps ## Restore BACKUP=<folder made by make backup> into DATABAS
 	@test -n "$(BACKUP)" || { echo "make restore: set BACKUP=<backup folder>" >&2; exit 2; }
 	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py restore "$(BACKUP)" --yes
 
-faults: system-test python-deps check-services ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
+faults: system-test python-deps ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
 	$(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
 
 # --- cleaning --------------------------------------------------------------------------------
