@@ -131,7 +131,7 @@ restore: python-deps ## Restore BACKUP=<folder made by make backup> into DATABAS
 
 faults: python-deps ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
 	@scripts/ensure-deb.sh $(FAULTS_DEB)
-	$(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
+	ICP_RUN_FAULTS=1 $(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
 
 # --- cleaning --------------------------------------------------------------------------------
 
