@@ -1517,4 +1517,7 @@ def test_every_sweep_is_a_known_door():
         "workflow.tasks.lifecycle_sweeps",
         "workflow.tasks.reminders_run",
         "workflow.tasks.render_jobs_requeue_stale",
+        # Delivery only, no lifecycle change: the e-mail outbox's sender and key expiry.
+        "workflow.tasks.emails_send_due",
+        "workflow.tasks.idempotency_records_expire",
     }, f"new scheduled task(s): {tasks}"
