@@ -240,6 +240,7 @@ class RenderKind(models.TextChoices):
     SSOI = "ssoi", "SSOI"
     SUMMARY = "summary", "Agreement summary"
     REGISTER = "register", "Register of agreements in force"
+    PARTNER_SUMMARY = "partner_summary", "Partner summary"
 
 
 class RenderStatus(models.TextChoices):

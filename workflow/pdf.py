@@ -35,8 +35,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import Agreement, Document
-from agreements.selectors import agreements_visible_to, equitability_table
-from agreements.services import document_upload
+from agreements.partner_status import partner_status_label
+from agreements.selectors import agreements_visible_to, equitability_table, liaison_agreement_facts
+from agreements.services import ddl_for, document_upload
 from partners.models import Partner, User
 
 from .models import OutboxMessage, RenderJob, RenderKind, RenderStatus, ReportingObligation, TransitionLog
@@ -62,6 +63,7 @@ TEMPLATE = {
     RenderKind.SSOI: "pdf/ssoi.html",
     RenderKind.SUMMARY: "pdf/summary.html",
     RenderKind.REGISTER: "pdf/register.html",
+    RenderKind.PARTNER_SUMMARY: "pdf/partner_summary.html",
 }
 
 
@@ -146,6 +148,12 @@ def _base_context(title: str, reference: str, draft: bool) -> dict:
     }
 
 
+def _ddl_sentence(ddl) -> str:
+    if ddl.decision_date and ddl.deciding_office_id:
+        return f"{ddl.get_status_display()} by {ddl.deciding_office.name} on {ddl.decision_date:%Y-%m-%d}"
+    return ddl.get_status_display()
+
+
 def ssoi_context(agreement: Agreement) -> dict:
     """The SSOI, section by section in template order, with the contributions table (each
     participant's share) or, for a Section 65 loan, the loan list."""
@@ -155,11 +163,12 @@ def ssoi_context(agreement: Agreement) -> dict:
         .get(pk=agreement.pk)
     )
     ssoi = agreement.ssoi
+    ddl = ddl_for(agreement)
     sections = []
     for number, section in enumerate(ssoi.sections(), start=1):
         entry = {"number": number, "key": section.key, "label": section.label, "complete": section.is_complete(ssoi)}
         if section.key == "ddl_status":
-            entry["paragraphs"] = [("Status", ssoi.get_ddl_status_display())]
+            entry["paragraphs"] = [("Status", _ddl_sentence(ddl))]
             if ssoi.ddl_notes:
                 entry["paragraphs"].append(("Notes", ssoi.ddl_notes))
         elif section.fields:
@@ -188,7 +197,7 @@ def ssoi_context(agreement: Agreement) -> dict:
         "loan_items": loan_items,
         "loan_total": sum((i.total_value_usd for i in loan_items), 0),
         "completeness": (complete, total),
-        "ddl_status": ssoi.get_ddl_status_display(),
+        "ddl_status": _ddl_sentence(ddl),
     }
 
 
@@ -227,6 +236,40 @@ def summary_context(agreement: Agreement) -> dict:
             agreement.children.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).order_by("reference")
         ),
     }
+
+
+def partner_summary_context(agreement: Agreement, *, user: User | None) -> dict:
+    """The partner-safe summary: key facts with the partner-facing status, the participants and
+    signatures and, for a liaison, its own nation's contributions. Nothing internal: no notes,
+    comments, coordination positions, stage names, internal dates or durations."""
+    agreement = (
+        Agreement.objects.select_related("lead_organization")
+        .prefetch_related("participants__partner")
+        .get(pk=agreement.pk)
+    )
+    viewer = user if user is not None and user.is_liaison else None
+    facts = liaison_agreement_facts(agreement, viewer) if viewer is not None else {}
+    signatures = facts.get("signatures") or liaison_agreement_facts(agreement, _NoPartner())["signatures"]
+    return {
+        **_base_context(
+            f"Agreement summary for partners — {agreement.reference}",
+            agreement.reference,
+            agreement.state not in SIGNED_STATES,
+        ),
+        "agreement": agreement,
+        "status_label": partner_status_label(agreement.state),
+        "participants": list(agreement.participants.all()),
+        "signatures": signatures,
+        "own_partner": viewer.partner if viewer is not None else None,
+        "own_contributions": facts.get("own_contributions", []),
+        "own_total": facts.get("own_total", 0),
+    }
+
+
+class _NoPartner:
+    """A viewer bound to no partner (a DoD user previewing what partners receive)."""
+
+    partner_id = None
 
 
 def agreements_in_force_on(queryset, as_of: dt.date):
@@ -420,6 +463,23 @@ def _render_register(job: RenderJob) -> None:
     }
 
 
+def _render_partner_summary(job: RenderJob) -> None:
+    """The partner-safe summary, stored on the job (not as an agreement document): only the
+    person who asked for it downloads it."""
+    if job.requested_by is None:
+        raise RenderFailed("The person who asked for this summary no longer exists.")
+    agreement = agreements_visible_to(job.requested_by).filter(pk=job.agreement_id).first()
+    if agreement is None:
+        raise RenderFailed("The agreement is no longer visible to the person who asked for it.")
+    context = partner_summary_context(agreement, user=job.requested_by)
+    rendered = render_pdf(
+        TEMPLATE[RenderKind.PARTNER_SUMMARY], context, Stamp(version=None, generated_at=timezone.now())
+    )
+    job.file.save(f"{agreement.reference}-partner-summary-{job.pk}.pdf", ContentFile(rendered.content), save=False)
+    job.sha256 = rendered.sha256
+    job.params = {**job.params, "content_digest": rendered.content_digest}
+
+
 def _render_job_finish(job_id: int, store) -> RenderJob | None:
     """Mark the job ready in one short transaction, with ``store(job)`` writing its result.
     None when ``store`` says the render must be done again."""
@@ -456,8 +516,11 @@ def render_job_run(*, job_id: int) -> RenderJob | None:
                 break
         else:
             raise RenderFailed("The document kept changing while it was rendered. Try again.")
-    elif job.kind == RenderKind.REGISTER:
-        _render_register(job)
+    elif job.kind in (RenderKind.REGISTER, RenderKind.PARTNER_SUMMARY):
+        if job.kind == RenderKind.REGISTER:
+            _render_register(job)
+        else:
+            _render_partner_summary(job)
         result = {"file": job.file.name, "sha256": job.sha256, "params": job.params}
 
         def store(fresh: RenderJob) -> bool:
@@ -487,6 +550,10 @@ def render_permission_denial(*, user: User, kind: str, agreement: Agreement | No
     if user is None or not user.is_authenticated or not user.is_active:
         return "Sign in to ask for a PDF."
     if kind == RenderKind.REGISTER:
+        return None
+    if kind == RenderKind.PARTNER_SUMMARY:
+        if agreement is None or not agreements_visible_to(user).filter(pk=agreement.pk).exists():
+            return "You cannot see this agreement."
         return None
     if kind not in DOCUMENT_KIND:
         return "Unknown kind of PDF."

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.choices import State
+from agreements.choices import REVIEW_STATES, State
 from agreements.models import Agreement
 from partners.models import Role, User
 
@@ -29,10 +29,9 @@ from .models import (
     ReportingObligation,
 )
 from .notifications import notify
+from .selectors import agreements_stalled
 
 logger = logging.getLogger(__name__)
-
-REVIEW_STATES = (State.RAD_REVIEW, State.RFA_REVIEW)
 
 
 def _program_office_users(agreement: Agreement) -> list[User]:
@@ -94,22 +93,25 @@ def stalled_stage_reminders_send(*, now: dt.datetime | None = None) -> int:
     stayed in one state longer than STALLED_STAGE_DAYS allows. Once per stay in that state."""
     now = now or timezone.now()
     made = 0
-    for state, limit in settings.STALLED_STAGE_DAYS.items():
-        cutoff = now - dt.timedelta(days=limit)
-        stalled = Agreement.objects.filter(state=state, state_changed_at__lte=cutoff).select_related("action_officer")
-        for agreement in stalled:
-            users = _program_office_users(agreement) + (_reviewers() if state in REVIEW_STATES else [])
-            waited = (now - agreement.state_changed_at).days
-            made += notify(
-                users=users,
-                kind="stalled_stage",
-                message=(
-                    f"{agreement.reference} has been in {State(state).label} for {_days(waited)} "
-                    f"(the limit is {_days(limit)})."
-                ),
-                dedupe_key=f"stalled:{agreement.pk}:{state}:{agreement.state_changed_at:%Y%m%d%H%M%S}",
-                agreement=agreement,
-            )
+    reviewers = None
+    stalled = agreements_stalled(Agreement.objects.all(), now=now).select_related("action_officer").order_by("pk")
+    for agreement in stalled:
+        state = agreement.state
+        limit = settings.STALLED_STAGE_DAYS[state]
+        if state in REVIEW_STATES and reviewers is None:
+            reviewers = _reviewers()
+        users = _program_office_users(agreement) + (reviewers if state in REVIEW_STATES else [])
+        waited = (now - agreement.state_changed_at).days
+        made += notify(
+            users=users,
+            kind="stalled_stage",
+            message=(
+                f"{agreement.reference} has been in {State(state).label} for {_days(waited)} "
+                f"(the limit is {_days(limit)})."
+            ),
+            dedupe_key=f"stalled:{agreement.pk}:{state}:{agreement.state_changed_at:%Y%m%d%H%M%S}",
+            agreement=agreement,
+        )
     return made
 
 
