@@ -21,6 +21,8 @@ PYTEST_DB := $(if $(CI),--create-db,)
 RUN_DEB := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 TEST_DEB := $(RUN_DEB) chromium
 NODE_DEB := $(if $(shell command -v npm),,nodejs npm)
+# The fault suite runs its own PostgreSQL cluster and Redis server.
+FAULTS_DEB := $(RUN_DEB) postgresql-15 redis-server
 
 PY_STAMP := $(VENV)/.requirements.sha256
 NODE_STAMP := node_modules/.package-lock.sha256
@@ -127,8 +129,9 @@ restore: python-deps ## Restore BACKUP=<folder made by make backup> into DATABAS
 	@test -n "$(BACKUP)" || { echo "make restore: set BACKUP=<backup folder>" >&2; exit 2; }
 	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py restore "$(BACKUP)" --yes
 
-faults: system-test python-deps check-services ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
-	$(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
+faults: python-deps ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
+	@scripts/ensure-deb.sh $(FAULTS_DEB)
+	ICP_RUN_FAULTS=1 $(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
 
 # --- cleaning --------------------------------------------------------------------------------
 
