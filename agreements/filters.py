@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from partners.models import Organization, Partner
 
@@ -20,6 +22,12 @@ def IdFilter(field_name: str, label: str = "") -> django_filters.NumberFilter:  
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CodeMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """Several partners or organizations by code (``?partner=GBR&partner=FRA``), a string each in
+    the OpenAPI schema."""
+
+
 class AgreementFilterSet(django_filters.FilterSet):
     """Search, filter and sort agreements. Querysets given to it must already be restricted
     with ``agreements_visible_to``."""
@@ -28,10 +36,10 @@ class AgreementFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices)
     state = django_filters.MultipleChoiceFilter(choices=State.choices)
     authority = django_filters.MultipleChoiceFilter(choices=LegalAuthority.choices)
-    partner = django_filters.ModelMultipleChoiceFilter(
+    partner = CodeMultipleChoiceFilter(
         queryset=Partner.objects.all(), to_field_name="code", method="filter_partner", label="Partner"
     )
-    organization = django_filters.ModelMultipleChoiceFilter(
+    organization = CodeMultipleChoiceFilter(
         field_name="lead_organization__code",
         queryset=Organization.objects.all(),
         to_field_name="code",
