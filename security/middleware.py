@@ -105,7 +105,7 @@ class SessionTimeoutMiddleware:
         if _is_api(request) or request.path.startswith("/session/"):
             return JsonResponse({"detail": text, "code": "session_expired"}, status=401)
         login_url = settings.LOGIN_URL
-        if getattr(request, "htmx", False):
+        if request.headers.get("HX-Request") == "true":
             from django.shortcuts import resolve_url
 
             response = HttpResponse(status=204)
