@@ -23,6 +23,13 @@ from .middleware import session_remaining_seconds
 from .models import CertificateIdentity, EventKind, Outcome
 
 
+def _error_page(request, form, message: str, status: int):
+    """The sign-in page again, with ``message`` as the reason it failed."""
+    context = _context(request, form)
+    context["sign_in_error"] = message
+    return render(request, "registration/login.html", context, status=status)
+
+
 def _slowed_response(request, form, wait: int):
     events.record(
         EventKind.ADDRESS_SLOWED,
@@ -31,11 +38,8 @@ def _slowed_response(request, form, wait: int):
         outcome=Outcome.FAILURE,
         detail=f"asked to wait {wait} s",
     )
-    form.add_error(
-        None,
-        f"Too many failed sign-ins from your network. Wait {wait} second{'s' if wait != 1 else ''} and try again.",
-    )
-    response = render(request, "registration/login.html", _context(request, form), status=429)
+    message = f"Too many failed sign-ins from your network. Wait {wait} second{'s' if wait != 1 else ''} and try again."
+    response = _error_page(request, form, message, 429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -108,7 +112,7 @@ def certificate_sign_in(request):
     """Sign in with the CAC/PKI certificate the trusted proxy verified (``CAC_ENABLED``)."""
     if not settings.CAC_ENABLED:
         raise Http404("Certificate sign-in is not enabled.")
-    form = ConsentAuthenticationForm(request)
+    form = ConsentAuthenticationForm(request, initial={"username": ""})
     wait = address_wait_seconds(request)
     if wait:
         return _slowed_response(request, form, wait)
@@ -116,16 +120,14 @@ def certificate_sign_in(request):
     _record_consent(request, None)
     consent = ConsentForm(request.POST)
     if not consent.is_valid():
-        form.add_error(None, consent.errors["consent"][0])
-        return render(request, "registration/login.html", _context(request, form), status=400)
+        return _error_page(request, form, consent.errors["consent"][0], 400)
 
     def refuse(why: str, message: str, status: int = 403, username: str = ""):
         events.record(
             EventKind.SIGN_IN, request=request, username=username, outcome=Outcome.FAILURE, detail=f"certificate: {why}"
         )
         address_failed(request)
-        form.add_error(None, message)
-        return render(request, "registration/login.html", _context(request, form), status=status)
+        return _error_page(request, form, message, status)
 
     subject = certificate_subject(request)
     if subject is None:
