@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import reverse
 
 from . import events
 from .models import EventKind, Outcome
@@ -96,7 +97,9 @@ class SessionTimeoutMiddleware:
             logout(request)  # flushes the session row: the old cookie is worthless from now on
             return self._expired_response(request, reason)
         background = request.headers.get(BACKGROUND_HEADER) == "1"
-        if not background and (last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS):
+        resolution = min(ACTIVITY_RESOLUTION_SECONDS, idle_limit_seconds(user) / 10)
+        keepalive = request.path == reverse("session_keepalive")
+        if keepalive or (not background and (last is None or now - last >= resolution)):
             session[LAST_ACTIVITY] = now
         return None
 

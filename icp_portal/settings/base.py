@@ -313,6 +313,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_CLIENT_IP_CALLABLE = "icp_portal.middleware.client_address"
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_VERBOSE = False
+# axes' own admin pages list database attempts, which the cache handler never writes; the
+# security log (admin → Security events) is the record.
+AXES_ENABLE_ADMIN = False
 # axes.W006 asks for the address among the lockout keys. Here it is deliberately not: an address
 # (a proxy, a base's NAT) is shared by many people, so failures from it only slow it
 # (LOGIN_ADDRESS_*), and never lock other people's accounts (STIG V-222432, ASVS 2.2.1).

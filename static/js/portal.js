@@ -73,7 +73,9 @@
       countdown.textContent = describe(left);
       if (left <= 0) {
         clearInterval(ticker);
-        window.location.reload();  // the server has ended the session: this lands on sign-in
+        // A little after the server's own deadline, so the reload finds the session ended and
+        // lands on the sign-in page (a reload before it would count as activity).
+        setTimeout(function () { window.location.reload(); }, 2500);
       }
     }
     function warn(remaining) {

@@ -61,7 +61,7 @@ class Portal:
     def sign_in(self, username: str) -> Page:
         self.context.clear_cookies()
         self.goto("/accounts/login/")
-        self.page.check("#id_consent")  # acknowledge the DoD Notice and Consent Banner
+        self.page.click("label[for=id_consent]")  # acknowledge the DoD Notice and Consent Banner
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", PASSWORD)
         self.page.click("[data-testid=sign-in]")

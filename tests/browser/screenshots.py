@@ -22,7 +22,7 @@ PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-password-2026")
 
 def sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
-    page.check("#id_consent")  # the DoD Notice and Consent Banner
+    page.click("label[for=id_consent]")  # the DoD Notice and Consent Banner
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("[data-testid=sign-in]")

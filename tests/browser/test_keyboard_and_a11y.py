@@ -86,7 +86,7 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     ui = portal(bypass_csp=True)  # only so that axe-core can be injected
     ui.goto("/accounts/login/")
     _check(ui, "/accounts/login/", failures)
-    ui.page.check("#id_consent")
+    ui.page.click("label[for=id_consent]")
     ui.page.fill("#id_username", "nobody")
     ui.page.fill("#id_password", "wrong")
     ui.page.click("[data-testid=sign-in]")
