@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -30,14 +31,24 @@ def probe_url() -> str:
 
 
 def service_unreachable(url: str) -> str | None:
-    """None when the vulnerability service answers, else why not."""
-    try:
-        # A fixed https URL built above, never from input.
-        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
-            json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return str(getattr(exc, "reason", exc))
-    return None
+    """None when the vulnerability service answers, else why not. Runs in a thread with a hard
+    deadline, because a name lookup that hangs is not covered by the socket timeout."""
+    outcome: list[str | None] = []
+
+    def probe() -> None:
+        try:
+            # A fixed https URL built above, never from input.
+            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
+                json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            outcome.append(str(getattr(exc, "reason", exc)))
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(TIMEOUT_SECONDS * 2)
+    return outcome[0] if outcome else f"no answer within {TIMEOUT_SECONDS * 2} s"
 
 
 def main() -> int:
