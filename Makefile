@@ -28,7 +28,7 @@ NODE_STAMP := node_modules/.package-lock.sha256
 LOCAL_ENV := DJANGO_SETTINGS_MODULE=icp_portal.settings.local
 TEST_ENV := DJANGO_SETTINGS_MODULE=icp_portal.settings.test
 
-.PHONY: help install run demo test lint fmt bench clean distclean \
+.PHONY: help install run demo test lint fmt bench clean distclean backup restore faults \
 	system-run system-test venv python-deps node-deps assets check-services
 
 help: ## List the targets
@@ -116,6 +116,21 @@ test: system-test python-deps node-deps check-services lint ## Lint, then the wh
 		echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; \
 	fi; \
 	exit $$status
+
+# --- operations ------------------------------------------------------------------------------
+
+BACKUP_DIR ?= var/backups
+DJANGO_SETTINGS_MODULE ?= icp_portal.settings.production
+
+backup: python-deps ## Back up the database and document files into BACKUP_DIR (default var/backups)
+	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py backup --out $(BACKUP_DIR)
+
+restore: python-deps ## Restore BACKUP=<folder made by make backup> into DATABASE_URL and MEDIA_ROOT, then verify
+	@test -n "$(BACKUP)" || { echo "make restore: set BACKUP=<backup folder>" >&2; exit 2; }
+	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py restore "$(BACKUP)" --yes
+
+faults: system-test python-deps check-services ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
+	$(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
 
 # --- cleaning --------------------------------------------------------------------------------
 

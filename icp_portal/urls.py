@@ -26,3 +26,6 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("", include("agreements.urls")),
 ]
+
+# An outage (database or broker unreachable) is a 503 with Retry-After, not a 500.
+handler500 = "icp_portal.health.server_error"

@@ -36,8 +36,8 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(CoordinatingOffice)
 class CoordinatingOfficeAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "coordinates_by_default", "active")
-    list_filter = ("coordinates_by_default", "active")
+    list_display = ("code", "name", "coordinates_by_default", "is_disclosure_office", "active")
+    list_filter = ("coordinates_by_default", "is_disclosure_office", "active")
     search_fields = ("code", "name")
 
 

@@ -123,6 +123,11 @@ class CoordinatingOffice(models.Model):
     coordinates_by_default = models.BooleanField(
         default=True, help_text="Included in every new coordination round unless the reviewer edits the set."
     )
+    is_disclosure_office = models.BooleanField(
+        "disclosure office",
+        default=False,
+        help_text="Its coordinators decide DDL / TS&FD reviews (approve or refuse an agreement's DDL).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -196,6 +201,15 @@ class User(AbstractUser):
     @property
     def is_coordinator(self) -> bool:
         return self.role == Role.COORDINATOR
+
+    @property
+    def is_disclosure_officer(self) -> bool:
+        """A coordinator of a disclosure office (DTSA by default): may decide DDL / TS&FD reviews."""
+        return (
+            self.role == Role.COORDINATOR
+            and self.coordinating_office_id is not None
+            and self.coordinating_office.is_disclosure_office
+        )
 
     @property
     def is_portal_admin(self) -> bool:

@@ -63,7 +63,13 @@ def reference_data_load() -> dict[str, int]:
         counts["organizations"] += 1
     for code, name, by_default in ref.COORDINATING_OFFICES:
         CoordinatingOffice.objects.update_or_create(
-            code=code, defaults={"name": name, "coordinates_by_default": by_default}
+            code=code,
+            defaults={"name": name, "coordinates_by_default": by_default},
+            create_defaults={
+                "name": name,
+                "coordinates_by_default": by_default,
+                "is_disclosure_office": code in ref.DISCLOSURE_OFFICES,
+            },
         )
         counts["offices"] += 1
     return counts

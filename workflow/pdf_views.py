@@ -27,7 +27,13 @@ from security.models import Outcome
 from . import pdf, reminders
 from .models import RenderJob, RenderKind, RenderStatus
 
-AGREEMENT_KINDS = {"ssoi": RenderKind.SSOI, "summary": RenderKind.SUMMARY}
+AGREEMENT_KINDS = {
+    "ssoi": RenderKind.SSOI,
+    "summary": RenderKind.SUMMARY,
+    "partner-summary": RenderKind.PARTNER_SUMMARY,
+}
+# A partner liaison is offered only the partner-safe summary: the internal PDFs are not even named.
+LIAISON_KINDS = ("partner-summary",)
 RECENT_REGISTER_JOBS = 5
 
 
@@ -70,7 +76,12 @@ def _visible_job(request: HttpRequest, pk: int) -> RenderJob:
 def _agreement_panel_context(request: HttpRequest, agreement: Agreement) -> dict:
     rows = []
     for slug, kind in AGREEMENT_KINDS.items():
-        job = RenderJob.objects.filter(agreement=agreement, kind=kind).select_related("document").first()
+        if request.user.is_liaison and slug not in LIAISON_KINDS:
+            continue
+        jobs = RenderJob.objects.filter(agreement=agreement, kind=kind).select_related("document")
+        if kind == RenderKind.PARTNER_SUMMARY:
+            jobs = jobs.filter(requested_by=request.user)  # each person's own copy
+        job = jobs.first()
         rows.append(
             {
                 "slug": slug,
@@ -140,7 +151,11 @@ def render_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = document.file.open("rb")
         security_events.document_download(request, document=document, detail=filename)
     elif job.file and job.requested_by_id == request.user.pk:
-        handle, filename = job.file.open("rb"), f"register-{job.params.get('as_of', 'today')}.pdf"
+        if job.kind == RenderKind.PARTNER_SUMMARY:
+            filename = f"{job.agreement.reference}-partner-summary.pdf"
+        else:
+            filename = f"register-{job.params.get('as_of', 'today')}.pdf"
+        handle = job.file.open("rb")
         security_events.document_download(request, wanted=f"PDF job {job.pk}: {job.kind}", detail=filename)
     else:
         security_events.document_download(

@@ -5,6 +5,7 @@ goes through the service that owns the rule, and its refusal is presented as it 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -24,14 +25,19 @@ from agreements.filters import (
     LoanItemFilterSet,
     ParticipantFilterSet,
 )
-from agreements.models import Agreement, Contribution, LoanItem, Participant
-from agreements.selectors import agreements_visible_to, documents_visible_to, equitability_table
+from agreements.models import Agreement, Document, LoanItem, Participant
+from agreements.partner_status import partner_status
+from agreements.selectors import (
+    agreements_visible_to,
+    contributions_visible_to,
+    documents_visible_to,
+    equitability_table,
+)
 from icp_portal.api_errors import UploadTooLarge
 from partners.api.common import PortalViewMixin
 from security import events as security_events
 from security.models import Outcome
 from security.parsers import BoundedJSONParser
-from workflow.exceptions import TransitionConflict
 from workflow.services import (
     AuditContext,
     agreement_transition,
@@ -129,26 +135,21 @@ class AgreementViewSet(
     def transitions(self, request, pk=None):
         agreement = self.get_object()
         if request.method == "GET":
-            options = available_transitions(agreement, request.user)
+            status_now = partner_status(agreement.state).value
             if _liaison(request):
-                # A liaison may do nothing, and the conditions would reveal internal facts.
-                for option in options:
-                    option.allowed = False
-                    option.reasons = ["Partner liaisons have read-only access."]
+                # A liaison may do nothing, and the internal state, the transitions and their
+                # conditions would all reveal U.S.-internal steps: the partner-facing status only.
+                return Response({"partner_status": status_now, "transitions": []})
+            options = available_transitions(agreement, request.user)
             data = {
                 "state": agreement.state,
+                "partner_status": status_now,
                 "transitions": s.TransitionOptionSerializer(options, many=True).data,
             }
             return Response(data)
         payload = s.TransitionRunSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        expected = data.get("expected_state")
-        if expected and expected != agreement.state:
-            raise TransitionConflict(
-                f"{agreement.reference} is no longer {expected}: it is {agreement.get_state_display()}.",
-                current_state=agreement.state,
-            )
         extra = {}
         if data["name"] == "record_signature":
             extra = {
@@ -160,6 +161,7 @@ class AgreementViewSet(
             user=request.user,
             comment=data.get("comment", ""),
             context=AuditContext.from_request(request),
+            expected_state=data.get("expected_state"),
             **extra,
         )
         fresh = self.get_queryset().get(pk=agreement.pk)
@@ -213,6 +215,65 @@ class AgreementViewSet(
             context=AuditContext.from_request(request),
         )
         return self._detail(agreement)
+
+    @extend_schema(methods=["GET"], summary="The DDL / TS&FD decision (DoD only)", responses=s.DdlDecisionSerializer)
+    @action(detail=True, methods=["get"], url_path="ddl", url_name="ddl")
+    def ddl(self, request, pk=None):
+        if _liaison(request):
+            raise NotFound("Not found.")  # an internal U.S. record
+        return Response(s.DdlDecisionSerializer(services.ddl_for(self.get_object())).data)
+
+    @extend_schema(
+        summary="Ask for the DDL / TS&FD review (lead program office)",
+        request=s.DdlRequestSerializer,
+        responses=s.DdlDecisionSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="ddl/request", url_name="ddl-request")
+    def ddl_request(self, request, pk=None):
+        agreement = self.get_object()
+        payload = s.DdlRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ddl = services.ddl_review_request(agreement=agreement, user=request.user, **payload.validated_data)
+        return Response(s.DdlDecisionSerializer(ddl).data)
+
+    @extend_schema(
+        summary="Record the DDL decision (a disclosure office's coordinator)",
+        request={"multipart/form-data": s.DdlDecideSerializer, "application/json": s.DdlDecideSerializer},
+        responses=s.DdlDecisionSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="ddl/decision",
+        url_name="ddl-decision",
+        parser_classes=[BoundedJSONParser, MultiPartParser, FormParser],
+    )
+    def ddl_decision(self, request, pk=None):
+        agreement = self.get_object()
+        upload = request.FILES.get("file")
+        if upload is not None and upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            raise UploadTooLarge()
+        payload = s.DdlDecideSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        document = None
+        if data.get("document"):
+            document = Document.objects.filter(pk=data["document"], agreement=agreement).first()
+            if document is None:
+                raise ValidationError({"document": "Choose a DDL document of this agreement."})
+        upload = data.get("file")
+        ddl = services.ddl_decide(
+            agreement=agreement,
+            user=request.user,
+            status=data["status"],
+            decision_date=data["decision_date"],
+            comment=data.get("comment", ""),
+            document=document,
+            content=upload.read() if upload else None,
+            filename=upload.name if upload else "",
+            content_type=(getattr(upload, "content_type", "") or "") if upload else "",
+        )
+        return Response(s.DdlDecisionSerializer(ddl).data)
 
     @extend_schema(
         summary="Each participant's contributions and share of the whole",
@@ -284,9 +345,9 @@ class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            Contribution.objects.filter(participant__agreement__in=agreements_visible_to(self.request.user))
-            .select_related("participant__partner", "participant__agreement")
-            .order_by("participant__agreement_id", "participant_id", "fiscal_year", "pk")
+            contributions_visible_to(self.request.user)
+            .select_related("participant__partner", "agreement")
+            .order_by("agreement_id", "participant_id", "fiscal_year", "pk")
         )
 
     def create(self, request, *args, **kwargs):

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz are answered first: no host check, session or database on the way.
+    "icp_portal.health.HealthMiddleware",
     "security.middleware.RequestSanityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "icp_portal.middleware.LiaisonAccessLogMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so CSRF and authentication have run: one-time browser form tokens.
+    "icp_portal.idempotency.FormTokenMiddleware",
 ]
 
 ROOT_URLCONF = "icp_portal.urls"
@@ -143,6 +147,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ICP Portal <icp-portal@localhost>")
+# E-mail goes through the outbox (workflow.emails): seconds the SMTP connection may wait at each
+# step (connect, greeting, each reply), tries before a message is given up, and the retry delays.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=30)
+EMAIL_RETRY_MAX_SECONDS = env.int("EMAIL_RETRY_MAX_SECONDS", default=900)
+EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="icp-portal.invalid")
 
 # --- the portal's domain settings (see README "Configuration") ---
 PORTAL_MARKING = env("PORTAL_MARKING", default="CUI")
@@ -227,25 +238,33 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 # Rendering one PDF has its own, tighter limits (workflow.tasks.render_job_run).
 CELERY_RENDER_SOFT_TIME_LIMIT = env.int("CELERY_RENDER_SOFT_TIME_LIMIT", default=120)
 CELERY_RENDER_TIME_LIMIT = env.int("CELERY_RENDER_TIME_LIMIT", default=180)
-# Longer than the longest task, so an unacknowledged task is not redelivered while it runs; a task
-# whose worker died unannounced is redelivered once it has passed.
+# Sized to the longest task's hard time limit: an unacknowledged task is not redelivered while it
+# can still be running, and a task whose worker died unannounced comes back soon after.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=max(CELERY_TASK_TIME_LIMIT, CELERY_RENDER_TIME_LIMIT) + 60
+    ),
     "socket_connect_timeout": 5,
     "socket_timeout": 10,
 }
-# The outbox relay must fail fast when the broker is down (the row stays for the next sweep).
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request hands a message to the broker with these (seconds): a hung broker costs a request
+# at most about this long, and the outbox relays the message later.
+BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=0.5)
+# After a failed hand-over, requests leave relaying to the periodic outbox sweep for this long.
+BROKER_PUBLISH_PAUSE_SECONDS = env.float("BROKER_PUBLISH_PAUSE_SECONDS", default=10)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TRACK_STARTED = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
+# Beat records its last tick for /readyz (icp_portal.celery.HeartbeatScheduler).
+CELERY_BEAT_SCHEDULER = "icp_portal.celery:HeartbeatScheduler"
 # Test-only: seconds a render sleeps mid-way, so a test can kill the worker during it. Always 0
 # outside tests.
 RENDER_TEST_DELAY_SECONDS = env.float("RENDER_TEST_DELAY_SECONDS", default=0)
@@ -253,11 +272,31 @@ RENDER_TEST_DELAY_SECONDS = env.float("RENDER_TEST_DELAY_SECONDS", default=0)
 OBLIGATION_REMINDER_DAYS = env.int("OBLIGATION_REMINDER_DAYS", default=7)
 # Where the links in e-mail digests (sent by Celery, outside any request) point.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
-# A render job queued or rendering for longer than this is handed to the broker again.
-RENDER_STALE_MINUTES = env.int("RENDER_STALE_MINUTES", default=15)
+# A render that started this long ago and is not finished cannot be running any more (its hard
+# time limit has passed): its worker died, so the sweep queues it again and its user may retry it.
+RENDER_STALE_SECONDS = env.int("RENDER_STALE_SECONDS", default=CELERY_RENDER_TIME_LIMIT + 30)
+# A job still queued this long after its message went to the broker is handed over again (a broker
+# that lost its queue, e.g. restarted without persistence).
+RENDER_QUEUED_STALE_SECONDS = env.int("RENDER_QUEUED_STALE_SECONDS", default=300)
+# How often beat runs the sweeps that heal outages (seconds).
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=30)
+EMAIL_SWEEP_SECONDS = env.float("EMAIL_SWEEP_SECONDS", default=30)
+RENDER_SWEEP_SECONDS = env.float("RENDER_SWEEP_SECONDS", default=60)
+# /readyz: a worker or beat that has not reported for longer than this is not ready (seconds).
+HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=10)
+READYZ_WORKER_MAX_AGE = env.int("READYZ_WORKER_MAX_AGE", default=60)
+READYZ_BEAT_MAX_AGE = env.int("READYZ_BEAT_MAX_AGE", default=120)
+# Idempotency-Key records are kept this long; a key may be reused after that.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# Seconds a client is told to wait (Retry-After) when the database or the broker is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE: dict = {
     # Relay outbox rows that could not be handed to the broker when their change committed.
-    "outbox-relay": {"task": "workflow.tasks.outbox_relay", "schedule": 60.0},
+    "outbox-relay": {"task": "workflow.tasks.outbox_relay", "schedule": OUTBOX_RELAY_SECONDS},
+    # Send the e-mail that is due: retries after a failure, and messages whose task was lost.
+    "emails-send-due": {"task": "workflow.tasks.emails_send_due", "schedule": EMAIL_SWEEP_SECONDS},
+    # Forget expired Idempotency-Keys and used form tokens.
+    "idempotency-expire": {"task": "workflow.tasks.idempotency_records_expire", "schedule": 3600.0},
     # Deemed concurrence, congressional waits that have ended, fixed entry-into-force dates, expiries.
     "lifecycle-sweeps": {"task": "workflow.tasks.lifecycle_sweeps", "schedule": 15 * 60.0},
     # Reminders (silence deadlines, stalled stages, expiry warnings, obligations), then the one
@@ -266,8 +305,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "workflow.tasks.reminders_run",
         "schedule": crontab(minute=0, hour=env.int("DIGEST_HOUR_UTC", default=6)),
     },
-    # Render jobs lost with a broker that forgot them (e.g. the local file-system broker).
-    "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": 5 * 60.0},
+    # Render jobs whose worker died mid-render, or whose message a broker lost.
+    "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": RENDER_SWEEP_SECONDS},
 }
 
 # --- Security (docs/security.md maps each control to the STIG / ASVS item it meets) ---

@@ -38,91 +38,53 @@
     });
   }
 
+  // Every POST form carries a one-time token: submitting it twice (a double click, a reload)
+  // saves once, and the second submission is shown what the first one saved.
+  function newToken() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID().replace(/-/g, "");
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function wireFormTokens(root) {
+    var forms = root.tagName === "FORM" ? [root] : root.querySelectorAll("form");
+    Array.prototype.forEach.call(forms, function (form) {
+      var method = (form.getAttribute("method") || form.getAttribute("hx-post") && "post" || "get").toLowerCase();
+      if (method !== "post" || form.querySelector("input[name=form_token]")) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "form_token";
+      input.value = newToken();
+      form.appendChild(input);
+    });
+  }
+  // A form that stays on the page after htmx saved it gets a fresh token for its next use.
+  function renewFormToken(form) {
+    var input = form && form.querySelector && form.querySelector("input[name=form_token]");
+    if (input) input.value = newToken();
+  }
+
   // A form with an error summary moves focus to it, so screen readers hear what went wrong.
   function focusErrors() {
     var summary = document.getElementById("form-errors");
     if (summary) summary.focus();
   }
 
-  // The idle time-out warning: shortly before the server would end the session, ask whether the
-  // person is still there; "Stay signed in" is a request, so the server's idle clock restarts.
-  // Requests marked X-Portal-Background (status polling) are not activity, on either side.
-  function wireSessionTimeout() {
-    var dialog = document.getElementById("session-timeout");
-    if (!dialog || typeof dialog.showModal !== "function") return;
-    var idle = parseInt(dialog.dataset.idleSeconds, 10);
-    var warning = parseInt(dialog.dataset.warningSeconds, 10);
-    var countdown = dialog.querySelector("[data-session-countdown]");
-    var deadline = 0, timer = null, ticker = null;
-
-    function csrfToken() {
-      var field = dialog.querySelector("input[name=csrfmiddlewaretoken]");
-      return field ? field.value : "";
-    }
-    function schedule(remaining) {
-      deadline = Date.now() + remaining * 1000;
-      clearTimeout(timer);
-      timer = setTimeout(check, Math.max(0, remaining - warning) * 1000);
-    }
-    function describe(seconds) {
-      if (seconds >= 120) return Math.ceil(seconds / 60) + " minutes";
-      return seconds + (seconds === 1 ? " second" : " seconds");
-    }
-    function tick() {
-      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-      countdown.textContent = describe(left);
-      if (left <= 0) {
-        clearInterval(ticker);
-        // A little after the server's own deadline, so the reload finds the session ended and
-        // lands on the sign-in page (a reload before it would count as activity).
-        setTimeout(function () { window.location.reload(); }, 2500);
-      }
-    }
-    function warn(remaining) {
-      deadline = Date.now() + remaining * 1000;
-      if (!dialog.open) dialog.showModal();
-      clearInterval(ticker);
-      tick();
-      ticker = setInterval(tick, 1000);
-    }
-    // Another tab may have kept the session alive: ask the server before warning.
-    function check() {
-      fetch(dialog.dataset.statusUrl, { credentials: "same-origin", headers: { "X-Portal-Background": "1" } })
-        .then(function (response) { return response.ok ? response.json() : { remaining_seconds: 0 }; })
-        .then(function (data) {
-          if (data.remaining_seconds > warning + 5) schedule(data.remaining_seconds);
-          else warn(data.remaining_seconds);
-        })
-        .catch(function () { warn(Math.max(0, Math.round((deadline - Date.now()) / 1000))); });
-    }
-    dialog.querySelector("[data-session-stay]").addEventListener("click", function () {
-      fetch(dialog.dataset.keepaliveUrl, {
-        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }
-      })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (data) {
-          if (!data) { window.location.reload(); return; }
-          clearInterval(ticker);
-          dialog.close();
-          schedule(data.remaining_seconds);
-        });
-    });
-    dialog.addEventListener("cancel", function (event) { event.preventDefault(); });
-    document.addEventListener("htmx:afterRequest", function (event) {
-      var headers = (event.detail.requestConfig || {}).headers || {};
-      if (headers["X-Portal-Background"] !== "1" && !dialog.open) schedule(idle);
-    });
-    schedule(idle);
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
-    wireSessionTimeout();
     wireDialogs(document);
     wireAutosubmit(document);
+    wireFormTokens(document);
     focusErrors();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     wireDialogs(event.target);
     wireAutosubmit(event.target);
+    wireFormTokens(event.target);
   });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.successful) renewFormToken(event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null);
+  });
+
 })();

@@ -59,6 +59,12 @@ def main(base: str) -> None:
         rad = first_reference(page, base, "state=rad_review")
         signing = first_reference(page, base, "state=approved")
         in_force = first_reference(page, base, "state=in_force&kind=master")
+        negotiation = first_reference(page, base, "state=negotiation")
+        context.close()
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        sign_in(page, base, "liaison")
+        released = first_reference(page, base, "status=in_force")  # one the liaison may see
         context.close()
 
         shoot(
@@ -78,7 +84,15 @@ def main(base: str) -> None:
             "reviewer", [("review-queue", "/review/"), ("agreement-coordination", f"/agreements/{rad}/coordination/")]
         )
         shoot("coordinator", [("positions-due", "/positions/")])
-        shoot("liaison", [("liaison-dashboard", "/partner/"), ("liaison-agreement", f"/agreements/{in_force}/")])
+        shoot("coord_dtsa", [("ddl-decision", f"/agreements/{negotiation}/documents/")])
+        shoot(
+            "liaison",
+            [
+                ("liaison-dashboard", "/partner/"),
+                ("liaison-agreement", f"/agreements/{released}/"),
+                ("liaison-documents", f"/agreements/{released}/documents/"),
+            ],
+        )
         browser.close()
 
 

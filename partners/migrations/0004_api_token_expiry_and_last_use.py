@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('partners', '0002_partner_is_nato_body'),
+        ('partners', '0003_coordinating_office_disclosure_flag'),
     ]
 
     operations = [
