@@ -11,10 +11,11 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 DEBUG = False
 
-# Lockouts, the sign-in slow-down and token failure counts are shared by every web process.
+# Lockouts, the sign-in slow-down and token failure counts are shared by every web process. A
+# Redis outage suspends them rather than failing every sign-in (icp_portal/cache.py).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "icp_portal.cache.ResilientRedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": "icp-portal",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

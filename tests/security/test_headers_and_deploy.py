@@ -64,7 +64,7 @@ def test_production_cookies_and_cache():
         "Strict",
         "Strict",
         "None",
-        "RedisCache",
+        "ResilientRedisCache",
         "True",
         "True",
     ]
