@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from partners.models import Partner, Role, User
+from security.uploads import upload_check
 
 from .choices import (
     DDL_DECISIONS,
@@ -379,7 +380,9 @@ def document_upload(
     check_permission: bool = True,
 ) -> Document:
     """Attach a new version of a document. ``user`` None (with check_permission False) is a
-    background job storing a file it generated on a user's behalf."""
+    background job storing a file it generated on a user's behalf. The file must be one of the
+    accepted types by its content (``security.uploads.upload_check``); the stored content type is
+    the detected one, and the client's ``content_type`` is ignored."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
     # Lock the agreement (serializes version numbers), then decide on the locked row.
@@ -393,15 +396,17 @@ def document_upload(
         raise ValidationError({"file": f"The file is larger than {settings.MAX_UPLOAD_MB} MB."})
     if not content:
         raise ValidationError({"file": "The file is empty."})
+    safe_name = os.path.basename((filename or "document").replace("\\", "/")).replace("\x00", "")[:150] or "document"
+    # What the file is comes from its content, never from the client's name or content type.
+    file_type = upload_check(content=content, filename=safe_name)
     version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
-    safe_name = os.path.basename(filename or "document").replace("\x00", "")[:150] or "document"
     document = Document(
         agreement=agreement,
         kind=kind,
         title=title.strip() or safe_name,
         version=version,
         original_name=safe_name,
-        content_type=content_type[:100],
+        content_type=file_type.content_type,
         sha256=Document.digest(content),
         size=len(content),
         marking=marking or agreement.marking,

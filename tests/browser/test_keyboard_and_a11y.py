@@ -86,9 +86,10 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     ui = portal(bypass_csp=True)  # only so that axe-core can be injected
     ui.goto("/accounts/login/")
     _check(ui, "/accounts/login/", failures)
+    ui.page.click("label[for=id_consent]")
     ui.page.fill("#id_username", "nobody")
     ui.page.fill("#id_password", "wrong")
-    ui.page.click("button[type=submit]")
+    ui.page.click("[data-testid=sign-in]")
     ui.page.wait_for_load_state("load")
     if violations := ui.axe_violations():
         failures["login with error"] = violations
