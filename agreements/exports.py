@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 
 from .choices import AgreementKind, LegalAuthority, Marking, State
 from .models import Participant
+from .partner_status import partner_status_label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ITERATOR_CHUNK = 2000
@@ -81,6 +82,7 @@ class ExportColumn:
     field: str
     show: Callable | None = None
     dod_only: bool = False
+    liaison_only: bool = False
 
 
 EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
@@ -88,7 +90,9 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("Title", "title"),
     ExportColumn("Short title", "short_title"),
     ExportColumn("Kind", "kind", _label(AgreementKind.choices)),
-    ExportColumn("State", "state", _label(State.choices)),
+    ExportColumn("State", "state", _label(State.choices), dod_only=True),
+    # A liaison's export says the partner-facing status, never the internal stage.
+    ExportColumn("Status", "state", partner_status_label, liaison_only=True),
     ExportColumn("Lead organization", "lead_organization__name"),
     ExportColumn("Partners", "partner_names", lambda v: v or ""),
     ExportColumn("Legal authority", "authority", _label(LegalAuthority.choices)),
@@ -103,8 +107,11 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
 
 
 def export_columns(user) -> list[ExportColumn]:
-    """The columns ``user`` receives: US-only ones only for DoD users."""
-    return [c for c in EXPORT_COLUMNS if user.is_dod or not c.dod_only]
+    """The columns ``user`` receives: US-only ones only for DoD users, the partner-facing status
+    instead of the state for a liaison."""
+    if user.is_dod:
+        return [c for c in EXPORT_COLUMNS if not c.liaison_only]
+    return [c for c in EXPORT_COLUMNS if not c.dod_only]
 
 
 def export_rows(agreements: QuerySet, user) -> tuple[list[str], Iterator[list]]:

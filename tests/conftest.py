@@ -17,8 +17,9 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (dashboard figures, token lookups)."""
+def _fresh_shared_cache():
+    """Lockouts, the sign-in slow-down, token failure counts, cached token lookups and dashboard
+    figures live in the cache: each test starts with none."""
     from django.core.cache import cache
 
     cache.clear()

@@ -19,7 +19,8 @@ from django.utils.http import urlencode
 
 from agreements.choices import REVIEW_STATES, State
 from agreements.forms import PositionForm, apply_service_error
-from agreements.selectors import agreements_visible_to, documents_visible_to
+from agreements.partner_status import PARTNER_ENDED, PartnerStatus, states_with_partner_status
+from agreements.selectors import agreements_visible_to, ddl_reviews_awaiting, documents_visible_to
 
 from . import services
 from .models import CoordinationRound, PositionStatus, ReportingObligation
@@ -30,6 +31,7 @@ from .selectors import (
     positions_due_for,
     positions_visible_to,
     review_queue_for,
+    upcoming_milestones,
 )
 
 QUEUE_PAGE_SIZE = 25
@@ -45,8 +47,8 @@ def _require(condition: bool, message: str) -> None:
 
 @login_required
 def review_queue(request):
-    """Agreements in RAD or RFA review: age, coordination status, nearest silence deadline;
-    overdue ones first."""
+    """Agreements in RAD or RFA review (``review_queue_for``): age, coordination status, nearest
+    silence deadline; those stalled or past a deadline first."""
     _require(
         request.user.is_reviewer or request.user.is_portal_admin,
         "The review queue is for OUSD(A&S) reviewers.",
@@ -59,7 +61,7 @@ def review_queue(request):
         .prefetch_related(Prefetch("coordination_rounds", queryset=open_rounds, to_attr="open_rounds"))
     )
     paginator = Paginator(agreements, QUEUE_PAGE_SIZE)
-    # Count the agreements in review without the per-row aggregate the ordering needs.
+    # Count the agreements in review without the per-row annotations the ordering needs.
     paginator.count = agreements_visible_to(request.user).filter(state__in=REVIEW_STATES).count()
     page = paginator.get_page(request.GET.get("page"))
     rows = []
@@ -67,7 +69,6 @@ def review_queue(request):
         round_ = agreement.open_rounds[0] if agreement.open_rounds else None
         positions = list(round_.positions.all()) if round_ else []
         counts = Counter(p.status for p in positions)
-        pending = [p for p in positions if not p.is_answered]
         rows.append(
             {
                 "agreement": agreement,
@@ -76,10 +77,12 @@ def review_queue(request):
                 "age_days": (now - agreement.state_changed_at).days,
                 "concurred": counts[PositionStatus.CONCUR] + counts[PositionStatus.CONCURRED_BY_SILENCE],
                 "non_concurred": counts[PositionStatus.NON_CONCUR],
-                "pending": len(pending),
+                "pending": sum(1 for p in positions if not p.is_answered),
                 "total": len(positions),
                 "nearest_deadline": agreement.nearest_deadline,
-                "overdue": agreement.overdue,
+                "stalled": agreement.stalled,
+                "deadline_passed": agreement.deadline_passed,
+                "overdue": agreement.needs_attention,
             }
         )
     return render(request, "workflow/review_queue.html", {"rows": rows, "page": page, "now": now})
@@ -91,11 +94,22 @@ def positions_due(request):
     _require(request.user.is_coordinator, "Positions due are for coordinating offices.")
     positions = positions_due_for(request.user).select_related("round__agreement__lead_organization")
     page = Paginator(positions.order_by("due_at", "pk"), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A disclosure office also decides DDL / TS&FD reviews: the oldest requests, capped.
+    ddl_reviews = ddl_reviews_awaiting(request.user)
     return render(
         request,
         "workflow/positions_due.html",
-        {"positions": page.object_list, "page": page, "now": timezone.now()},
+        {
+            "positions": page.object_list,
+            "page": page,
+            "now": timezone.now(),
+            "ddl_reviews": list(ddl_reviews[:DDL_REVIEWS_SHOWN]),
+            "ddl_reviews_total": ddl_reviews.count() if request.user.is_disclosure_officer else 0,
+        },
     )
+
+
+DDL_REVIEWS_SHOWN = 20
 
 
 @login_required
@@ -216,26 +230,27 @@ def liaison_dashboard(request):
     _require(user.is_liaison, "This dashboard is for partner liaisons.")
     today = timezone.localdate()
     visible = agreements_visible_to(user)
-    # The counts come from the dashboard figures, cached per partner until something changes.
+    # Partner-facing statuses only, never the internal stage; the counts come from the dashboard
+    # figures, cached per partner until something changes.
     figures = dashboard_figures(user, today=today)
-    by_state = {row["key"]: row["count"] for row in figures["by_state"]}
-    states = [{"state": s, "label": State(s).label, "count": by_state[s]} for s in State.values if by_state.get(s)]
+    states = [{"state": r["key"], "label": r["label"], "count": r["count"]} for r in figures["by_state"] if r["count"]]
     paginator = Paginator(visible.with_list_relations().order_by("reference", "pk"), LIAISON_PAGE_SIZE)
     paginator.count = figures["total"]
     page = paginator.get_page(request.GET.get("page"))
-    # The next ten dates: the ten nearest of each kind of date, merged (three bounded queries).
-    milestones = []
-    for label, field in (
-        ("Takes effect", "effective_date"),
-        ("Enters into force", "entry_into_force_date"),
-        ("Expires", "expiration_date"),
-    ):
-        upcoming = visible.filter(**{f"{field}__gte": today}).order_by(field, "pk")[:LIAISON_PANEL_ROWS]
-        milestones += [{"agreement": a, "label": label, "date": getattr(a, field)} for a in upcoming]
-    milestones.sort(key=lambda m: m["date"])
-    concluded_states = [State.SIGNING, State.SIGNED, State.IN_FORCE]
+    # The next milestones among the nearest dates of each kind (three bounded queries) of the
+    # agreements that have not ended.
+    ongoing = visible.exclude(state__in=states_with_partner_status(PARTNER_ENDED))
+    candidates = {}
+    for field in ("effective_date", "entry_into_force_date", "fixed_entry_into_force_date", "expiration_date"):
+        for agreement in ongoing.filter(**{f"{field}__gte": today}).order_by(field, "pk")[:LIAISON_PANEL_ROWS]:
+            candidates[agreement.pk] = agreement
+    milestones = upcoming_milestones(candidates.values(), today=today, limit=LIAISON_PANEL_ROWS)
+    concluded_states = states_with_partner_status([PartnerStatus.SIGNED, PartnerStatus.IN_FORCE])
     concluded = list(
         visible.filter(state__in=concluded_states).order_by("-entry_into_force_date", "-pk")[:LIAISON_PANEL_ROWS]
+    )
+    concluded_count = (
+        visible.filter(state__in=concluded_states).count() if len(concluded) == LIAISON_PANEL_ROWS else len(concluded)
     )
     documents = list(
         documents_visible_to(user).select_related("agreement").order_by("-uploaded_at", "-pk")[:LIAISON_PANEL_ROWS]
@@ -247,10 +262,12 @@ def liaison_dashboard(request):
             "agreements": page.object_list,
             "page": page,
             "states": states,
-            "milestones": milestones[:LIAISON_PANEL_ROWS],
+            "milestones": milestones,
             "concluded": concluded,
-            "concluded_count": sum(by_state.get(s, 0) for s in concluded_states),
-            "concluded_url": reverse("agreement_list") + "?" + urlencode({"state": concluded_states}, doseq=True),
+            "concluded_count": concluded_count,
+            "concluded_url": reverse("agreement_list")
+            + "?"
+            + urlencode({"status": [PartnerStatus.SIGNED, PartnerStatus.IN_FORCE]}, doseq=True),
             "documents": documents,
             "panel_rows": LIAISON_PANEL_ROWS,
             "partner": user.partner,
