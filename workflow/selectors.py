@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, F, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, State
@@ -111,17 +111,24 @@ def review_queue_for(user, *, now: dt.datetime | None = None) -> QuerySet[Agreem
     deadline, then the longest in review. One query, however long the queue; the browser page,
     the dashboard and the API all read it (a partner liaison gets nothing)."""
     now = now or timezone.now()
-    awaited = CoordinationPosition.objects.filter(
-        round__agreement=OuterRef("pk"), round__closed_at__isnull=True, status__in=AWAITED_POSITION_STATUSES
-    )
     stalled = stalled_condition(now)
+    # One pass over the open rounds' positions (a grouped MIN, not a subquery per agreement): an
+    # awaited position is past its deadline exactly when the earliest awaited deadline is.
+    awaited = Q(
+        coordination_rounds__closed_at__isnull=True,
+        coordination_rounds__positions__status__in=AWAITED_POSITION_STATUSES,
+    )
     queue = (
         agreements_visible_to(user)
         .filter(state__in=REVIEW_STATES)
         .annotate(
             stalled=Case(When(stalled, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            nearest_deadline=Subquery(awaited.order_by("due_at").values("due_at")[:1]),
-            deadline_passed=Exists(awaited.filter(due_at__lte=now)),
+            nearest_deadline=Min("coordination_rounds__positions__due_at", filter=awaited),
+        )
+        .annotate(
+            deadline_passed=Case(
+                When(nearest_deadline__lte=now, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
         )
         .annotate(
             needs_attention=Case(
