@@ -65,6 +65,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     """One international agreement of any kind, moved through its lifecycle by one state machine."""
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
+    external_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="The identifier an imported agreement had in the office's own records (the import's key).",
+    )
     title = models.CharField(max_length=300)
     short_title = models.CharField(max_length=80, blank=True)
     kind = models.CharField(max_length=30, choices=AgreementKind.choices)
@@ -141,6 +147,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
                 | Q(parent__isnull=False),
                 name="agreement_pa_and_amendment_have_parent",
                 violation_error_message="A project arrangement or amendment needs its parent agreement.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_reference"],
+                condition=~Q(external_reference=""),
+                name="agreement_unique_external_reference",
+                violation_error_message="Another agreement already has this external reference.",
             ),
             models.CheckConstraint(
                 condition=Q(kind=AgreementKind.SYSTEM_LEVEL) | Q(phase=""),
@@ -590,8 +602,11 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(
+        blank=True, editable=False, help_text="The words of the file, extracted at upload for search and comparison."
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["text"])
 
     class Meta:
         ordering = ["agreement", "kind", "-version"]

@@ -40,6 +40,8 @@ EVENT_AMENDMENT_APPLIED = "amendment_applied"
 EVENT_MASTER_LAPSED = "master_lapsed"
 EVENT_OFFICES_CHANGED = "coordination_offices_changed"
 EVENT_OBLIGATION_COMPLETED = "obligation_completed"
+EVENT_IMPORTED = "imported"
+EVENT_REMINDER_SENT = "reminder_sent"
 EVENT_LABELS = {
     EVENT_POSITION_RECORDED: "Coordination position recorded",
     EVENT_CONCURRED_BY_SILENCE: "Concurred by silence",
@@ -48,6 +50,8 @@ EVENT_LABELS = {
     EVENT_MASTER_LAPSED: "Master agreement lapsed",
     EVENT_OFFICES_CHANGED: "Coordinating offices changed",
     EVENT_OBLIGATION_COMPLETED: "Reporting obligation completed",
+    EVENT_IMPORTED: "Imported",
+    EVENT_REMINDER_SENT: "Reminder sent to coordinating offices",
 }
 
 

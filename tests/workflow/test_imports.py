@@ -1,0 +1,306 @@
+"""Import of existing agreements: the dry-run preview, the all-or-nothing import at the real state
+with honest dates and audit rows, re-import, the command, and the export → import round trip."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements.choices import AgreementKind, State
+from agreements.models import Agreement
+from workflow.imports import ImportFileError, agreements_import
+from workflow.models import CoordinationRound, TransitionLog
+from workflow.selectors import dashboard_figures
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+HEADER = [
+    "External reference",
+    "Title",
+    "Kind",
+    "State",
+    "Lead organization code",
+    "Partner codes",
+    "Parent reference",
+    "Legal authority",
+    "Phase",
+    "Effective date",
+    "Expiration date",
+    "Entry into force",
+    "U.S. signature date",
+    "Partner signature dates",
+    "In state since",
+    "Releasable to partners",
+]
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _valid_rows(count: int) -> list[dict]:
+    """``count`` consistent rows: masters in force with PAs under them, loans, proposals, reviews,
+    expired agreements, signing ones."""
+    today = _today()
+    ago = lambda days: (today - dt.timedelta(days=days)).isoformat()  # noqa: E731
+    ahead = lambda days: (today + dt.timedelta(days=days)).isoformat()  # noqa: E731
+    rows = []
+    for i in range(count):
+        base = {"External reference": f"LEGACY-{i:04d}", "Lead organization code": "ARMY", "Partner codes": "GBR"}
+        shape = i % 5
+        if shape == 0:  # a master in force
+            base.update(
+                Title=f"Master RDT&E agreement {i}",
+                Kind="Master RDT&E agreement",
+                State="In force",
+                **{
+                    "Legal authority": "usc_2350a",
+                    "Effective date": ago(900),
+                    "Expiration date": ahead(2000),
+                    "Entry into force": ago(900),
+                    "U.S. signature date": ago(905),
+                    "Partner signature dates": f"GBR {ago(901)}",
+                    "Releasable to partners": "yes",
+                },
+            )
+        elif shape == 1:  # a PA under the previous master, in negotiation
+            base.update(
+                Title=f"Project arrangement {i}",
+                Kind="project_arrangement",
+                State="negotiation",
+                **{
+                    "Parent reference": f"LEGACY-{i - 1:04d}",
+                    "Legal authority": "usc_2350a",
+                    "Effective date": ago(100),
+                    "Expiration date": ahead(1000),
+                    "In state since": ago(40),
+                },
+            )
+        elif shape == 2:  # a Section 65 loan under RAD review
+            base.update(
+                Title=f"Loan of test equipment {i}",
+                Kind="Section 65 loan",
+                State="RAD review",
+                **{"Partner codes": "AUS", "In state since": ago(60)},
+            )
+        elif shape == 3:  # an expired system-level agreement
+            base.update(
+                Title=f"System development MOU {i}",
+                Kind="System-level agreement",
+                State="Expired",
+                **{
+                    "Partner codes": "GBR; FRA",
+                    "Phase": "Development",
+                    "Legal authority": "aeca_27",
+                    "Effective date": ago(4000),
+                    "Expiration date": ago(30),
+                    "Entry into force": ago(4000),
+                },
+            )
+        else:  # a proposal
+            base.update(
+                Title=f"Proposed cooperation {i}", Kind="master", State="Proposal", **{"In state since": ago(5)}
+            )
+        rows.append(base)
+    return rows
+
+
+def _csv(rows: list[dict], header=HEADER) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return buffer.getvalue().encode()
+
+
+def _with_ten_kinds_of_error() -> tuple[list[dict], dict[int, tuple[str, str]]]:
+    """200 rows, ten of them wrong in ten different ways: {file row number: (column, words)}."""
+    rows = _valid_rows(200)
+    today = _today()
+    errors = {
+        3: ({"Partner codes": "GBR; XYZ"}, ("Partner codes", "XYZ")),
+        # a loan to a partner that is neither NATO nor a major non-NATO ally
+        4: ({"Partner codes": "IND"}, ("Partner codes", "Section 65 loan")),
+        # an expired agreement whose expiration date lies ahead
+        5: ({"Expiration date": (today + dt.timedelta(days=99)).isoformat()}, ("State", "Expired")),
+        # a PA whose master exists nowhere
+        8: ({"Parent reference": "LEGACY-9999"}, ("Parent reference", "neither in the file nor in the portal")),
+        12: ({"Expiration date": "2001-01-01"}, ("Expiration date", "after the effective date")),
+        40: ({"Kind": "Treaty"}, ("Kind", "not one of")),
+        51: ({"State": "Ratified"}, ("State", "not one of")),
+        60: ({"Effective date": "31/12/2020"}, ("Effective date", "YYYY-MM-DD")),
+        70: ({"Title": ""}, ("Title", "needs a title")),
+        101: ({"Lead organization code": "NASA"}, ("Lead organization code", "NASA")),
+    }
+    expected = {}
+    for file_row, (change, problem) in errors.items():
+        rows[file_row - 2].update(change)
+        expected[file_row] = problem
+    return rows, expected
+
+
+def test_preview_of_200_rows_names_ten_kinds_of_error_by_row_and_column(reviewer):
+    rows, expected = _with_ten_kinds_of_error()
+    result = agreements_import(content=_csv(rows), filename="legacy.csv", user=reviewer, dry_run=True)
+    assert len(result.rows) == 200
+    found = {row.number: row.problems for row in result.errors}
+    # A PA under a broken master is refused too (its parent is on a row with problems).
+    dependent = {n for n, problems in found.items() if any("row with problems" in p.message for p in problems)}
+    assert set(found) - dependent == set(expected)
+    for number, (column, words) in expected.items():
+        assert any(p.column == column and words in p.message for p in found[number]), (number, found[number])
+    assert len(result.to_create) == 200 - len(found)
+    assert not result.committed
+    assert Agreement.objects.count() == 0
+    assert not TransitionLog.objects.exists()
+
+
+def test_a_file_with_errors_writes_nothing_unless_valid_rows_only_is_chosen(reviewer):
+    rows, expected = _with_ten_kinds_of_error()
+    result = agreements_import(content=_csv(rows), filename="legacy.csv", user=reviewer, dry_run=False)
+    assert not result.committed and Agreement.objects.count() == 0
+    result = agreements_import(content=_csv(rows), filename="legacy.csv", user=reviewer, dry_run=False, valid_only=True)
+    assert result.committed
+    assert Agreement.objects.count() == len(result.to_create) == 200 - len(result.errors)
+    assert not Agreement.objects.filter(external_reference="LEGACY-0001").exists()  # row 3: unknown partner
+
+
+def test_valid_file_imports_at_real_states_with_history_and_dashboard_counts(reviewer):
+    rows = _valid_rows(200)
+    result = agreements_import(content=_csv(rows), filename="legacy.csv", user=reviewer, dry_run=False)
+    assert result.committed, [str(p) for r in result.errors for p in r.problems]
+    assert Agreement.objects.count() == 200
+    figures = dashboard_figures(reviewer)
+    assert figures["in_force"] == 40 and figures["in_review"] == 40
+    counts = {row["key"]: row["count"] for row in figures["by_state"]}
+    assert counts[State.EXPIRED] == 40 and counts[State.NEGOTIATION] == 40 and counts[State.PROPOSAL] == 40
+
+    pa = Agreement.objects.get(external_reference="LEGACY-0001")
+    master = Agreement.objects.get(external_reference="LEGACY-0000")
+    assert pa.parent == master and pa.kind == AgreementKind.PROJECT_ARRANGEMENT
+    assert timezone.localtime(pa.state_changed_at).date() == _today() - dt.timedelta(days=40)
+    assert master.entry_into_force_date == _today() - dt.timedelta(days=900)
+    assert master.participants.get().signature_date == _today() - dt.timedelta(days=901)
+    log = TransitionLog.objects.get(agreement=pa)
+    assert log.transition == "imported" and log.user == reviewer and log.target == State.NEGOTIATION
+    assert log.comment == "Imported from legacy.csv row 3 by Robin Hale."
+    # Under review: a coordination round is open, so the review queue and the silence procedure work.
+    loan = Agreement.objects.get(external_reference="LEGACY-0002")
+    assert CoordinationRound.objects.current_for(loan).positions.count() >= 1
+    # The median counts only time the file vouches for: 40 days in negotiation for every PA.
+    medians = {m["state"]: m for m in figures["median_days"]}
+    assert medians[State.NEGOTIATION]["median"] == pytest.approx(40, abs=1)
+    history = client_for(reviewer).get(reverse("agreement_history", args=[pa.reference])).content.decode()
+    assert "Imported from legacy.csv row 3 by Robin Hale." in history
+
+    again = agreements_import(content=_csv(rows), filename="legacy.csv", user=reviewer, dry_run=False)
+    assert len(again.existing) == 200 and not again.to_create and not again.errors
+    assert Agreement.objects.count() == 200
+    assert TransitionLog.objects.filter(transition="imported").count() == 200
+
+
+def test_only_administrators_and_reviewers_import(program_office, liaison, admin_user):
+    content = _csv(_valid_rows(1))
+    for user in (program_office, liaison):
+        with pytest.raises(PermissionDenied):
+            agreements_import(content=content, filename="a.csv", user=user)
+    assert agreements_import(content=content, filename="a.csv", user=admin_user).valid
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "words"),
+    [
+        (b"", "a.csv", "empty"),
+        (b"just,some,words\n1,2,3\n", "a.csv", "No header row"),
+        (b"Title,Kind\nA,master\n", "a.csv", "Partner codes"),
+        (b"PK\x03\x04garbage", "a.xlsx", "cannot be read"),
+        (b"%PDF-1.4", "a.pdf", ".csv or .xlsx"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_reason(reviewer, content, filename, words):
+    with pytest.raises(ImportFileError, match=words):
+        agreements_import(content=content, filename=filename, user=reviewer)
+
+
+def test_command_dry_run_then_import(reviewer, tmp_path, capsys):
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(_csv(_valid_rows(10)))
+    call_command("import_agreements", str(path), "--dry-run", "--as", "reviewer")
+    assert "Dry run, nothing written. 10 rows: 10 to create" in capsys.readouterr().out
+    assert Agreement.objects.count() == 0
+    call_command("import_agreements", str(path), "--as", "reviewer")
+    assert Agreement.objects.count() == 10
+    call_command("import_agreements", str(path), "--as", "reviewer")
+    assert "0 to create, 10 already in the portal" in capsys.readouterr().out
+    rows, _ = _with_ten_kinds_of_error()
+    path.write_bytes(_csv(rows))
+    with pytest.raises(CommandError, match="valid-only"):
+        call_command("import_agreements", str(path), "--as", "reviewer")
+    assert "row 40: Kind: “Treaty” is not one of" in capsys.readouterr().out
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _snapshot() -> list[tuple]:
+    return sorted(
+        (
+            a.reference,
+            a.kind,
+            a.title,
+            a.short_title,
+            tuple(sorted(p.partner.code for p in a.participants.all())),
+            a.parent.reference if a.parent_id else "",
+            a.state,
+            a.effective_date,
+            a.expiration_date,
+            a.entry_into_force_date,
+            a.us_signature_date,
+            tuple(sorted((p.partner.code, p.signature_date) for p in a.participants.all())),
+            a.lead_organization.code,
+            a.releasable_to_partners,
+            timezone.localtime(a.state_changed_at).date(),
+        )
+        for a in Agreement.objects.prefetch_related("participants__partner").select_related("parent")
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_portals_own_export_imports_into_an_empty_portal(fmt, reviewer, make_agreement):
+    """Export every agreement of one portal, import the file into an empty one: the same records."""
+    with pytest.raises(_Rollback), transaction.atomic():
+        master = make_agreement(State.IN_FORCE, title="Round-trip master", partners=("GBR", "FRA"))
+        make_agreement(State.NEGOTIATION, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, title="PA one")
+        make_agreement(State.SIGNING, kind=AgreementKind.SECTION_65_LOAN, partners=("AUS",), title="Loan")
+        make_agreement(State.RAD_REVIEW, title="Under review", short_title="UR")
+        make_agreement(State.WITHDRAWN, title="=SUM(A1) withdrawn")
+        make_agreement(State.PROPOSAL, kind=AgreementKind.SYSTEM_LEVEL, phase="production", title="System")
+        before = _snapshot()
+        response = client_for(reviewer).get(reverse("agreement_export", args=[fmt]))
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        raise _Rollback
+    assert Agreement.objects.count() == 0
+    result = agreements_import(content=content, filename=f"export.{fmt}", user=reviewer, dry_run=False)
+    assert result.committed, [str(p) for r in result.errors for p in r.problems]
+    assert _snapshot() == before
+    # New proposals continue the numbering after the imported references.
+    numbers = [int(row[0].rsplit("-", 1)[1]) for row in before]
+    assert make_agreement().reference.endswith(f"{max(numbers) + 1:04d}")
