@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Callable
@@ -21,8 +22,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from agreements.choices import (
     REVIEW_STATES,
@@ -36,10 +39,20 @@ from agreements.choices import (
 )
 from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
 from agreements.models import SSOI, Agreement, Contribution, Participant, ReferenceCounter
-from partners.models import Organization, Partner, User
+from partners.models import CoordinatingOffice, Organization, Partner, Role, User
 
-from .models import CoordinationStage, ReportingObligation
-from .services import audit_event, coordination_round_open
+from .models import (
+    CoordinationPosition,
+    CoordinationRound,
+    CoordinationStage,
+    ImportBatch,
+    ImportStatus,
+    ReportingObligation,
+    TransitionLog,
+)
+from .notifications import notify
+from .outbox import outbox_enqueue
+from .services import _open_obligations
 from .transitions import EVENT_IMPORTED
 
 ALL_COLUMNS = {c.key: c for c in (*COLUMNS, *IMPORT_ONLY_COLUMNS)}
@@ -305,15 +318,17 @@ def _split(text: str) -> list[str]:
 
 @dataclass
 class _Lookups:
-    """Reference data and existing keys, loaded once per import."""
+    """Reference data, existing keys and the parents the file names, loaded in a few queries."""
 
     partners: dict[str, Partner]
     organizations: dict[str, Organization]
     existing_references: set[str]
     existing_external: dict[str, str]
+    parents: dict[str, Agreement]
+    parent_partner_codes: dict[int, set[str]]
 
     @classmethod
-    def load(cls) -> _Lookups:
+    def load(cls, rows: list[ImportRow]) -> _Lookups:
         partners: dict[str, Partner] = {}
         for partner in Partner.objects.all():
             partners[partner.code.upper()] = partner
@@ -322,13 +337,32 @@ class _Lookups:
         for organization in Organization.objects.all():
             organizations[organization.code.upper()] = organization
             organizations.setdefault(organization.name.upper(), organization)
+        keys = {r.values.get("reference", "") for r in rows} | {r.values.get("external_reference", "") for r in rows}
+        keys.discard("")
+        existing = Agreement.objects.filter(Q(reference__in=keys) | Q(external_reference__in=keys))
+        existing_references = set()
+        existing_external = {}
+        for reference, external in existing.values_list("reference", "external_reference"):
+            existing_references.add(reference)
+            if external:
+                existing_external[external] = reference
+        wanted = {r.values.get("parent_reference", "") for r in rows} - {""}
+        parents: dict[str, Agreement] = {}
+        parent_partner_codes: dict[int, set[str]] = {}
+        for parent in Agreement.objects.filter(
+            Q(reference__in=wanted) | Q(external_reference__in=wanted)
+        ).prefetch_related("participants__partner"):
+            parents[parent.reference] = parent
+            if parent.external_reference:
+                parents[parent.external_reference] = parent
+            parent_partner_codes[parent.pk] = {p.partner.code for p in parent.participants.all()}
         return cls(
             partners=partners,
             organizations=organizations,
-            existing_references=set(Agreement.objects.values_list("reference", flat=True)),
-            existing_external=dict(
-                Agreement.objects.exclude(external_reference="").values_list("external_reference", "reference")
-            ),
+            existing_references=existing_references,
+            existing_external=existing_external,
+            parents=parents,
+            parent_partner_codes=parent_partner_codes,
         )
 
 
@@ -455,6 +489,19 @@ def _state_since(row: ImportRow, a: Agreement) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(given, dt.time(12)))
 
 
+@dataclass
+class _Planned:
+    """A valid row, ready to be written: its agreement (unsaved) and what goes with it."""
+
+    row: ImportRow
+    agreement: Agreement
+    partners: list[Partner]
+    lead: str
+    signatures: dict
+    totals: dict
+    parent: _Planned | None = None
+
+
 class _Ctx:
     """What one import run carries from row to row."""
 
@@ -462,14 +509,13 @@ class _Ctx:
         self.user = user
         self.filename = filename
         self.lookups = lookups
-        self.created: dict[str, Agreement] = {}  # reference and external reference -> created agreement
+        self.planned: dict[str, _Planned] = {}  # reference and external reference -> valid row
         self.bad_keys: set[str] = set()
-        self.max_number: dict[int, int] = {}
 
 
-def _import_row(row: ImportRow, ctx: _Ctx) -> Agreement | None:
-    """Create the row's agreement (or note that it exists already). Raises nothing: problems are
-    recorded on the row, and the caller rolls the row back when there are any."""
+def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
+    """Check one row against the model's validation and the file's own logic, without writing.
+    Problems are recorded on the row; a valid row comes back as a plan."""
     values = row.values
     lookups = ctx.lookups
     reference = values.get("reference", "").strip()
@@ -487,7 +533,7 @@ def _import_row(row: ImportRow, ctx: _Ctx) -> Agreement | None:
     if reference and len(reference) > 20:
         row.add("reference", "A reference has at most 20 characters.")
     for key in (reference, external):
-        if key and (key in ctx.created or key in ctx.bad_keys):
+        if key and (key in ctx.planned or key in ctx.bad_keys):
             row.add("reference" if key == reference else "external_reference", f"“{key}” appears on an earlier row.")
 
     title = values.get("title", "").strip()
@@ -512,16 +558,21 @@ def _import_row(row: ImportRow, ctx: _Ctx) -> Agreement | None:
         else:
             row.add("lead_organization", "Name the DoD Component that leads the agreement.")
     parent = None
+    parent_plan = ctx.planned.get(values.get("parent_reference", "").strip())
     parent_key = values.get("parent_reference", "").strip()
+    parent_codes: set[str] = set()
     if parent_key:
-        parent = ctx.created.get(parent_key)
-        if parent is None and parent_key in ctx.bad_keys:
+        if parent_plan is not None:
+            parent = parent_plan.agreement
+            parent_codes = {p.code for p in parent_plan.partners}
+        elif parent_key in ctx.bad_keys:
             row.add("parent_reference", f"The parent {parent_key} is on a row with problems.")
-        elif parent is None:
-            reference_of = lookups.existing_external.get(parent_key, parent_key)
-            parent = Agreement.objects.filter(reference=reference_of).first()
+        else:
+            parent = lookups.parents.get(parent_key)
             if parent is None:
                 row.add("parent_reference", f"The parent {parent_key} is neither in the file nor in the portal.")
+            else:
+                parent_codes = lookups.parent_partner_codes.get(parent.pk, set())
     elif kind in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
         row.add("parent_reference", "A project arrangement or amendment needs its parent agreement's reference.")
     if kind == AgreementKind.SECTION_65_LOAN:
@@ -532,6 +583,14 @@ def _import_row(row: ImportRow, ctx: _Ctx) -> Agreement | None:
                     "partner_codes",
                     f"{partner.name} is neither a NATO member nor a major non-NATO ally: "
                     "a Section 65 loan cannot be made to it.",
+                )
+    if kind == AgreementKind.PROJECT_ARRANGEMENT and parent is not None and parent.kind == AgreementKind.MASTER:
+        # The rule of Participant.clean, checked against the master's partners in memory.
+        for partner in partners:
+            if partner.code not in parent_codes:
+                row.add(
+                    "partner_codes",
+                    f"{partner.name} is not a participant in the master agreement {parent_key}.",
                 )
     if kind == AgreementKind.AMENDMENT and parent is not None and not authority:
         authority = parent.authority
@@ -582,67 +641,133 @@ def _import_row(row: ImportRow, ctx: _Ctx) -> Agreement | None:
         return None
 
     try:
-        agreement.full_clean(exclude=["reference", "state"])
+        # Foreign keys were resolved above; the database enforces the constraints again on insert.
+        agreement.full_clean(
+            exclude=["reference", "state", "lead_organization", "parent", "action_officer"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         _add_validation_error(row, exc)
         return None
-    agreement._history_user = ctx.user
-    agreement._change_reason = f"Imported from {ctx.filename} row {row.number}"[:100]
-    agreement.save()
-    lead = lead_code or partners[0].code
-    for partner in partners:
-        participant = Participant(
-            agreement=agreement,
-            partner=partner,
-            role=ParticipantRole.LEAD if partner.code == lead else ParticipantRole.PARTICIPANT,
-            signature_date=signatures.get(partner.code),
-        )
-        try:
-            participant.full_clean()
-        except ValidationError as exc:
-            _add_validation_error(row, exc)
-            return None
-        participant._history_user = ctx.user
-        participant.save()
-        if partner.code in totals:
-            contribution = Contribution(
-                participant=participant, description="Total contribution (imported)", amount_usd=totals[partner.code]
-            )
-            contribution._history_user = ctx.user
-            contribution.save()
-    SSOI.objects.create(agreement=agreement)
-    audit_event(
+    agreement.pk = -row.number  # a placeholder, so rows naming it as their parent validate
+    return _Planned(
+        row=row,
         agreement=agreement,
-        event=EVENT_IMPORTED,
-        user=ctx.user,
-        comment=f"Imported from {ctx.filename} row {row.number} by {ctx.user.get_full_name() or ctx.user.username}.",
-        data={"file": ctx.filename, "row": row.number, "state_since": since.date().isoformat()},
-        source="",
-        target=agreement.state,
+        partners=partners,
+        lead=lead_code or partners[0].code,
+        signatures=signatures,
+        totals=totals,
+        parent=parent_plan,
     )
-    _after_import(agreement)
-    match = REFERENCE_PATTERN.match(agreement.reference)
-    if match:
-        year, number = int(match[1]), int(match[2])
-        ctx.max_number[year] = max(ctx.max_number.get(year, 0), number)
-    row.action, row.reference = "create", agreement.reference
-    return agreement
 
 
-def _after_import(agreement: Agreement) -> None:
-    """The clocks an agreement at this state would have running now: an agreement under review
-    gets its coordination round; one in force gets the reporting obligations still ahead."""
-    if agreement.state in REVIEW_STATES:
-        coordination_round_open(
-            agreement=agreement,
-            stage=CoordinationStage.RAD if agreement.state == State.RAD_REVIEW else CoordinationStage.RFA,
+def _write(plans: list[_Planned], ctx: _Ctx) -> None:
+    """Write a chunk of valid rows (parents were written in an earlier chunk) in a few queries:
+    the agreements, their participants, contributions, SSOIs, field history and audit rows."""
+    user, now = ctx.user, timezone.now()
+    missing = [p for p in plans if not p.agreement.reference]
+    if missing:
+        year = timezone.localdate().year
+        counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+        for plan in missing:
+            counter.last += 1
+            plan.agreement.reference = f"ICP-{year}-{counter.last:04d}"
+        counter.save(update_fields=["last"])
+    agreements = []
+    for plan in plans:
+        plan.agreement.pk = None
+        if plan.parent is not None:
+            plan.agreement.parent = plan.parent.agreement  # written in an earlier chunk: a real id now
+        agreements.append(plan.agreement)
+    reason = f"Imported from {ctx.filename}"[:100]
+    bulk_create_with_history(agreements, Agreement, default_user=user, default_change_reason=reason, default_date=now)
+    participants, contributions = [], []
+    for plan in plans:
+        for partner in plan.partners:
+            participant = Participant(
+                agreement=plan.agreement,
+                partner=partner,
+                role=ParticipantRole.LEAD if partner.code == plan.lead else ParticipantRole.PARTICIPANT,
+                signature_date=plan.signatures.get(partner.code),
+            )
+            participants.append(participant)
+            if partner.code in plan.totals:
+                contributions.append(
+                    Contribution(
+                        participant=participant,
+                        description="Total contribution (imported)",
+                        amount_usd=plan.totals[partner.code],
+                    )
+                )
+    bulk_create_with_history(participants, Participant, default_user=user, default_change_reason=reason)
+    for contribution in contributions:
+        contribution.participant = contribution.participant  # the participant has its id now
+    bulk_create_with_history(contributions, Contribution, default_user=user, default_change_reason=reason)
+    bulk_create_with_history(
+        [SSOI(agreement=p.agreement) for p in plans], SSOI, default_user=user, default_change_reason=reason
+    )
+    who = user.get_full_name() or user.username
+    TransitionLog.objects.bulk_create(
+        [
+            TransitionLog(
+                agreement=p.agreement,
+                transition=EVENT_IMPORTED,
+                source="",
+                target=p.agreement.state,
+                user=user,
+                timestamp=now,
+                comment=f"Imported from {ctx.filename} row {p.row.number} by {who}.",
+                data={
+                    "file": ctx.filename,
+                    "row": p.row.number,
+                    "state_since": timezone.localtime(p.agreement.state_changed_at).date().isoformat(),
+                },
+            )
+            for p in plans
+        ]
+    )
+    _open_clocks([p.agreement for p in plans])
+    for plan in plans:
+        plan.row.action, plan.row.reference = "create", plan.agreement.reference
+
+
+def _open_clocks(agreements: list[Agreement]) -> None:
+    """The clocks an agreement at its state would have running now: under review, a coordination
+    round with the default offices (due after the silence period, from today); in force and
+    signed within the transmittal period, the reporting obligations."""
+    in_review = [a for a in agreements if a.state in REVIEW_STATES]
+    if in_review:
+        offices = list(CoordinatingOffice.objects.filter(coordinates_by_default=True, active=True))
+        now = timezone.now()
+        rounds = CoordinationRound.objects.bulk_create(
+            [
+                CoordinationRound(
+                    agreement=a,
+                    stage=CoordinationStage.RAD if a.state == State.RAD_REVIEW else CoordinationStage.RFA,
+                    opened_at=now,
+                )
+                for a in in_review
+            ]
         )
-    if agreement.state == State.IN_FORCE:
-        from .services import _open_obligations
-
-        _open_obligations(agreement)
-        # Obligations whose deadline passed before the portal knew the agreement are not invented.
-        ReportingObligation.objects.filter(agreement=agreement, due_date__lt=timezone.localdate()).delete()
+        due = now + dt.timedelta(days=settings.SILENCE_PERIOD_DAYS)
+        CoordinationPosition.objects.bulk_create(
+            [CoordinationPosition(round=r, office=o, due_at=due) for r in rounds for o in offices]
+        )
+        for office in offices:
+            notify(
+                users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office, is_active=True),
+                kind="position_requested",
+                message=f"{len(rounds)} imported agreement{'s' if len(rounds) != 1 else ''} under review "
+                f"await {office.name}'s position by {due:%Y-%m-%d}.",
+                dedupe_key=f"import_positions:{rounds[0].pk}:{office.pk}",
+            )
+    cutoff = timezone.localdate() - dt.timedelta(days=settings.STATE_TRANSMITTAL_DAYS)
+    for agreement in agreements:
+        if agreement.state == State.IN_FORCE and agreement.entry_into_force_date >= cutoff:
+            _open_obligations(agreement)
+            # An obligation whose deadline passed before the portal knew the agreement is not invented.
+            ReportingObligation.objects.filter(agreement=agreement, due_date__lt=timezone.localdate()).delete()
 
 
 def _order(rows: list[ImportRow]) -> list[ImportRow]:
@@ -674,10 +799,6 @@ def import_denial(user: User) -> str | None:
     return "Only administrators and OUSD(A&S) reviewers may import agreements."
 
 
-class _Rollback(Exception):
-    pass
-
-
 def agreements_import(
     *,
     content: bytes,
@@ -695,42 +816,272 @@ def agreements_import(
     filename = (filename or "import").replace("\\", "/").rsplit("/", 1)[-1][:120]
     rows, ignored = read_rows(content, filename)
     result = ImportResult(filename=filename, rows=rows, dry_run=dry_run, ignored_columns=ignored)
+    ctx = _Ctx(user, filename, _Lookups.load(rows))
+    ordered = _order(rows)
+    plans: list[_Planned] = []
+    for row in ordered:
+        plan = _plan_row(row, ctx)
+        if row.action == "exists":
+            continue
+        if row.problems or plan is None:
+            row.action = "error"
+            ctx.bad_keys.update(k for k in (row.values.get("reference"), row.values.get("external_reference")) if k)
+            continue
+        row.action = "create"
+        plans.append(plan)
+        for key in (plan.agreement.reference, plan.agreement.external_reference):
+            if key:
+                ctx.planned[key] = plan
+    if dry_run or not plans or (result.errors and not valid_only):
+        for plan in plans:
+            plan.agreement.pk = None
+        # A file whose every row is in the portal already is a successful import of nothing.
+        result.committed = not dry_run and not plans and (valid_only or not result.errors)
+        return result
+    total = len(plans)
     try:
         with transaction.atomic():
-            ctx = _Ctx(user, filename, _Lookups.load())
-            ordered = _order(rows)
-            for done, row in enumerate(ordered, start=1):
-                try:
-                    with transaction.atomic():
-                        agreement = _import_row(row, ctx)
-                        if row.problems:
-                            raise _Rollback
-                except _Rollback:
-                    pass
-                except IntegrityError as exc:
-                    row.add("", f"The database refused the row: {exc.__class__.__name__}.")
-                except ValidationError as exc:
-                    _add_validation_error(row, exc)
-                if row.problems:
-                    row.action = "error"
-                    row.reference = ""
-                    ctx.bad_keys.update(
-                        k for k in (row.values.get("reference"), row.values.get("external_reference")) if k
-                    )
-                elif agreement is not None:
-                    for key in (agreement.reference, agreement.external_reference):
-                        if key:
-                            ctx.created[key] = agreement
-                if progress and (done % 100 == 0 or done == len(ordered)):
-                    progress(done, len(ordered))
-            for year, number in ctx.max_number.items():
-                counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-                if counter.last < number:
-                    counter.last = number
-                    counter.save(update_fields=["last"])
-            if dry_run or (result.errors and not valid_only):
-                raise _Rollback
-            result.committed = True
-    except _Rollback:
-        result.committed = False
+            _reserve_references(plans)
+            done = 0
+            for chunk in _chunks(plans):
+                _write(chunk, ctx)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except IntegrityError as exc:
+        # Only a concurrent change can get here (every rule was checked above): nothing is kept.
+        raise ImportFileError(
+            "The database refused the import, nothing was written: another change to the same agreements "
+            f"happened at the same time ({exc.__class__.__name__}). Check the file again."
+        ) from None
+    result.committed = True
     return result
+
+
+WRITE_CHUNK = 500
+
+
+def _chunks(plans: list[_Planned]):
+    """Chunks of at most WRITE_CHUNK rows, a parent always in an earlier chunk than its children."""
+    written: set[int] = set()
+    chunk: list[_Planned] = []
+    for plan in plans:  # already ordered parents first
+        if len(chunk) >= WRITE_CHUNK or (plan.parent is not None and id(plan.parent) not in written):
+            if chunk:
+                yield chunk
+                written.update(id(p) for p in chunk)
+            chunk = []
+        chunk.append(plan)
+    if chunk:
+        yield chunk
+
+
+def _reserve_references(plans: list[_Planned]) -> None:
+    """Move the reference counters past the file's own ICP-YYYY-NNNN references, so that new
+    proposals never collide with imported ones."""
+    highest: dict[int, int] = {}
+    for plan in plans:
+        match = REFERENCE_PATTERN.match(plan.agreement.reference)
+        if match:
+            year, number = int(match[1]), int(match[2])
+            highest[year] = max(highest.get(year, 0), number)
+    for year, number in highest.items():
+        counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+        if counter.last < number:
+            counter.last = number
+            counter.save(update_fields=["last"])
+
+
+# --- the browser's batches: preview, then import with progress ---------------------------------
+IMPORT_INLINE_ROWS = 300  # larger files are imported by the worker, the page showing progress
+IMPORT_TASK = "workflow.tasks.import_batch_run"
+
+
+def import_batch_preview(*, user: User, content: bytes, filename: str) -> ImportBatch:
+    """Store the uploaded file with its dry run (nothing else is written)."""
+    from django.core.files.base import ContentFile
+
+    result = agreements_import(content=content, filename=filename, user=user, dry_run=True)
+    batch = ImportBatch(
+        user=user,
+        filename=result.filename,
+        sha256=hashlib.sha256(content).hexdigest(),
+        total_rows=len(result.rows),
+        preview=result.as_dict(),
+    )
+    batch.file.save(f"{batch.sha256[:16]}-{result.filename}", ContentFile(content), save=False)
+    batch.save()
+    return batch
+
+
+def import_batch_start(*, batch: ImportBatch, user: User, valid_only: bool) -> ImportBatch:
+    """Import a previewed file: small files at once, large ones by the worker (the page polls)."""
+    if batch.user_id != user.pk:
+        raise PermissionDenied("Only the person who uploaded the file may import it.")
+    if denial := import_denial(user):
+        raise PermissionDenied(denial)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ImportStatus.PREVIEWED:
+            raise ValidationError(f"This file is {batch.get_status_display().lower()} already.")
+        batch.status = ImportStatus.QUEUED
+        batch.valid_only = valid_only
+        batch.save(update_fields=["status", "valid_only"])
+        if batch.total_rows > IMPORT_INLINE_ROWS:
+            outbox_enqueue(task=IMPORT_TASK, kwargs={"batch_id": batch.pk}, dedupe_key=f"import:{batch.pk}")
+    if batch.total_rows <= IMPORT_INLINE_ROWS:
+        import_batch_run(batch_id=batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+def _progress_writer(batch_id: int):
+    """Progress is written on a second connection, so it is visible while the import's own
+    transaction is still open (PostgreSQL; SQLite allows one writer at a time, so it waits)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a caller's transaction the batch row may be locked by this very connection.
+        return None, lambda: None
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def write(done: int, total: int) -> None:
+        with side.cursor() as cursor:
+            cursor.execute("UPDATE workflow_importbatch SET processed_rows = %s WHERE id = %s", [done, batch_id])
+
+    return write, side.close
+
+
+def import_batch_run(*, batch_id: int) -> ImportBatch | None:
+    """Run a queued import (idempotent: a batch already started is left alone)."""
+    now = timezone.now()
+    # A run whose worker died (its transaction rolled back) may be claimed again after the time limit.
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        ImportBatch.objects.filter(pk=batch_id)
+        .filter(Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, started_at__lt=stale))
+        .update(status=ImportStatus.RUNNING, started_at=now, processed_rows=0)
+    )
+    if not claimed:
+        return None
+    batch = ImportBatch.objects.select_related("user").get(pk=batch_id)
+    write, close = _progress_writer(batch_id)
+    try:
+        with batch.file.open("rb") as handle:
+            content = handle.read()
+        result = agreements_import(
+            content=content,
+            filename=batch.filename,
+            user=batch.user,
+            dry_run=False,
+            valid_only=batch.valid_only,
+            progress=write,
+        )
+    except (ImportFileError, PermissionDenied) as exc:
+        batch.status, batch.error = ImportStatus.FAILED, str(exc)
+    else:
+        batch.result = result.as_dict()
+        batch.status = ImportStatus.DONE if result.committed else ImportStatus.REFUSED
+        batch.processed_rows = len(result.rows)
+    finally:
+        close()
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "error", "result", "processed_rows", "finished_at"])
+    return batch
+
+
+# --- the template -----------------------------------------------------------------------------
+TEMPLATE_EXAMPLE = {
+    "external_reference": "LEGACY-0001",
+    "title": "Master RDT&E agreement between the United States and the United Kingdom",
+    "short_title": "US-UK RDT&E MOU",
+    "kind": AgreementKind.MASTER.label,
+    "state": State.IN_FORCE.label,
+    "lead_organization_code": "ARMY",
+    "partner_codes": "GBR",
+    "lead_partner": "GBR",
+    "authority": LegalAuthority.USC_2350A.label,
+    "effective_date": dt.date(2021, 3, 1),
+    "expiration_date": dt.date(2036, 3, 1),
+    "entry_into_force_date": dt.date(2021, 3, 1),
+    "us_signature_date": dt.date(2021, 2, 20),
+    "us_signatory_name": "Under Secretary of Defense (A&S)",
+    "partner_signatures": "GBR 2021-03-01",
+    "releasable_to_partners": "yes",
+    "marking": Marking.CUI.value,
+    "contribution_totals": "GBR 1500000",
+}
+TEMPLATE_CHOICES = {
+    "kind": AgreementKind,
+    "state": State,
+    "authority": LegalAuthority,
+    "phase": SystemPhase,
+    "amendment_type": AmendmentType,
+    "marking": Marking,
+}
+
+
+def import_template_xlsx() -> bytes:
+    """An XLSX with the header row, one filled example, drop-down lists for every enumeration, and
+    a second sheet describing each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    columns = [
+        c for c in (*COLUMNS, *IMPORT_ONLY_COLUMNS) if c.key not in ("reference", "partners", "lead_organization")
+    ]
+    columns.insert(0, ALL_COLUMNS["reference"])
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Agreements"
+    sheet.append([c.header for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append([TEMPLATE_EXAMPLE.get(c.key, "") for c in columns])
+    lists = workbook.create_sheet("Lists")
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = 24
+        if column.key in TEMPLATE_CHOICES or column.key == "releasable_to_partners":
+            labels = (
+                ["yes", "no"]
+                if column.key == "releasable_to_partners"
+                else [str(label) for _, label in TEMPLATE_CHOICES[column.key].choices]
+            )
+            list_col = lists.cell(row=1, column=index).column_letter
+            for offset, label in enumerate(labels, start=1):
+                lists.cell(row=offset, column=index, value=label)
+            validation = DataValidation(
+                type="list",
+                formula1=f"=Lists!${list_col}$1:${list_col}${len(labels)}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=column.header,
+                error=f"Choose one of the {column.header.lower()} values in the list.",
+            )
+            validation.add(f"{letter}2:{letter}{settings.IMPORT_MAX_ROWS + 1}")
+            sheet.add_data_validation(validation)
+        elif column.key.endswith("_date") or column.key == "state_since":
+            validation = DataValidation(
+                type="date",
+                operator="greaterThan",
+                formula1="DATE(1950,1,1)",
+                allow_blank=True,
+                showErrorMessage=True,
+                error="Enter a date (YYYY-MM-DD).",
+            )
+            validation.add(f"{letter}2:{letter}{settings.IMPORT_MAX_ROWS + 1}")
+            sheet.add_data_validation(validation)
+            sheet.cell(row=2, column=index).number_format = "yyyy-mm-dd"
+    lists.sheet_state = "hidden"
+    sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet("Columns")
+    guide.append(["Column", "What to enter"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for column in columns:
+        guide.append([column.header, column.help or "Optional."])
+    guide.column_dimensions["A"].width = 28
+    guide.column_dimensions["B"].width = 110
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

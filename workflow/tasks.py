@@ -85,3 +85,19 @@ def reminders_run() -> dict:
 def render_jobs_requeue_stale() -> int:
     """Give the broker again the render jobs it appears to have lost."""
     return pdf.render_jobs_requeue_stale()
+
+
+@shared_task(
+    name="workflow.tasks.import_batch_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def import_batch_run(batch_id: int) -> str:
+    """Import a queued file (large files are imported here, the page showing progress)."""
+    from .imports import import_batch_run as run
+
+    batch = run(batch_id=batch_id)
+    return "skipped" if batch is None else batch.status

@@ -28,3 +28,14 @@ urlpatterns += [
     path("pdf/register/", pdf_views.register_pdf, name="register_pdf"),
     path("notifications/", pdf_views.notifications, name="notifications"),
 ]
+
+# Import of existing agreements.
+from . import import_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", import_views.import_upload, name="import_upload"),
+    path("import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/<int:pk>/", import_views.import_batch, name="import_batch"),
+    path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
+    path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
+]

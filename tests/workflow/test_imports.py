@@ -304,3 +304,50 @@ def test_the_portals_own_export_imports_into_an_empty_portal(fmt, reviewer, make
     # New proposals continue the numbering after the imported references.
     numbers = [int(row[0].rsplit("-", 1)[1]) for row in before]
     assert make_agreement().reference.endswith(f"{max(numbers) + 1:04d}")
+
+
+def test_browser_preview_then_import_and_the_template(reviewer, program_office):
+    client = client_for(reviewer)
+    page = client.get(reverse("import_upload"))
+    assert page.status_code == 200 and "Download the XLSX template" in page.content.decode()
+    rows, _expected = _with_ten_kinds_of_error()
+    upload = io.BytesIO(_csv(rows[:60]))
+    upload.name = "legacy.csv"
+    response = client.post(reverse("import_upload"), {"file": upload})
+    assert response.status_code == 302
+    preview = client.get(response["Location"]).content.decode()
+    assert "This is a preview: nothing has been written." in preview
+    assert "<strong>Partner codes</strong>: “XYZ” is not a partner code" in preview
+    assert "Import only the" in preview and Agreement.objects.count() == 0
+    batch_url = response["Location"]
+    run = client.post(batch_url + "run/", {"valid_only": "yes"})
+    assert run.status_code == 302
+    done = client.get(batch_url).content.decode()
+    assert "agreements imported from legacy.csv" in done and "Created" in done
+    assert Agreement.objects.count() == 60 - done.count('data-action="error"')
+    # A second click does not import twice.
+    client.post(batch_url + "run/", {"valid_only": "yes"})
+    assert "imported already" in client.get(batch_url).content.decode()
+
+    bad = io.BytesIO(b"nothing useful")
+    bad.name = "notes.csv"
+    refused = client.post(reverse("import_upload"), {"file": bad})
+    assert refused.status_code == 400 and "No header row" in refused.content.decode()
+
+    template = client.get(reverse("import_template"))
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(template.content))
+    sheet = book["Agreements"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:3] == ["Reference", "Title", "Short title"] and "Partner codes" in headers
+    assert sheet.data_validations.dataValidation, "enumerations have drop-down lists"
+    assert "Columns" in book.sheetnames
+    # The filled example of the template imports as it is.
+    result = agreements_import(content=template.content, filename="template.xlsx", user=reviewer, dry_run=True)
+    assert result.valid and len(result.to_create) == 1
+
+    other = client_for(program_office)
+    assert other.get(reverse("import_upload")).status_code == 403
+    assert other.get(batch_url).status_code == 403
+    assert other.get(reverse("import_template")).status_code == 403
