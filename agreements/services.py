@@ -25,6 +25,7 @@ from .choices import (
     State,
 )
 from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from .text_extraction import extract_text
 
 # Fields a program office may edit while it holds the pen.
 AGREEMENT_EDITABLE_FIELDS = (
@@ -341,6 +342,8 @@ def document_upload(
         raise ValidationError({"file": f"The file is larger than {settings.MAX_UPLOAD_MB} MB."})
     if not content:
         raise ValidationError({"file": "The file is empty."})
+    # The words of the file, for search and comparison: read before the row lock is taken.
+    text = extract_text(content, filename or "", content_type or "")
     Agreement.objects.select_for_update().filter(pk=agreement.pk).first()  # serialize version numbers
     version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
     safe_name = os.path.basename(filename or "document").replace("\x00", "")[:150] or "document"
@@ -356,6 +359,7 @@ def document_upload(
         marking=marking or agreement.marking,
         releasable_to_partners=releasable_to_partners,
         uploaded_by=user,
+        text=text,
     )
     document.file.save(safe_name, ContentFile(content), save=False)
     document._history_user = user

@@ -3,10 +3,11 @@ relies on that name)."""
 
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", search_views.search_page, name="search"),
     path("agreements/", views.agreement_list, name="agreement_list"),
     path("agreements/export.<str:fmt>", views.agreement_export, name="agreement_export"),
     path("agreements/new/", views.agreement_create, name="agreement_create"),

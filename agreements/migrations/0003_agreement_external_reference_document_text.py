@@ -5,31 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agreements', '0002_initial'),
-        ('partners', '0001_initial'),
+        ("agreements", "0002_initial"),
+        ("partners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='external_reference',
-            field=models.CharField(blank=True, editable=False, help_text="The identifier an imported agreement had in the office's own records (the import's key).", max_length=100),
+            model_name="agreement",
+            name="external_reference",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="The identifier an imported agreement had in the office's own records (the import's key).",
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='text',
-            field=models.TextField(blank=True, editable=False, help_text='The words of the file, extracted at upload for search and comparison.'),
+            model_name="document",
+            name="text",
+            field=models.TextField(
+                blank=True,
+                editable=False,
+                help_text="The words of the file, extracted at upload for search and comparison.",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalagreement',
-            name='external_reference',
-            field=models.CharField(blank=True, editable=False, help_text="The identifier an imported agreement had in the office's own records (the import's key).", max_length=100),
+            model_name="historicalagreement",
+            name="external_reference",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="The identifier an imported agreement had in the office's own records (the import's key).",
+                max_length=100,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_reference', ''), _negated=True), fields=('external_reference',), name='agreement_unique_external_reference', violation_error_message='Another agreement already has this external reference.'),
+            model_name="agreement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_reference", ""), _negated=True),
+                fields=("external_reference",),
+                name="agreement_unique_external_reference",
+                violation_error_message="Another agreement already has this external reference.",
+            ),
         ),
     ]

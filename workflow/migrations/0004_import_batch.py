@@ -7,34 +7,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflow', '0003_allow_truncate_for_flush'),
+        ("workflow", "0003_allow_truncate_for_flush"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=120)),
-                ('file', models.FileField(max_length=300, upload_to='imports/')),
-                ('sha256', models.CharField(max_length=64)),
-                ('status', models.CharField(choices=[('previewed', 'Previewed (nothing written)'), ('queued', 'Queued'), ('running', 'Importing'), ('done', 'Imported'), ('refused', 'Nothing imported'), ('failed', 'Failed')], default='previewed', max_length=12)),
-                ('valid_only', models.BooleanField(default=False)),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('preview', models.JSONField(blank=True, default=dict, help_text="The dry run's row-by-row report.")),
-                ('result', models.JSONField(blank=True, default=dict, help_text="The import's row-by-row report.")),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='import_batches', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("filename", models.CharField(max_length=120)),
+                ("file", models.FileField(max_length=300, upload_to="imports/")),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("previewed", "Previewed (nothing written)"),
+                            ("queued", "Queued"),
+                            ("running", "Importing"),
+                            ("done", "Imported"),
+                            ("refused", "Nothing imported"),
+                            ("failed", "Failed"),
+                        ],
+                        default="previewed",
+                        max_length=12,
+                    ),
+                ),
+                ("valid_only", models.BooleanField(default=False)),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("preview", models.JSONField(blank=True, default=dict, help_text="The dry run's row-by-row report.")),
+                ("result", models.JSONField(blank=True, default=dict, help_text="The import's row-by-row report.")),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="import_batches",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]
