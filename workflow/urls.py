@@ -39,3 +39,13 @@ urlpatterns += [
     path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
     path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
 ]
+
+# The calendar page and the personal iCalendar feed.
+from . import calendar_views  # noqa: E402
+
+urlpatterns += [
+    path("calendar/", calendar_views.calendar_page, name="calendar"),
+    path("calendar/feed/new/", calendar_views.calendar_feed_create_view, name="calendar_feed_create"),
+    path("calendar/feed/<int:pk>/revoke/", calendar_views.calendar_feed_revoke_view, name="calendar_feed_revoke"),
+    path("calendar/feed/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
+]
