@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .models import Agreement, Document, Participant
+from .models import Agreement, Document, Participant, SavedView
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -48,3 +48,13 @@ def equitability_table(agreement: Agreement) -> list[dict]:
     for row in rows:
         row["share"] = (row["total"] / grand_total * 100).quantize(Decimal("0.1")) if grand_total else Decimal(0)
     return rows
+
+
+def saved_views_for(user) -> QuerySet[SavedView]:
+    """A user's own saved views, and for a reviewer those other reviewers share with the team."""
+    if user is None or not user.is_authenticated:
+        return SavedView.objects.none()
+    condition = Q(owner=user)
+    if user.is_reviewer:
+        condition |= Q(shared_with_team=True, owner__role=user.role, owner__is_active=True)
+    return SavedView.objects.filter(condition).select_related("owner").order_by("name", "pk")[:50]

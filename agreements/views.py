@@ -48,7 +48,7 @@ from .forms import (
     apply_service_error,
 )
 from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
-from .selectors import agreements_visible_to, documents_visible_to, equitability_table
+from .selectors import agreements_visible_to, documents_visible_to, equitability_table, saved_views_for
 
 PAGE_SIZE = 25
 DOD_TABS = (
@@ -96,6 +96,12 @@ def _filtered_agreements(request):
     return filterset, queryset, scope
 
 
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @login_required
 def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
@@ -122,6 +128,8 @@ def agreement_list(request):
             ("effective_date", "Effective date"),
         ],
         "filtered": any(request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")),
+        "saved_views": saved_views_for(request.user),
+        "current_query": _query_without_page(request),
     }
     template = "agreements/_list_results.html" if request.htmx else "agreements/list.html"
     return render(request, template, context)

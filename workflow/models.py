@@ -361,21 +361,3 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.prefix}… of {self.user}"
-
-
-class SavedView(models.Model):
-    """A named, filtered list of agreements (the list page's query string), kept per user; a
-    reviewer may share one with the other reviewers."""
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
-    name = models.CharField(max_length=80)
-    query = models.CharField(max_length=1000, blank=True, help_text="The list's filters, as a query string.")
-    shared_with_team = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "pk"]
-        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name_per_owner")]
-
-    def __str__(self) -> str:
-        return self.name
