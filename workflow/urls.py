@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
+    path("review/remind/", views.review_queue_remind, name="review_queue_remind"),
     path("positions/", views.positions_due, name="positions_due"),
     path(
         "agreements/<str:reference>/positions/<int:pk>/",
