@@ -3,7 +3,7 @@ relies on that name)."""
 
 from django.urls import path
 
-from . import saved_views, search_views, views
+from . import compare_views, saved_views, search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +15,12 @@ urlpatterns = [
     path("agreements/new/", views.agreement_create, name="agreement_create"),
     path("agreements/<str:reference>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<str:reference>/ssoi/", views.agreement_ssoi, name="agreement_ssoi"),
+    path("agreements/<str:reference>/ssoi/compare/", compare_views.ssoi_compare, name="ssoi_compare"),
+    path(
+        "agreements/<str:reference>/documents/compare/",
+        compare_views.document_compare,
+        name="document_compare",
+    ),
     path(
         "agreements/<str:reference>/participants/",
         views.agreement_participants,
