@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -126,30 +127,42 @@ def calendar_events_for(user: User, start: dt.date | None = None, end: dt.date |
         return _capped(events)
 
     follows_reviews = user.is_reviewer or user.is_portal_admin
+    open_positions = positions_visible_to(user).filter(
+        round__closed_at__isnull=True,
+        status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
+        due_at__date__gte=start,
+        due_at__date__lte=end,
+    )
     if user.is_coordinator:
-        positions = positions_visible_to(user).filter(
-            office_id=user.coordinating_office_id,
-            round__closed_at__isnull=True,
-            status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
-        )
+        for p in open_positions.filter(office_id=user.coordinating_office_id)[:MAX_EVENTS]:
+            a = p.round.agreement
+            due = timezone.localtime(p.due_at).date()
+            add(
+                f"silence-{p.pk}-{due:%Y%m%d}",
+                due,
+                "silence_deadline",
+                f"{a.reference}: {p.office.name} position due",
+                f"{p.round.get_stage_display()} coordination of {a.title}. Without an answer by this date "
+                f"{p.office.name} is deemed to concur.",
+                a.reference,
+            )
     elif follows_reviews:
-        positions = positions_visible_to(user).filter(
-            round__closed_at__isnull=True, status__in=[PositionStatus.PENDING, PositionStatus.COMMENT]
-        )
-    else:
-        positions = positions_visible_to(user).none()
-    for p in positions.filter(due_at__date__gte=start, due_at__date__lte=end)[:MAX_EVENTS]:
-        a = p.round.agreement
-        due = timezone.localtime(p.due_at).date()
-        add(
-            f"silence-{p.pk}-{due:%Y%m%d}",
-            due,
-            "silence_deadline",
-            f"{a.reference}: {p.office.name} position due",
-            f"{p.round.get_stage_display()} coordination of {a.title}. Without an answer by this date "
-            f"{p.office.name} is deemed to concur.",
-            a.reference,
-        )
+        # One event per round: the day its last awaited office is deemed to concur.
+        rounds: dict[int, list] = defaultdict(list)
+        for p in open_positions[:MAX_EVENTS]:
+            rounds[p.round_id].append(p)
+        for round_id, positions in rounds.items():
+            a = positions[0].round.agreement
+            due = max(timezone.localtime(p.due_at).date() for p in positions)
+            offices = ", ".join(sorted(p.office.name for p in positions))
+            add(
+                f"round-{round_id}-{due:%Y%m%d}",
+                due,
+                "silence_deadline",
+                f"{a.reference}: coordination silence deadline",
+                f"{positions[0].round.get_stage_display()} coordination of {a.title}: awaiting {offices}.",
+                a.reference,
+            )
     if follows_reviews or user.is_program_office:
         for a in agreements.filter(state__in=REVIEW_STATES).only(
             "pk", "reference", "title", "state", "state_changed_at"

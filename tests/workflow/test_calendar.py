@@ -85,7 +85,8 @@ def test_the_feed_holds_each_roles_dates_and_parses_with_icalendar(
     assert not any("treaty office" in summary for summary in co)
 
     rv = _events(_feed(reviewer))
-    assert sum("position due" in s for s in rv) >= 1 and f"{wait.reference}: congressional wait ends" in rv
+    assert f"{review.reference}: coordination silence deadline" in rv
+    assert f"{wait.reference}: congressional wait ends" in rv
 
     li = _events(_feed(liaison))
     assert set(li) == {
