@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -241,11 +242,22 @@ def read_rows(content: bytes, filename: str) -> tuple[list[ImportRow], list[str]
         if not any(values.values()):
             continue
         rows.append(ImportRow(number=offset, values=values))
-    if len(rows) > settings.IMPORT_MAX_ROWS:
-        raise ImportFileError(f"The file has {len(rows)} rows; import at most {settings.IMPORT_MAX_ROWS} at a time.")
+    if len(rows) > settings.IMPORT_MAX_ROWS or len(table) >= _max_table_rows():
+        raise ImportFileError(
+            f"The file has more than {settings.IMPORT_MAX_ROWS} rows: "
+            f"import at most {settings.IMPORT_MAX_ROWS} at a time."
+        )
     if not rows:
         raise ImportFileError("The file has a header but no agreements.")
     return rows, ignored
+
+
+MAX_COLUMNS = 100
+
+
+def _max_table_rows() -> int:
+    """Read at most this many rows: enough to say the file is too long, never the whole of a huge one."""
+    return settings.IMPORT_MAX_ROWS + 10
 
 
 def _read_csv(content: bytes) -> list[list[str]]:
@@ -258,7 +270,8 @@ def _read_csv(content: bytes) -> list[list[str]]:
     sample = text[:4096]
     delimiter = max((",", ";", "\t"), key=lambda d: sample.split("\n", 1)[0].count(d))
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return [row[:MAX_COLUMNS] for row in itertools.islice(reader, _max_table_rows())]
     except csv.Error as exc:
         raise ImportFileError(f"The CSV file cannot be read: {exc}.") from None
 
@@ -272,7 +285,8 @@ def _read_xlsx(content: bytes) -> list[list]:
         raise ImportFileError("The XLSX file cannot be read: is it an Excel workbook?") from None
     try:
         sheet = workbook["Agreements"] if "Agreements" in workbook.sheetnames else workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        return [list(row) for row in itertools.islice(rows, _max_table_rows())]
     finally:
         workbook.close()
 
@@ -592,6 +606,18 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
                     "partner_codes",
                     f"{partner.name} is not a participant in the master agreement {parent_key}.",
                 )
+    if (
+        kind == AgreementKind.PROJECT_ARRANGEMENT
+        and parent is not None
+        and state not in (State.PROPOSAL, State.SSOI_DRAFTING, State.WITHDRAWN)
+        and parent.state not in (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+    ):
+        # The rule of submit_rad: a project arrangement goes up for review only under a master in force.
+        row.add(
+            "state",
+            f"A project arrangement can be {State(state).label} only under a master that has been in force; "
+            f"{parent_key} is {State(parent.state).label}.",
+        )
     if kind == AgreementKind.AMENDMENT and parent is not None and not authority:
         authority = parent.authority
     lead_code = values.get("lead_partner", "").strip().upper()

@@ -351,3 +351,15 @@ def test_browser_preview_then_import_and_the_template(reviewer, program_office):
     assert other.get(reverse("import_upload")).status_code == 403
     assert other.get(batch_url).status_code == 403
     assert other.get(reverse("import_template")).status_code == 403
+
+
+def test_a_project_arrangement_under_review_needs_a_master_that_has_been_in_force(reviewer, settings):
+    rows = _valid_rows(2)
+    rows[0]["State"] = "Negotiation"  # the master is not in force: its PA cannot be in negotiation
+    rows[0].update({"Entry into force": "", "U.S. signature date": "", "Partner signature dates": ""})
+    result = agreements_import(content=_csv(rows), filename="pa.csv", user=reviewer)
+    assert [r.number for r in result.errors] == [3]
+    assert "only under a master that has been in force" in result.errors[0].problems[0].message
+    settings.IMPORT_MAX_ROWS = 1
+    with pytest.raises(ImportFileError, match="more than 1 rows"):
+        agreements_import(content=_csv(_valid_rows(5)), filename="big.csv", user=reviewer)
