@@ -148,3 +148,28 @@ def test_search_api_and_page(reviewer, make_agreement):
     page = client.get(reverse("search"), {"q": "tiltrotor"}).content.decode()
     assert "<mark>Tiltrotor</mark>" in page and 'data-testid="header-search"' in page
     assert "No agreement you may see matches" in client.get(reverse("search"), {"q": "zyzzyva"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("table", "vector", "index"),
+    [
+        ("agreements_agreement a", "TITLE_VECTOR", "agreement_title_fts"),
+        ("agreements_ssoi s", "SSOI_VECTOR", "ssoi_text_fts"),
+        ("workflow_transitionlog t", "COMMENT_VECTOR", "transitionlog_comment_fts"),
+        ("agreements_document d", "DOCUMENT_VECTOR", "document_text_fts"),
+    ],
+)
+def test_full_text_queries_can_use_their_gin_index(table, vector, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("GIN indexes exist on PostgreSQL only")
+    from agreements import search as search_module
+
+    expression = getattr(search_module, vector)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT 1 FROM {table} WHERE {expression} @@ websearch_to_tsquery('english'::regconfig, %s)",
+            ["radar"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan
