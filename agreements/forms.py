@@ -74,6 +74,23 @@ def apply_service_error(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+class ParentChoiceField(forms.ModelChoiceField):
+    """Offers the parent candidates, but accepts any agreement the user can see, so that a parent
+    that may not be chosen is refused by the service with its own sentence (as in the API)."""
+
+    lookup_queryset = None
+
+    def to_python(self, value):
+        if self.lookup_queryset is None or value in self.empty_values:
+            return super().to_python(value)
+        offered = self.queryset
+        self.queryset = self.lookup_queryset
+        try:
+            return super().to_python(value)
+        finally:
+            self.queryset = offered
+
+
 class AgreementCreateForm(UswdsFormMixin, forms.Form):
     """The guided proposal form: kind, parent, partners, authority, title, dates."""
 
@@ -83,7 +100,7 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text="A project arrangement is concluded under a master agreement that is in force.",
     )
-    parent = forms.ModelChoiceField(
+    parent = ParentChoiceField(
         label="Parent agreement",
         queryset=Agreement.objects.none(),
         required=False,
@@ -147,18 +164,12 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="US-only internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, parents=None, **kwargs):
+    def __init__(self, *args, parents=None, parent_lookup=None, **kwargs):
         super().__init__(*args, **kwargs)
         if parents is not None:
             self.fields["parent"].queryset = parents
+        self.fields["parent"].lookup_queryset = parent_lookup
         self.fields["partners"].widget.attrs["size"] = 8
-
-    def clean(self):
-        data = super().clean()
-        lead, partners = data.get("lead_partner"), data.get("partners")
-        if lead is not None and partners is not None and lead not in partners:
-            self.add_error("lead_partner", f"{lead.name} is not among the partners chosen above.")
-        return data
 
 
 class AgreementEditForm(UswdsFormMixin, forms.ModelForm):

@@ -48,7 +48,13 @@ from .forms import (
     apply_service_error,
 )
 from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
-from .selectors import agreements_visible_to, documents_visible_to, equitability_table, saved_views_for
+from .selectors import (
+    agreements_visible_to,
+    documents_visible_to,
+    equitability_table,
+    parent_candidates,
+    saved_views_for,
+)
 
 PAGE_SIZE = 25
 DOD_TABS = (
@@ -154,21 +160,11 @@ def agreement_create(request):
     """The guided proposal form; the service and the model say what is wrong."""
     if not request.user.is_program_office:
         raise PermissionDenied("Only a program office may propose an agreement.")
-    parents = (
-        agreements_visible_to(request.user)
-        .filter(
-            kind__in=[
-                AgreementKind.MASTER,
-                AgreementKind.SYSTEM_LEVEL,
-                AgreementKind.SECTION_65_LOAN,
-            ]
-        )
-        .exclude(state__in=TERMINAL_STATES)
-        .order_by("reference")
-    )
+    parents = parent_candidates(request.user).order_by("reference")
     form = AgreementCreateForm(
         request.POST or None,
         parents=parents,
+        parent_lookup=agreements_visible_to(request.user),
         initial={"kind": request.GET.get("kind", AgreementKind.MASTER)},
     )
     status = 200
@@ -221,7 +217,8 @@ def _stepper(agreement: Agreement) -> list[dict]:
     steps = [
         s
         for s in LIFECYCLE_STEPS
-        if s != State.CONGRESSIONAL_WAIT or agreement.needs_congressional_notice or durations.get(s)
+        if (s != State.CONGRESSIONAL_WAIT or agreement.needs_congressional_notice or durations.get(s))
+        and (s != State.SIGNED or agreement.fixed_entry_into_force_date or durations.get(s))
     ]
     if agreement.state in LIFECYCLE_STEPS:
         current_index = steps.index(agreement.state) if agreement.state in steps else -1
@@ -322,9 +319,13 @@ def agreement_ssoi(request, reference: str):
     """The SSOI by section, with a completeness indicator; saved as a draft."""
     _dod_only(request)
     agreement = _agreement_for(request, reference)
-    ssoi, _ = SSOI.objects.get_or_create(agreement=agreement)
+    # Reading the tab never writes: an agreement without its SSOI row shows an empty one, and
+    # ssoi_update creates the row on the first save.
+    ssoi = SSOI.objects.filter(agreement=agreement).first() or SSOI(agreement=agreement)
     can_edit = services.agreement_edit_denial(agreement, request.user) is None
-    form = SsoiForm(request.POST or None, instance=SSOI.objects.get(pk=ssoi.pk))
+    form = SsoiForm(
+        request.POST or None, instance=SSOI.objects.get(pk=ssoi.pk) if ssoi.pk else SSOI(agreement=agreement)
+    )
     shown = {name for section in ssoi.sections() for name in section.fields} | {"ddl_notes"}
     for name in list(form.fields):
         if name not in shown:

@@ -17,6 +17,7 @@ import hashlib
 import io
 import itertools
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,7 @@ from simple_history.utils import bulk_create_with_history
 
 from agreements.choices import (
     REVIEW_STATES,
+    TERMINAL_STATES,
     AgreementKind,
     AmendmentType,
     LegalAuthority,
@@ -39,7 +41,16 @@ from agreements.choices import (
     SystemPhase,
 )
 from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
-from agreements.models import SSOI, Agreement, Contribution, Participant, ReferenceCounter
+from agreements.models import (
+    SSOI,
+    Agreement,
+    Contribution,
+    Participant,
+    ReferenceCounter,
+    amendment_result_errors,
+    parent_candidacy_error,
+    partner_eligibility_error,
+)
 from partners.models import CoordinatingOffice, Organization, Partner, Role, User
 
 from .models import (
@@ -477,6 +488,16 @@ def _state_problems(row: ImportRow, a: Agreement, signatures: dict[str, dt.date]
             )
         elif signed and a.entry_into_force_date < max(signed):
             row.add("entry_into_force_date", "The agreement cannot enter into force before its last signature.")
+    if state == State.SIGNED:
+        if not a.fixed_entry_into_force_date or a.fixed_entry_into_force_date <= today:
+            row.add(
+                "fixed_entry_into_force_date",
+                f"{label} needs the fixed entry-into-force date, still ahead.",
+            )
+        if a.entry_into_force_date:
+            row.add("entry_into_force_date", f"{label}, but the file says it entered into force.")
+        if signed and not all_signed:
+            row.add("state", f"{label} means every signature is in; the signature dates say otherwise.")
     if state == State.IN_FORCE and a.expiration_date and a.expiration_date <= today:
         row.add("state", f"In force, but it expired on {a.expiration_date:%Y-%m-%d}: the state is Expired.")
     if state == State.EXPIRED and (a.expiration_date is None or a.expiration_date > today):
@@ -591,15 +612,8 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
         row.add("parent_reference", "A project arrangement or amendment needs its parent agreement's reference.")
     if kind == AgreementKind.SECTION_65_LOAN:
         authority = authority or LegalAuthority.AECA_65
-        for partner in partners:
-            if not partner.eligible_for_section_65:
-                row.add(
-                    "partner_codes",
-                    f"{partner.name} is neither a NATO member nor a major non-NATO ally: "
-                    "a Section 65 loan cannot be made to it.",
-                )
-    if kind == AgreementKind.PROJECT_ARRANGEMENT and parent is not None and parent.kind == AgreementKind.MASTER:
-        # The rule of Participant.clean, checked against the master's partners in memory.
+    if kind == AgreementKind.PROJECT_ARRANGEMENT and parent_plan is not None and parent.kind == AgreementKind.MASTER:
+        # partner_eligibility_error's rule, asked in memory: the master is a row of this file.
         for partner in partners:
             if partner.code not in parent_codes:
                 row.add(
@@ -675,6 +689,23 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
         )
     except ValidationError as exc:
         _add_validation_error(row, exc)
+        return None
+    # The whole-agreement rules every door applies (agreements.models), wherever they can be asked
+    # of a row not yet stored: partner eligibility, the parent's candidacy, an amendment's result.
+    shared: dict[str, list[str]] = defaultdict(list)
+    parent_stored = parent is not None and parent_plan is None
+    if parent is None or parent_stored:
+        for partner in partners:
+            if problem := partner_eligibility_error(agreement, partner):
+                shared["partners"].append(problem)
+    if parent_stored and state not in TERMINAL_STATES:
+        if problem := parent_candidacy_error(parent, kind):
+            shared["parent"].append(problem)
+    if kind == AgreementKind.AMENDMENT and parent_stored:
+        for name, messages in amendment_result_errors(agreement, partners).items():
+            shared[name].extend(messages)
+    if shared:
+        _add_validation_error(row, ValidationError(dict(shared)))
         return None
     agreement.pk = -row.number  # a placeholder, so rows naming it as their parent validate
     return _Planned(

@@ -363,3 +363,53 @@ def test_a_project_arrangement_under_review_needs_a_master_that_has_been_in_forc
     settings.IMPORT_MAX_ROWS = 1
     with pytest.raises(ImportFileError, match="more than 1 rows"):
         agreements_import(content=_csv(_valid_rows(5)), filename="big.csv", user=reviewer)
+
+
+def test_signed_awaiting_entry_into_force_needs_a_fixed_date_ahead(reviewer):
+    today = _today()
+    row = {
+        "External reference": "SIGNED-1",
+        "Title": "Signed master",
+        "Kind": "master",
+        "State": "Signed, awaiting entry into force",
+        "Lead organization code": "ARMY",
+        "Partner codes": "GBR",
+        "Legal authority": "usc_2350a",
+        "U.S. signature date": (today - dt.timedelta(days=3)).isoformat(),
+        "Partner signature dates": f"GBR {(today - dt.timedelta(days=2)).isoformat()}",
+    }
+    header = [*HEADER, "Fixed entry into force"]
+    refused = agreements_import(content=_csv([row], header), filename="s.csv", user=reviewer)
+    assert [p.column for p in refused.errors[0].problems] == ["Fixed entry into force"]
+    row["Fixed entry into force"] = (today + dt.timedelta(days=30)).isoformat()
+    result = agreements_import(content=_csv([row], header), filename="s.csv", user=reviewer, dry_run=False)
+    assert result.committed and Agreement.objects.get().state == State.SIGNED
+
+
+def test_rows_under_a_parent_already_in_the_portal_meet_the_shared_rules(reviewer, make_agreement):
+    master = make_agreement(State.IN_FORCE, title="Stored master", partners=("GBR",))
+    rows = [
+        {
+            "External reference": "PA-1",
+            "Title": "PA under a stored master",
+            "Kind": "project_arrangement",
+            "State": "proposal",
+            "Lead organization code": "ARMY",
+            "Partner codes": "FRA",
+            "Parent reference": master.reference,
+            "Legal authority": "usc_2350a",
+        },
+        {
+            "External reference": "PA-2",
+            "Title": "Valid PA under a stored master",
+            "Kind": "project_arrangement",
+            "State": "proposal",
+            "Lead organization code": "ARMY",
+            "Partner codes": "GBR",
+            "Parent reference": master.reference,
+            "Legal authority": "usc_2350a",
+        },
+    ]
+    result = agreements_import(content=_csv(rows), filename="pa.csv", user=reviewer)
+    assert [r.number for r in result.errors] == [2]
+    assert "not a participant in the master agreement" in result.errors[0].problems[0].message

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflow", "0003_allow_truncate_for_flush"),
+        ("workflow", "0005_audit_append_only_every_database"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
