@@ -24,7 +24,7 @@ from .calendar import (
     calendar_feed_revoke,
     calendar_ics,
 )
-from .models import CalendarFeed
+from .models import AccessLog, CalendarFeed
 
 LIST_DAYS = 120
 
@@ -84,6 +84,16 @@ def calendar_feed(request, token: str):
     feed = calendar_feed_for_token(token)
     if feed is None:
         raise Http404("No such calendar.")
+    if feed.user.is_liaison:
+        # A liaison's every read is logged; the secret part of the address is not.
+        AccessLog.objects.create(
+            user=feed.user,
+            method=request.method[:10],
+            path=f"{reverse('calendar')}feed/{feed.prefix}….ics",
+            status_code=200,
+            request_id=getattr(request, "id", "") or "",
+            client_address=request.META.get("REMOTE_ADDR"),
+        )
     response = HttpResponse(calendar_ics(feed.user), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="icp-portal.ics"'
     response["X-Robots-Tag"] = "noindex"

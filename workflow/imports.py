@@ -636,7 +636,10 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
         authority = parent.authority
     lead_code = values.get("lead_partner", "").strip().upper()
     if lead_code and lead_code not in {p.code for p in partners}:
-        row.add("lead_partner", f"The lead partner {lead_code} is not among the partners.")
+        lead_partner = lookups.partners.get(lead_code)
+        # The sentence of agreement_violations' rule, for a lead partner the portal knows.
+        name = lead_partner.name if lead_partner else lead_code
+        row.add("lead_partner", f"{name} is not among the agreement's partners.")
     signatures = _dated_pairs(row, "partner_signatures", dt.date.fromisoformat)
     for code in signatures:
         if code not in {p.code for p in partners}:

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from agreements.choices import LegalAuthority, State
 from workflow import services as workflow_services
 from workflow.calendar import calendar_events_for, calendar_feed_create
-from workflow.models import CalendarFeed
+from workflow.models import AccessLog, CalendarFeed
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,8 @@ def test_the_feed_holds_each_roles_dates_and_parses_with_icalendar(
     assert f"{wait.reference}: congressional wait ends" in rv
 
     li = _events(_feed(liaison))
+    logged = AccessLog.objects.filter(user=liaison, path__startswith="/calendar/feed/").get()
+    assert logged.path.endswith("….ics") and len(logged.path) < 40  # the secret is not logged
     assert set(li) == {
         f"{expiring.reference} expires",
         f"{expiring.reference} expires in 90 days",

@@ -413,3 +413,127 @@ def test_rows_under_a_parent_already_in_the_portal_meet_the_shared_rules(reviewe
     result = agreements_import(content=_csv(rows), filename="pa.csv", user=reviewer)
     assert [r.number for r in result.errors] == [2]
     assert "not a participant in the master agreement" in result.errors[0].problems[0].message
+
+
+# --- the import is a door: each agreement rule refuses it with the service's own sentence -------------
+def _service_sentence(call) -> str:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        call()
+    return " ".join(caught.value.messages)
+
+
+def _import_problems(reviewer, row: dict) -> list[str]:
+    base = {
+        "External reference": "DOOR-1",
+        "Title": "Door check",
+        "Lead organization code": "ARMY",
+        "Legal authority": "usc_2350a",
+        "State": "Proposal",
+    }
+    header = [*HEADER, "Lead partner", "Amendment type"]
+    result = agreements_import(content=_csv([{**base, **row}], header), filename="door.csv", user=reviewer)
+    assert result.errors, "the import accepted what the rule forbids"
+    return [p.message for p in result.errors[0].problems]
+
+
+def test_the_import_door_refuses_each_agreement_rule_with_the_services_sentence(
+    reviewer, program_office, make_agreement, partner
+):
+    from agreements import services as agreement_services
+    from agreements.choices import AmendmentType, LegalAuthority
+
+    today = _today()
+    master = make_agreement(
+        State.IN_FORCE, partners=("GBR",), expiration_date=today + dt.timedelta(days=365), title="Door master"
+    )
+    withdrawn = make_agreement(State.WITHDRAWN, title="Withdrawn")
+    cases = {
+        "section_65_partner": (
+            lambda: agreement_services.agreement_create(
+                user=program_office, kind=AgreementKind.SECTION_65_LOAN, title="Loan", partners=[partner("IND")]
+            ),
+            {"Kind": "Section 65 loan", "Partner codes": "IND", "Legal authority": ""},
+        ),
+        "pa_partners_in_master": (
+            lambda: agreement_services.agreement_create(
+                user=program_office,
+                kind=AgreementKind.PROJECT_ARRANGEMENT,
+                title="PA",
+                parent=master,
+                partners=[partner("FRA")],
+                authority=LegalAuthority.USC_2350A,
+            ),
+            {"Kind": "project_arrangement", "Partner codes": "FRA", "Parent reference": master.reference},
+        ),
+        "lead_partner_among_partners": (
+            lambda: agreement_services.agreement_create(
+                user=program_office,
+                kind=AgreementKind.MASTER,
+                title="MOU",
+                partners=[partner("GBR")],
+                lead_partner=partner("FRA"),
+                authority=LegalAuthority.USC_2350A,
+            ),
+            {"Kind": "master", "Partner codes": "GBR", "Lead partner": "FRA"},
+        ),
+        "parent_candidate": (
+            lambda: agreement_services.agreement_create(
+                user=program_office,
+                kind=AgreementKind.AMENDMENT,
+                title="Amendment",
+                parent=withdrawn,
+                partners=[partner("GBR")],
+                amendment_type=AmendmentType.SCOPE,
+            ),
+            {
+                "Kind": "amendment",
+                "Partner codes": "GBR",
+                "Parent reference": withdrawn.reference,
+                "Amendment type": "scope",
+                "Legal authority": "",
+            },
+        ),
+        "pa_within_master_term": (
+            lambda: agreement_services.agreement_create(
+                user=program_office,
+                kind=AgreementKind.PROJECT_ARRANGEMENT,
+                title="PA",
+                parent=master,
+                partners=[partner("GBR")],
+                authority=LegalAuthority.USC_2350A,
+                effective_date=today,
+                expiration_date=today + dt.timedelta(days=900),
+            ),
+            {
+                "Kind": "project_arrangement",
+                "Partner codes": "GBR",
+                "Parent reference": master.reference,
+                "Effective date": today.isoformat(),
+                "Expiration date": (today + dt.timedelta(days=900)).isoformat(),
+            },
+        ),
+        "dates_ordered": (
+            lambda: agreement_services.agreement_create(
+                user=program_office,
+                kind=AgreementKind.MASTER,
+                title="MOU",
+                partners=[partner("GBR")],
+                authority=LegalAuthority.USC_2350A,
+                effective_date=today,
+                expiration_date=today - dt.timedelta(days=1),
+            ),
+            {
+                "Kind": "master",
+                "Partner codes": "GBR",
+                "Effective date": today.isoformat(),
+                "Expiration date": (today - dt.timedelta(days=1)).isoformat(),
+            },
+        ),
+    }
+    for rule, (service_call, row) in cases.items():
+        sentence = _service_sentence(service_call)
+        problems = _import_problems(reviewer, row)
+        assert any(p in sentence for p in problems), (rule, sentence, problems)
+    assert not Agreement.objects.filter(external_reference="DOOR-1").exists()
