@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -66,6 +67,8 @@ from .notifications import notify
 from .outbox import outbox_enqueue
 from .services import _open_obligations
 from .transitions import EVENT_IMPORTED
+
+logger = logging.getLogger(__name__)
 
 ALL_COLUMNS = {c.key: c for c in (*COLUMNS, *IMPORT_ONLY_COLUMNS)}
 REQUIRED_COLUMNS = ("title", "kind")
@@ -1037,6 +1040,10 @@ def import_batch_run(*, batch_id: int) -> ImportBatch | None:
         )
     except (ImportFileError, PermissionDenied) as exc:
         batch.status, batch.error = ImportStatus.FAILED, str(exc)
+    except DatabaseError as exc:  # nothing was kept (one transaction); say so rather than hang "importing"
+        logger.exception("import batch %s failed", batch_id)
+        batch.status = ImportStatus.FAILED
+        batch.error = f"The import failed and nothing was written ({exc.__class__.__name__}). Try again."
     else:
         batch.result = result.as_dict()
         batch.status = ImportStatus.DONE if result.committed else ImportStatus.REFUSED
