@@ -199,6 +199,7 @@ def main(base: str) -> None:
         page.click("[data-testid=bulk-remind-submit]")
         shot(page, "review-queue-reminders")
         page.goto(f"{base}/calendar/")
+        page.click("nav.portal-calendar-nav a >> nth=1")  # next month: the silence deadlines ahead
         shot(page, "calendar-month")
         page.goto(f"{base}/calendar/?view=list")
         shot(page, "calendar-list")

@@ -537,3 +537,24 @@ def test_the_import_door_refuses_each_agreement_rule_with_the_services_sentence(
         problems = _import_problems(reviewer, row)
         assert any(p in sentence for p in problems), (rule, sentence, problems)
     assert not Agreement.objects.filter(external_reference="DOOR-1").exists()
+
+
+def test_a_large_file_is_queued_for_the_worker_and_reports_its_outcome(reviewer, monkeypatch):
+    from workflow import imports
+    from workflow.models import ImportBatch, ImportStatus, OutboxMessage
+
+    monkeypatch.setattr(imports, "IMPORT_INLINE_ROWS", 5)
+    batch = imports.import_batch_preview(user=reviewer, content=_csv(_valid_rows(12)), filename="big.csv")
+    assert batch.status == ImportStatus.PREVIEWED and batch.total_rows == 12
+    batch = imports.import_batch_start(batch=batch, user=reviewer, valid_only=False)
+    assert batch.status == ImportStatus.QUEUED and Agreement.objects.count() == 0
+    assert OutboxMessage.objects.filter(task=imports.IMPORT_TASK, kwargs={"batch_id": batch.pk}).exists()
+    progress = client_for(reviewer).get(reverse("import_progress", args=[batch.pk])).content.decode()
+    assert "hx-trigger" in progress and "Queued" in progress
+    imports.import_batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.DONE and batch.processed_rows == 12 and Agreement.objects.count() == 12
+    assert imports.import_batch_run(batch_id=batch.pk) is None  # a redelivered task does nothing
+    done = client_for(reviewer).get(reverse("import_progress", args=[batch.pk]))
+    assert done["HX-Refresh"] == "true"
+    assert ImportBatch.objects.get(pk=batch.pk).result["counts"]["create"] == 12
