@@ -15,6 +15,7 @@ from openpyxl.styles import Font
 
 from .choices import ParticipantRole
 from .models import Agreement
+from .partner_status import partner_status_label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -121,7 +122,16 @@ IMPORT_ONLY_COLUMNS: tuple[Column, ...] = (
 
 def export_columns(user) -> list[tuple[str, Callable]]:
     """(header, getter) pairs; US-only columns only for DoD users."""
-    return [(c.header, c.getter) for c in COLUMNS if user.is_dod or not c.dod_only]
+    columns = []
+    for column in COLUMNS:
+        if column.dod_only and not user.is_dod:
+            continue
+        if column.key == "state" and not user.is_dod:
+            # A liaison's export says the partner-facing status, never the internal stage.
+            columns.append(("Status", lambda a: partner_status_label(a.state)))
+        else:
+            columns.append((column.header, column.getter))
+    return columns
 
 
 def export_rows(agreements: Iterable[Agreement], user) -> tuple[list[str], list[list]]:

@@ -2,7 +2,7 @@
 comments and the text of attached documents, ranked, with the matching snippet highlighted.
 
 PostgreSQL uses full-text search over expression GIN indexes (migration
-``0005_search_indexes``); SQLite (``make run``) falls back to substring matching. Every source
+``0007_search_indexes``); SQLite (``make run``) falls back to substring matching. Every source
 starts from the visibility selectors, and a partner liaison is searched only over what a liaison
 may read: the agreement's own fields, its partners and the documents released to partners, never
 the SSOI, comments or internal notes."""

@@ -33,6 +33,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("agreements", "0004_agreement_external_reference_document_text")]
+    dependencies = [("agreements", "0006_agreement_external_reference_document_text")]
 
     operations = [migrations.RunPython(create, drop)]

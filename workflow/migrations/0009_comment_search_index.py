@@ -18,6 +18,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflow", "0006_import_batch")]
+    dependencies = [("workflow", "0008_import_batch")]
 
     operations = [migrations.RunPython(create, drop)]
