@@ -62,6 +62,7 @@ from .selectors import (
     equitability_table,
     liaison_agreement_facts,
     parent_candidates,
+    saved_views_for,
 )
 
 PAGE_SIZE = 25
@@ -103,6 +104,12 @@ def _filtered_agreements(request):
     return agreements_listed(request.user, request.GET, request=request)
 
 
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @login_required
 def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
@@ -131,6 +138,8 @@ def agreement_list(request):
             ("effective_date", "Effective date"),
         ],
         "filtered": any(request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")),
+        "saved_views": saved_views_for(request.user),
+        "current_query": _query_without_page(request),
     }
     template = "agreements/_list_results.html" if request.htmx else "agreements/list.html"
     return render(request, template, context)

@@ -225,13 +225,7 @@ def one(name: str) -> dict:
             from django.db import connection
 
             columns = [c.field for c in exports.export_columns(reviewer)]
-            sql, params = (
-                queryset.select_related(None)
-                .prefetch_related(None)
-                .annotate(partner_names=exports.partner_names_subquery())
-                .values_list(*columns)
-                .query.sql_with_params()
-            )
+            sql, params = exports.export_queryset(queryset).values_list(*columns).query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 extra["rows"] = len(cursor.fetchall())

@@ -126,3 +126,19 @@ def test_the_stage_medians_come_from_one_sql_query(make_agreement, reviewer, dja
         rows = median_days_per_stage(agreements_visible_to(reviewer))
     by_state = {row["state"]: row["count"] for row in rows}
     assert by_state[State.PROPOSAL] == 2 and by_state[State.RAD_REVIEW] == 1
+
+
+def test_every_export_column_is_read_in_sql_exactly_as_its_getter_shows_it(make_agreement, reviewer):
+    from agreements.exports import COLUMNS, STREAMED, export_rows
+    from agreements.models import Agreement
+
+    assert {c.key for c in COLUMNS} <= set(STREAMED)
+    agreement = make_agreement(State.IN_FORCE, partners=("GBR", "FRA"), title="Parity of the export columns")
+    _filterset, queryset, _scope = agreements_listed(reviewer, {"scope": "all"})
+    headers, rows = export_rows(queryset.filter(pk=agreement.pk), reviewer)
+    (row,) = list(rows)
+    fresh = Agreement.objects.prefetch_related("participants__partner").get(pk=agreement.pk)
+    expected = [c.getter(fresh) for c in COLUMNS]
+    assert headers == [c.header for c in COLUMNS]
+    normalise = lambda v: "" if v is None else v  # noqa: E731
+    assert [normalise(v) for v in row] == [normalise(v) for v in expected]

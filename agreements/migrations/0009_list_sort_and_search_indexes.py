@@ -29,7 +29,7 @@ def drop_search_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0005_united_states_contributions'),
+        ('agreements', '0008_saved_view'),
         ('partners', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

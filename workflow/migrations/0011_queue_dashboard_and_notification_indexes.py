@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0006_list_sort_and_search_indexes'),
+        ('agreements', '0009_list_sort_and_search_indexes'),
         ('partners', '0001_initial'),
-        ('workflow', '0007_merge_outbound_email_and_partner_summary'),
+        ('workflow', '0010_calendar_feed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
