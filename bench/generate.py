@@ -58,7 +58,7 @@ def setup_django(name: str) -> None:
 def marker(connection) -> tuple[int, str] | None:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (size integer, version text, generated_at text)")
-        cursor.execute(f"SELECT size, version FROM {MARKER_TABLE}")  # noqa: S608 (a constant table name)
+        cursor.execute(f"SELECT size, version FROM {MARKER_TABLE}")  # noqa: S608  # nosec B608
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None
 
@@ -600,7 +600,7 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
                 table = model._meta.db_table
                 pk = model._meta.pk.column
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "  # noqa: S608 (model tables)
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "  # noqa: S608  # nosec B608
                     f'COALESCE((SELECT MAX("{pk}") FROM "{table}"), 1))'
                 )
     with connection.cursor() as cursor:
@@ -645,7 +645,7 @@ def existing_marker(name: str) -> tuple[int, str] | None:
     try:
         with psycopg.connect(database_url(name), autocommit=True) as conn:
             exists = conn.execute("SELECT to_regclass(%s)", [MARKER_TABLE]).fetchone()[0]
-            row = conn.execute(f"SELECT size, version FROM {MARKER_TABLE}").fetchone() if exists else None  # noqa: S608
+            row = conn.execute(f"SELECT size, version FROM {MARKER_TABLE}").fetchone() if exists else None  # noqa: S608  # nosec B608
     except psycopg.OperationalError:
         return None
     return (row[0], row[1]) if row else None
@@ -696,7 +696,7 @@ def main() -> int:
     counts = generate(args.size)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {MARKER_TABLE} (size, version, generated_at) VALUES (%s, %s, now()::text)",  # noqa: S608
+            f"INSERT INTO {MARKER_TABLE} (size, version, generated_at) VALUES (%s, %s, now()::text)",  # noqa: S608  # nosec B608
             [args.size, GENERATOR_VERSION],
         )
     print(f"{args.database}: {counts} in {time.perf_counter() - started:.0f} s")

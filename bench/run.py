@@ -91,7 +91,7 @@ def wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own local server)
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  # nosec B310 (our own local server)
                 if response.status == 200:
                     return
         except OSError:

@@ -221,7 +221,7 @@ def _stage_spans_sql(vendor: str, visible_sql: str) -> str:
         SELECT a.id, a.state, {current}
           FROM agreements_agreement a
          WHERE a.id IN ({visible_sql}) AND a.state IN ({", ".join(["%s"] * len(LIFECYCLE_STEPS))})
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
 
 
 def median_days_per_stage(agreements) -> list[dict]:
@@ -248,7 +248,7 @@ def median_days_per_stage(agreements) -> list[dict]:
         SELECT state, AVG(days), MAX(total) FROM ranked
          WHERE position IN ((total + 1) / 2, (total + 2) / 2)
          GROUP BY state
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     steps = [str(s) for s in LIFECYCLE_STEPS]
     params = [*TRANSITION_NAMES, *visible_params, timezone.now(), *visible_params, *steps, *steps]
     with connection.cursor() as cursor:
@@ -312,7 +312,7 @@ def portfolio_stamp() -> tuple[int, int, int]:
     history_participant = Participant.history.model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM {TransitionLog._meta.db_table}), "  # noqa: S608 (table names only)
+            f"SELECT (SELECT MAX(id) FROM {TransitionLog._meta.db_table}), "  # noqa: S608  # nosec B608 (table names only)
             f"(SELECT MAX(history_id) FROM {history_agreement}), "
             f"(SELECT MAX(history_id) FROM {history_participant})"
         )
