@@ -1666,6 +1666,8 @@ def test_every_browser_route_is_a_known_door():
 
 # The person's own profile and API tokens (partners.services.api_token_create / _revoke).
 PARTNER_ROUTES = {"profile", "api-token-create", "api-token-revoke"}
+# Signing in and keeping a session alive (security app): no lifecycle record is written.
+PARTNER_ROUTES |= {"login", "certificate_sign_in", "session_keepalive", "session_status"}
 
 
 # API routes (router basenames) and what writes them.
@@ -1702,6 +1704,7 @@ ADMIN_WRITABLE = {
     "partners.apitoken": "accounts",
     "workflow.notification": "a person's own notifications",
     "auth.group": "accounts",
+    "security.certificateidentity": "accounts: the certificates bound to users",
 }
 # Whole apps whose admin is not a lifecycle door.
 ADMIN_WRITABLE_APPS = {"axes": "login lockouts kept by django-axes"}
