@@ -96,11 +96,13 @@ bench: system-run python-deps node-deps ## Run the benchmarks in bench/run.py
 
 # --- quality ---------------------------------------------------------------------------------
 
-lint: python-deps ## ruff check + format check, manage.py check, missing migrations
+lint: python-deps ## ruff, manage.py check, missing migrations, bandit, pip-audit
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m bandit -q -c pyproject.toml -r . --severity-level medium
+	$(PY) scripts/audit_dependencies.py
 
 fmt: python-deps ## Format the code and apply ruff's safe fixes
 	$(RUFF) check --fix .

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from partners.models import Organization, Partner
 
@@ -21,6 +23,12 @@ def IdFilter(field_name: str, label: str = "") -> django_filters.NumberFilter:  
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CodeMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """Several partners or organizations by code (``?partner=GBR&partner=FRA``), a string each in
+    the OpenAPI schema."""
+
+
 class AgreementFilterSet(django_filters.FilterSet):
     """Search, filter and sort agreements. Querysets given to it must already be restricted
     with ``agreements_visible_to``."""
@@ -32,10 +40,10 @@ class AgreementFilterSet(django_filters.FilterSet):
         choices=PartnerStatus.choices, method="filter_status", label="Partner-facing status"
     )
     authority = django_filters.MultipleChoiceFilter(choices=LegalAuthority.choices)
-    partner = django_filters.ModelMultipleChoiceFilter(
+    partner = CodeMultipleChoiceFilter(
         queryset=Partner.objects.all(), to_field_name="code", method="filter_partner", label="Partner"
     )
-    organization = django_filters.ModelMultipleChoiceFilter(
+    organization = CodeMultipleChoiceFilter(
         field_name="lead_organization__code",
         queryset=Organization.objects.all(),
         to_field_name="code",
@@ -113,6 +121,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         partner_ids = [p.pk for p in value]
         return queryset.filter(Exists(Participant.objects.filter(agreement=OuterRef("pk"), partner_id__in=partner_ids)))
 
+    @extend_schema_field({"type": "string", "enum": [AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT]})
     def filter_parent_candidate_for(self, queryset, name, value):
         """The agreements that may be the parent of a new agreement of this kind (the rule of
         ``agreements.selectors.parent_candidates``, which the proposal form lists)."""

@@ -72,6 +72,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     """One international agreement of any kind, moved through its lifecycle by one state machine."""
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
+    external_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="The identifier an imported agreement had in the office's own records (the import's key).",
+    )
     title = models.CharField(max_length=300)
     short_title = models.CharField(max_length=80, blank=True)
     kind = models.CharField(max_length=30, choices=AgreementKind.choices)
@@ -148,6 +154,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
                 | Q(parent__isnull=False),
                 name="agreement_pa_and_amendment_have_parent",
                 violation_error_message="A project arrangement or amendment needs its parent agreement.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_reference"],
+                condition=~Q(external_reference=""),
+                name="agreement_unique_external_reference",
+                violation_error_message="Another agreement already has this external reference.",
             ),
             models.CheckConstraint(
                 condition=Q(kind=AgreementKind.SYSTEM_LEVEL) | Q(phase=""),
@@ -809,8 +821,11 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(
+        blank=True, editable=False, help_text="The words of the file, extracted at upload for search and comparison."
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["text"])
 
     class Meta:
         ordering = ["agreement", "kind", "-version"]
@@ -908,3 +923,21 @@ class DdlDecision(models.Model):
         if self.document_id is not None:
             if self.document.agreement_id != self.agreement_id or self.document.kind != DocumentKind.DDL:
                 raise ValidationError({"document": "Attach a DDL document of this agreement."})
+
+
+class SavedView(models.Model):
+    """A named, filtered list of agreements (the list page's query string), kept per user; a
+    reviewer may share one with the other reviewers."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True, help_text="The list's filters, as a query string.")
+    shared_with_team = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name

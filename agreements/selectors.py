@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from .choices import INTERNAL_GENERATED_DOCUMENT_KINDS, ContributionKind, DdlStatus
-from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, parent_candidate_q
+from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, SavedView, parent_candidate_q
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -74,6 +74,20 @@ def liaison_agreement_facts(agreement: Agreement, user) -> dict:
     }
 
 
+def ddl_reviews_awaiting(user) -> QuerySet[Agreement]:
+    """Agreements whose TS&FD review has been asked for and awaits a disclosure office's decision,
+    the longest waiting first (for a disclosure officer; nothing for anyone else)."""
+    if user is None or not user.is_authenticated or not user.is_disclosure_officer:
+        return Agreement.objects.none()
+    return (
+        agreements_visible_to(user)
+        .open()
+        .filter(ddl__status=DdlStatus.IN_REVIEW)
+        .select_related("lead_organization", "ddl")
+        .order_by("ddl__requested_at", "pk")
+    )
+
+
 def contributions_visible_to(user) -> QuerySet[Contribution]:
     """Contributions of visible agreements; a liaison sees only its own nation's."""
     contributions = Contribution.objects.filter(agreement__in=agreements_visible_to(user))
@@ -130,3 +144,13 @@ def _shares(rows: list[dict]) -> None:
         floors[i] += 1
     for r, t in zip(rows, floors, strict=True):
         r["share"] = (Decimal(t) / 10).quantize(Decimal("0.1"))
+
+
+def saved_views_for(user) -> QuerySet[SavedView]:
+    """A user's own saved views, and for a reviewer those other reviewers share with the team."""
+    if user is None or not user.is_authenticated:
+        return SavedView.objects.none()
+    condition = Q(owner=user)
+    if user.is_reviewer:
+        condition |= Q(shared_with_team=True, owner__role=user.role, owner__is_active=True)
+    return SavedView.objects.filter(condition).select_related("owner").order_by("name", "pk")[:50]

@@ -14,7 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from icp_portal.forms_ids import posted_id
 from partners.models import CoordinatingOffice, Organization, Partner
+from security import events as security_events
+from security.models import Outcome
+from security.uploads import download_content_type
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
 from workflow.models import CoordinationRound
@@ -56,6 +60,7 @@ from .selectors import (
     equitability_table,
     liaison_agreement_facts,
     parent_candidates,
+    saved_views_for,
 )
 
 PAGE_SIZE = 25
@@ -104,6 +109,12 @@ def _filtered_agreements(request):
     return filterset, queryset, scope
 
 
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @login_required
 def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
@@ -132,6 +143,8 @@ def agreement_list(request):
             ("effective_date", "Effective date"),
         ],
         "filtered": any(request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")),
+        "saved_views": saved_views_for(request.user),
+        "current_query": _query_without_page(request),
     }
     template = "agreements/_list_results.html" if request.htmx else "agreements/list.html"
     return render(request, template, context)
@@ -490,8 +503,8 @@ def _confirm_delete(request, agreement, action):
     }
     model, scope = lookup[action]
     try:
-        target = model.objects.get(pk=int(target_id), **scope)
-    except (model.DoesNotExist, TypeError, ValueError):
+        target = model.objects.get(pk=posted_id(target_id), **scope)
+    except model.DoesNotExist:
         raise Http404("It no longer exists.") from None
     description = {
         "delete_contribution": lambda t: (
@@ -607,7 +620,7 @@ def agreement_documents(request, reference: str):
                     messages.success(request, f"The DDL decision on {agreement.reference} is recorded.")
                     return redirect("agreement_documents", reference=reference)
         elif action == "update":
-            document = get_object_or_404(Document, pk=request.POST.get("document"), agreement=agreement)
+            document = get_object_or_404(Document, pk=posted_id(request.POST.get("document")), agreement=agreement)
             form = DocumentUpdateForm(request.POST)
             if form.is_valid():
                 try:
@@ -662,12 +675,33 @@ def agreement_documents(request, reference: str):
 @login_required
 def document_download(request, reference: str, pk: int):
     """The file itself, only when the user may see the document."""
-    document = get_object_or_404(documents_visible_to(request.user), pk=pk, agreement__reference=reference)
+    document = (
+        documents_visible_to(request.user)
+        .select_related("agreement")
+        .filter(pk=pk, agreement__reference=reference)
+        .first()
+    )
+    if document is None:
+        security_events.document_download(
+            request,
+            wanted=f"document {pk} of {reference}"[:200],
+            outcome=Outcome.FAILURE,
+            detail="no such document for this user",
+        )
+        raise Http404("No such document.")
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError):
+        security_events.document_download(
+            request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
+        )
+        raise Http404("The file is missing from storage.") from None
+    security_events.document_download(request, document=document)
     return FileResponse(
-        document.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=document.original_name or f"document-{document.pk}",
-        content_type=document.content_type or "application/octet-stream",
+        content_type=download_content_type(document.content_type),
     )
 
 
@@ -717,7 +751,7 @@ def agreement_coordination(request, reference: str):
                     messages.success(request, "The congressional notice date is recorded.")
                     return redirect(coordination_url(reference))
             elif action == "obligation":
-                obligation = obligation_for(request, reference, request.POST.get("obligation", 0))
+                obligation = obligation_for(request, reference, posted_id(request.POST.get("obligation")))
                 form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
                 forms["obligation_forms"][obligation.pk] = form
                 if form.is_valid():

@@ -1,7 +1,28 @@
-"""Template context every page needs: the deployment's marking banner."""
+"""Template context every page needs: the deployment's marking banner, the consent banner text
+and the session time-out the page warns about."""
 
 from django.conf import settings
 
 
+def _banner_lines(text: str) -> tuple[str, list[str]]:
+    """The consent banner as its opening sentence and its bullet points (lines starting "- ")."""
+    lines = [line.strip() for line in text.replace("\\n", "\n").splitlines() if line.strip()]
+    intro = [line for line in lines if not line.startswith("- ")]
+    points = [line[2:].strip() for line in lines if line.startswith("- ")]
+    return " ".join(intro), points
+
+
 def portal(request):
-    return {"PORTAL_MARKING": settings.PORTAL_MARKING}
+    from security.middleware import idle_limit_seconds
+
+    intro, points = _banner_lines(settings.CONSENT_BANNER_TEXT)
+    context = {
+        "PORTAL_MARKING": settings.PORTAL_MARKING,
+        "CONSENT_BANNER_INTRO": intro,
+        "CONSENT_BANNER_POINTS": points,
+    }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        context["SESSION_IDLE_SECONDS"] = idle_limit_seconds(user)
+        context["SESSION_WARNING_SECONDS"] = settings.SESSION_WARNING_SECONDS
+    return context

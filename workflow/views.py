@@ -9,14 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from agreements.forms import PositionForm, apply_service_error
 from agreements.partner_status import PartnerStatus, partner_status
-from agreements.selectors import agreements_visible_to, documents_visible_to
+from agreements.selectors import agreements_visible_to, ddl_reviews_awaiting, documents_visible_to
 
 from . import services
 from .models import CoordinationRound, PositionStatus, ReportingObligation
@@ -80,7 +80,21 @@ def positions_due(request):
     """The coordinator's open positions, nearest deadline first."""
     _require(request.user.is_coordinator, "Positions due are for coordinating offices.")
     positions = positions_due_for(request.user).select_related("round__agreement__lead_organization")
-    return render(request, "workflow/positions_due.html", {"positions": positions, "now": timezone.now()})
+    # A disclosure office also decides DDL / TS&FD reviews: the oldest requests, capped.
+    ddl_reviews = ddl_reviews_awaiting(request.user)
+    return render(
+        request,
+        "workflow/positions_due.html",
+        {
+            "positions": positions,
+            "now": timezone.now(),
+            "ddl_reviews": list(ddl_reviews[:DDL_REVIEWS_SHOWN]),
+            "ddl_reviews_total": ddl_reviews.count() if request.user.is_disclosure_officer else 0,
+        },
+    )
+
+
+DDL_REVIEWS_SHOWN = 20
 
 
 @login_required
@@ -216,3 +230,34 @@ def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
 
 def coordination_url(reference: str) -> str:
     return reverse("agreement_coordination", kwargs={"reference": reference})
+
+
+@login_required
+def review_queue_remind(request):
+    """Send reminders to the offices that have not answered, for the agreements ticked in the queue."""
+    from .reminders import coordination_reminders_send
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _require(
+        request.user.is_reviewer or request.user.is_portal_admin,
+        "The review queue is for OUSD(A&S) reviewers.",
+    )
+    references = request.POST.getlist("agreement")[:100]
+    agreements = review_queue_for(request.user).filter(reference__in=references).order_by("reference")
+    if not references or not agreements:
+        messages.error(request, "Tick at least one agreement under review.")
+        return redirect("review_queue")
+    outcomes = coordination_reminders_send(
+        agreements=agreements, user=request.user, context=services.AuditContext.from_request(request)
+    )
+    sent = [o for o in outcomes if o.offices]
+    if sent:
+        messages.success(
+            request,
+            "Reminders sent: " + "; ".join(f"{o.reference} to {', '.join(o.offices)}" for o in sent) + ".",
+        )
+    skipped = [o for o in outcomes if not o.offices]
+    if skipped:
+        messages.info(request, "No reminder for " + "; ".join(f"{o.reference} ({o.skipped})" for o in skipped) + ".")
+    return redirect("review_queue")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from agreements import services
@@ -35,6 +35,9 @@ from agreements.selectors import (
 )
 from icp_portal.api_errors import UploadTooLarge
 from partners.api.common import PortalViewMixin
+from security import events as security_events
+from security.models import Outcome
+from security.parsers import BoundedJSONParser
 from workflow.services import (
     AuditContext,
     agreement_transition,
@@ -243,7 +246,7 @@ class AgreementViewSet(
         methods=["post"],
         url_path="ddl/decision",
         url_name="ddl-decision",
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[BoundedJSONParser, MultiPartParser, FormParser],
     )
     def ddl_decision(self, request, pk=None):
         agreement = self.get_object()
@@ -439,7 +442,7 @@ class DocumentViewSet(
     def get_parsers(self):
         if getattr(self, "action", None) == "create" or self.request is None or self.request.method == "POST":
             return [MultiPartParser(), FormParser()]
-        return [JSONParser(), MultiPartParser(), FormParser()]
+        return [BoundedJSONParser(), MultiPartParser(), FormParser()]
 
     def get_queryset(self):
         return (
@@ -494,11 +497,24 @@ class DocumentViewSet(
     )
     @action(detail=True, methods=["get"], url_path="download", url_name="download")
     def download(self, request, pk=None):
-        document = self.get_object()
+        try:
+            document = self.get_object()
+        except Http404:
+            security_events.document_download(
+                request._request,
+                wanted=f"document {pk}"[:200],
+                outcome=Outcome.FAILURE,
+                detail="no such document for this user",
+            )
+            raise
         try:
             handle = document.file.open("rb")
         except (FileNotFoundError, OSError):
+            security_events.document_download(
+                request._request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
+            )
             raise NotFound("The file is missing from storage.") from None
+        security_events.document_download(request._request, document=document)
         response = FileResponse(
             handle,
             as_attachment=True,

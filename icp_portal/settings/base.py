@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "security",
     "partners",
     "agreements",
     "workflow",
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz are answered first: no host check, session or database on the way.
     "icp_portal.health.HealthMiddleware",
+    "security.middleware.RequestSanityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "icp_portal.middleware.RequestIdMiddleware",
@@ -52,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.SessionTimeoutMiddleware",
+    "security.middleware.RefusalLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -94,10 +98,14 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=15)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -133,6 +141,8 @@ STORAGES = {
 }
 
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=25)
+# The most rows one import file may hold (workflow/imports.py).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -149,7 +159,7 @@ EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="icp-portal.inv
 
 # --- the portal's domain settings (see README "Configuration") ---
 PORTAL_MARKING = env("PORTAL_MARKING", default="CUI")
-DEMO_PASSWORD = env("DEMO_PASSWORD", default="icp-demo-2026")
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="icp-demo-password-2026")
 SILENCE_PERIOD_DAYS = env.int("SILENCE_PERIOD_DAYS", default=21)
 SILENCE_REMINDER_DAYS = env.int("SILENCE_REMINDER_DAYS", default=5)
 STATE_TRANSMITTAL_DAYS = env.int("STATE_TRANSMITTAL_DAYS", default=15)
@@ -173,6 +183,11 @@ REST_FRAMEWORK = {
         "partners.authentication.ApiTokenAuthentication",
     ],
     "EXCEPTION_HANDLER": "icp_portal.api_errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "security.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -200,6 +215,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per shared choice set (partners/api/schema.py explains; check --deploy reads it here).
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementKindEnum": "agreements.choices.AgreementKind",
+        "AgreementStateEnum": "agreements.choices.State",
+        "DocumentKindEnum": "agreements.choices.DocumentKind",
+        "ContributionKindEnum": "agreements.choices.ContributionKind",
+        "ParticipantRoleEnum": "agreements.choices.ParticipantRole",
+        "PartnerKindEnum": "partners.models.PartnerKind",
+        "UserRoleEnum": "partners.models.Role",
+        "ObligationKindEnum": "workflow.models.ObligationKind",
+        "PositionStatusEnum": "workflow.models.PositionStatus",
+        "RenderKindEnum": "workflow.models.RenderKind",
+        "RenderStatusEnum": "workflow.models.RenderStatus",
+        "RecordablePositionStatusEnum": [("concur", "Concur"), ("non_concur", "Non-concur"), ("comment", "Comment")],
+    },
 }
 
 # --- Celery ---
@@ -281,17 +311,96 @@ CELERY_BEAT_SCHEDULE: dict = {
     "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": RENDER_SWEEP_SECONDS},
 }
 
-# --- Security ---
+# --- Security (docs/security.md maps each control to the STIG / ASVS item it meets) ---
+# The shared cache holds sign-in lockouts, the address slow-down and the token failure counts:
+# every process must see the same counts, so production points it at Redis (production.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "icp-portal"}}
+# Addresses (or CIDR blocks) of the reverse proxies whose X-Forwarded-For is believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# DoD Notice and Consent Banner, acknowledged on the sign-in form before credentials are checked.
+DEFAULT_CONSENT_BANNER_TEXT = (
+    "You are accessing a U.S. Government (USG) Information System (IS) that is provided for "
+    "USG-authorized use only. By using this IS (which includes any device attached to this IS), "
+    "you consent to the following conditions:\n"
+    "- The USG routinely intercepts and monitors communications on this IS for purposes including, "
+    "but not limited to, penetration testing, COMSEC monitoring, network operations and defense, "
+    "personnel misconduct (PM), law enforcement (LE), and counterintelligence (CI) investigations.\n"
+    "- At any time, the USG may inspect and seize data stored on this IS.\n"
+    "- Communications using, or data stored on, this IS are not private, are subject to routine "
+    "monitoring, interception, and search, and may be disclosed or used for any USG-authorized purpose.\n"
+    "- This IS includes security measures (e.g., authentication and access controls) to protect USG "
+    "interests--not for your personal benefit or privacy.\n"
+    "- Notwithstanding the above, using this IS does not constitute consent to PM, LE or CI "
+    "investigative searching or monitoring of the content of privileged communications, or work "
+    "product, related to personal representation or services by attorneys, psychotherapists, or "
+    "clergy, and their assistants. Such communications and work product are private and "
+    "confidential. See User Agreement for details."
+)
+# Lines starting "- " are shown as bullet points; "\n" in the variable starts a new line.
+CONSENT_BANNER_TEXT = env("CONSENT_BANNER_TEXT", default="") or DEFAULT_CONSENT_BANNER_TEXT
+
+# Account lockout (django-axes, keyed on the account name only; security/lockout.py).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=3)
+LOCKOUT_WINDOW_MINUTES = env.int("LOCKOUT_WINDOW_MINUTES", default=15)
+# Hours a locked account stays locked unless an administrator unlocks it first; 0: until unlocked.
+LOCKOUT_COOLOFF_HOURS = env.float("LOCKOUT_COOLOFF_HOURS", default=3)
+AXES_HANDLER = "security.lockout.AccountLockoutHandler"
+AXES_CACHE = "default"
+AXES_COOLOFF_TIME = "security.lockout.lockout_cooloff"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_CLIENT_IP_CALLABLE = "icp_portal.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_VERBOSE = False
+# axes' own admin pages list database attempts, which the cache handler never writes; the
+# security log (admin → Security events) is the record.
+AXES_ENABLE_ADMIN = False
+# axes.W006 asks for the address among the lockout keys. Here it is deliberately not: an address
+# (a proxy, a base's NAT) is shared by many people, so failures from it only slow it
+# (LOGIN_ADDRESS_*), and never lock other people's accounts (STIG V-222432, ASVS 2.2.1).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Failures from one address past this many in the window only slow it to one attempt per delay.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_DELAY_SECONDS = env.int("LOGIN_ADDRESS_DELAY_SECONDS", default=5)
+
+# Sessions: idle and absolute time-outs enforced on the server (security/middleware.py).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=15)
+ADMIN_SESSION_IDLE_TIMEOUT_MINUTES = env.int("ADMIN_SESSION_IDLE_TIMEOUT_MINUTES", default=10)
+SESSION_ABSOLUTE_TIMEOUT_HOURS = env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", default=12)
+# Seconds before the idle time-out that the page offers "Stay signed in".
+SESSION_WARNING_SECONDS = env.int("SESSION_WARNING_SECONDS", default=120)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Strict"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# API tokens.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+API_TOKENS_FOR_LIAISONS = env.bool("API_TOKENS_FOR_LIAISONS", default=False)
+API_TOKENS_FOR_ADMINS = env.bool("API_TOKENS_FOR_ADMINS", default=False)
+API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=10)
+API_TOKEN_FAILURE_WINDOW_MINUTES = env.int("API_TOKEN_FAILURE_WINDOW_MINUTES", default=15)
+
+# CAC/PKI sign-in through a TLS proxy that verifies the certificate (off by default).
+CAC_ENABLED = env.bool("CAC_ENABLED", default=False)
+CAC_SUBJECT_HEADER = env("CAC_SUBJECT_HEADER", default="") or "X-SSL-Client-S-DN"
+CAC_TRUSTED_PROXIES = env.list("CAC_TRUSTED_PROXIES", default=[])
+
+# Uploads: the types accepted, decided by content (security/uploads.py).
+UPLOAD_ALLOWED_TYPES = env.list("UPLOAD_ALLOWED_TYPES", default=[]) or ["pdf", "docx", "xlsx", "png", "jpeg", "txt"]
+# Deepest nesting of a JSON request body.
+JSON_MAX_DEPTH = 32
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -320,5 +429,6 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

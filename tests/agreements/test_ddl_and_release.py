@@ -301,3 +301,26 @@ def test_a_disclosure_officer_from_a_new_office(cast):
     office = CoordinatingOffice.objects.create(code="NAVYFD", name="Navy Foreign Disclosure", is_disclosure_office=True)
     user = user_create(username="navy_fd", role=Role.COORDINATOR, password="x" * 12, office_code=office.code)
     assert user.is_disclosure_officer
+
+
+def test_the_disclosure_office_is_told_and_finds_its_pending_reviews(make_agreement, program_office, dtsa):
+    from workflow.models import Notification
+
+    agreement = make_agreement(State.NEGOTIATION, partners=("GBR",))
+    DdlDecision.objects.filter(agreement=agreement).delete()
+    Notification.objects.filter(kind="ddl_review_requested").delete()  # the demo's own request
+    services.ddl_review_request(agreement=agreement, user=program_office)
+    assert Notification.objects.filter(user=dtsa, kind="ddl_review_requested", agreement=agreement).count() == 1
+    page = _client(dtsa).get(reverse("positions_due")).content.decode()
+    assert "DDL / TS&amp;FD reviews awaiting" in page and agreement.reference in page
+    services.ddl_decide(
+        agreement=agreement,
+        user=dtsa,
+        status=DdlStatus.DENIED,
+        decision_date=timezone.localdate(),
+        comment="Release of the seeker data is not authorized.",
+    )
+    note = Notification.objects.get(user=program_office, kind="ddl_decided", agreement=agreement)
+    assert "not approved by Defense Technology Security Administration" in note.message
+    page = _client(dtsa).get(reverse("positions_due")).content.decode()
+    assert agreement.reference not in page and "No DDL / TS&amp;FD review awaits a decision." in page

@@ -17,14 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-2026")
+PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-password-2026")
 
 
 def sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
+    page.click("label[for=id_consent]")  # the DoD Notice and Consent Banner
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("[data-testid=sign-in]")
     page.wait_for_load_state("networkidle")
 
 

@@ -8,4 +8,8 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Plain HTTP on the loopback: no HTTPS redirect, and no __Host- cookie names (they need Secure).
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
+SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0

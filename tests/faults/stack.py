@@ -338,7 +338,12 @@ class Stack:
         session.get(f"{self.url}/accounts/login/", timeout=10)
         response = session.post(
             f"{self.url}/accounts/login/",
-            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+            data={
+                "username": username,
+                "password": PASSWORD,
+                "consent": "on",  # the DoD Notice and Consent Banner
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
             timeout=10,
             allow_redirects=False,
         )

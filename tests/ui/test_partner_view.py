@@ -212,6 +212,10 @@ def test_unsigned_parties_are_not_named_before_they_sign(make_agreement, client_
     agreement_services.participant_update(participant=uk, user=agreement.action_officer, signatory_name="Expected Name")
     html = client_for(liaison).get(reverse("agreement_detail", args=[agreement.reference])).content.decode()
     assert "Expected Name" not in html and "Not signed yet" in html
+    rows = token_client(liaison).get("/api/v1/participants/", {"agreement": agreement.pk}).json()["results"]
+    assert [row["signatory_name"] for row in rows] == [""]
+    dod = token_client(agreement.action_officer).get("/api/v1/participants/", {"agreement": agreement.pk}).json()
+    assert dod["results"][0]["signatory_name"] == "Expected Name"
 
 
 def test_next_milestones_skip_dates_already_past(make_agreement, client_for, liaison):

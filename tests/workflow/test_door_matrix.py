@@ -1542,6 +1542,9 @@ SERVICE_DOORS = {
         "document_update": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
         "ddl_review_request": "pen_holder_edits",
         "ddl_decide": "ddl_decided_by_disclosure_office",
+        # A saved view is a user's bookmark of list filters: it touches no agreement rule.
+        "saved_view_create": "",
+        "saved_view_delete": "",
     },
     "workflow.services": {
         "agreement_transition": "transition_role comment_required rad_package_complete rfa_needs_ddl "
@@ -1602,6 +1605,17 @@ BROWSER_WRITE_ROUTES = {
     "internal_pdf_never_releasable",
     "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force",
     "position_record": "silence_is_final",
+    # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it.
+    "import_upload": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
+    "pa_within_master_term dates_ordered",
+    "import_run": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
+    "pa_within_master_term dates_ordered",
+    # Reminders, saved views and calendar feeds write no agreement rule's data.
+    "review_queue_remind": "",
+    "saved_view_create": "",
+    "saved_view_delete": "",
+    "calendar_feed_create": "",
+    "calendar_feed_revoke": "",
 }
 
 
@@ -1636,6 +1650,14 @@ def test_every_browser_route_is_a_known_door():
         "render_retry",
         "register_pdf",
         "notifications",
+        "search",
+        "calendar",
+        "calendar_feed",
+        "import_batch",
+        "import_progress",
+        "import_template",
+        "document_compare",
+        "ssoi_compare",
     }
     routes = _route_names(get_resolver())
     unknown = routes - set(BROWSER_WRITE_ROUTES) - known_read_only - PARTNER_ROUTES

@@ -4,8 +4,10 @@ application itself, not only by convention:
 - the **owner** (the role this command and ``migrate`` connect as) owns every table;
 - the **application role** (``--app-role``, the role in the web, worker and beat DATABASE_URL)
   may read and write the portal's tables, but on the audit tables (the lifecycle trail
-  ``workflow_transitionlog`` and the liaison access log ``workflow_accesslog``) it may only SELECT
-  and INSERT (plus, on the access log, set ``document_id`` when a document is deleted): no UPDATE,
+  ``workflow_transitionlog``, the liaison access log ``workflow_accesslog`` and the security log
+  ``security_securityevent``) it may only SELECT and INSERT (plus, on the access log, set
+  ``document_id`` when a document is deleted, and on the security log ``user_id`` when a user is
+  deleted): no UPDATE,
   DELETE or TRUNCATE, and, not being the owner, it cannot ALTER the tables or disable their
   triggers.
 
@@ -21,11 +23,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from psycopg import sql
 
-AUDIT_TABLES = ("workflow_transitionlog", "workflow_accesslog")
+AUDIT_TABLES = ("workflow_transitionlog", "workflow_accesslog", "security_securityevent")
 FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE")
-# The one change the application makes to an audit row: the access log's document_id becomes NULL
-# when its document is deleted (on_delete=SET_NULL). Granted on that column only.
-COLUMN_UPDATES = {"workflow_accesslog": ("document_id",)}
+# The only changes the application makes to an audit row: the access log's document_id and the
+# security log's user_id become NULL when their row is deleted (on_delete=SET_NULL). Granted on
+# those columns only.
+COLUMN_UPDATES = {"workflow_accesslog": ("document_id",), "security_securityevent": ("user_id",)}
 
 
 def role_can(role: str, table: str, privilege: str) -> bool:
