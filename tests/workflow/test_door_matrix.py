@@ -1319,7 +1319,7 @@ def _(w, ctx):
                 status=DdlStatus.APPROVED,
                 decision_date=w.today,
                 content=b"letter",
-                filename="ddl.pdf",
+                filename="ddl.txt",
             )
         )
         assert ctx["sentence"] in text
@@ -1409,7 +1409,7 @@ not_applicable("release_needs_ddl", "sweep", "No sweep changes a document.")
 def _(w):
     agreement = w.make(State.IN_FORCE, partners=("GBR",), releasable_to_partners=True)  # DDL approved
     summary = agreement_services.document_upload(
-        agreement=agreement, user=w.po, kind=DocumentKind.SUMMARY_PDF, content=b"%PDF", filename="s.pdf"
+        agreement=agreement, user=w.po, kind=DocumentKind.SUMMARY_PDF, content=b"summary", filename="s.txt"
     )
     return {"agreement": agreement, "document": summary, "sentence": "is never releasable to partners"}
 
@@ -1433,8 +1433,8 @@ def _(w, ctx):
             agreement=ctx["agreement"],
             user=w.po,
             kind=DocumentKind.SSOI_PDF,
-            content=b"%PDF",
-            filename="ssoi.pdf",
+            content=b"ssoi",
+            filename="ssoi.txt",
             releasable_to_partners=True,
         )
     )
