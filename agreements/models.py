@@ -140,7 +140,20 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The default order of every list and of the API (ties broken by id: stable pages).
+            models.Index(fields=["-created_at", "-id"], name="agreement_newest_first"),
+            models.Index(fields=["lead_organization", "-created_at", "-id"], name="agreement_org_newest_first"),
+            # Review queue, stalled reviews, expiring agreements, and the list's other sort orders.
+            models.Index(fields=["state", "state_changed_at"], name="agreement_state_since"),
+            models.Index(fields=["state", "expiration_date"], name="agreement_state_expiry"),
+            models.Index(fields=["expiration_date", "id"], name="agreement_expiry"),
+            models.Index(fields=["effective_date", "id"], name="agreement_effective"),
+            models.Index(fields=["entry_into_force_date", "id"], name="agreement_in_force_since"),
+            models.Index(fields=["-state_changed_at", "id"], name="agreement_changed"),
+            models.Index(fields=["title", "id"], name="agreement_title"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expiration_date__isnull=True)
@@ -592,6 +605,8 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["agreement", "-role", "partner__name"]
+        # A partner's agreements (the liaison's scope, the partner filter) without a scan.
+        indexes = [models.Index(fields=["partner", "agreement"], name="participant_partner_agreement")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "partner"],
@@ -829,6 +844,8 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["agreement", "kind", "-version"]
+        # The most recently released documents (the liaison's page) without sorting them all.
+        indexes = [models.Index(fields=["-uploaded_at", "-id"], name="document_newest_first")]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "kind", "version"], name="document_unique_version"),
         ]

@@ -21,6 +21,26 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
     return Agreement.objects.all()
 
 
+def agreements_listed(user, params, request=None) -> tuple:
+    """The list a user asked for: visible agreements, the program office's own by default
+    (``scope``), filtered and sorted by ``AgreementFilterSet`` from the query ``params`` (as
+    ``user`` may filter: a liaison neither filters nor sorts by internal state). Returns
+    (filterset, queryset, scope); the browser list, its exports and export jobs use it."""
+    from types import SimpleNamespace
+
+    from .filters import AgreementFilterSet
+
+    queryset = agreements_visible_to(user).with_list_relations()
+    scope = params.get("scope", "mine" if user.is_program_office else "all")
+    if scope == "mine" and user.is_program_office:
+        queryset = queryset.filter(lead_organization_id=user.organization_id)
+    filterset = AgreementFilterSet(params or None, queryset=queryset, request=request or SimpleNamespace(user=user))
+    queryset = filterset.qs
+    if not params.get("ordering"):
+        queryset = queryset.order_by("-created_at", "-pk")
+    return filterset, queryset, scope
+
+
 def parent_candidates(user, kind: str | None = None) -> QuerySet[Agreement]:
     """The agreements ``user`` may choose as the parent of a new agreement of ``kind`` (see
     ``parent_candidate_q``); the proposal form lists these, and the service refuses any other."""

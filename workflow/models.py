@@ -74,6 +74,15 @@ class CoordinationPosition(models.Model):
 
     class Meta:
         ordering = ["due_at", "office__name"]
+        indexes = [
+            # Overdue and due positions (dashboard, positions due) among the few still unanswered.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["pending", "comment"]),
+                name="position_unanswered_due",
+            ),
+            models.Index(fields=["office", "due_at"], name="position_office_due"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["round", "office"], name="position_unique_office_per_round"),
             models.CheckConstraint(
@@ -170,6 +179,9 @@ class ReportingObligation(models.Model):
 
     class Meta:
         ordering = ["due_date"]
+        indexes = [
+            models.Index(fields=["due_date"], condition=Q(completed_date__isnull=True), name="obligation_open_due"),
+        ]
         constraints = [models.UniqueConstraint(fields=["agreement", "kind"], name="obligation_unique_kind")]
 
     def __str__(self) -> str:
@@ -213,6 +225,7 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="notification_user_newest")]
         constraints = [
             models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_unique_per_user"),
         ]
@@ -241,6 +254,7 @@ class RenderKind(models.TextChoices):
     SUMMARY = "summary", "Agreement summary"
     REGISTER = "register", "Register of agreements in force"
     PARTNER_SUMMARY = "partner_summary", "Partner summary"
+    EXPORT = "export", "Agreement list export"
 
 
 class RenderStatus(models.TextChoices):
