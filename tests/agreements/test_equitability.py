@@ -21,6 +21,12 @@ from workflow.services import agreement_transition
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _liaison_api_tokens(settings):
+    """The API door is tried for liaisons too, as on a deployment that issues them tokens."""
+    settings.API_TOKENS_FOR_LIAISONS = True
+
+
 def _contribute(agreement, user, amount, participant=None, kind=ContributionKind.FINANCIAL):
     return services.contribution_add(
         agreement=agreement,

@@ -180,6 +180,8 @@ def test_every_operation_conforms_to_the_schema(role, request, world, wsgi_in_te
             except (Exception, BaseExceptionGroup) as exc:  # report every operation's failure
                 failures.append(f"{operation.method.upper()} {operation.path}: {_summary(exc)}")
     assert not failures, f"{len(failures)} operation(s) failed as {role}:\n\n" + "\n\n".join(failures)
-    # The run reached real objects, not only 4xx answers.
-    assert sum(n for code, n in statuses.items() if 200 <= code < 300) >= 40, statuses
+    # The run reached real objects, not only 4xx answers. A liaison reaches fewer: no audit rows,
+    # no DDL record, SSOI, coordination or obligations, only its own nation's contributions.
+    minimum = 30 if role == "liaison" else 40
+    assert sum(n for code, n in statuses.items() if 200 <= code < 300) >= minimum, statuses
     assert sum(statuses.values()) >= 5 * len(operations), statuses

@@ -113,7 +113,10 @@ def test_project_arrangement_lifecycle(
     page = ui.sign_in(demo.disclosure_officer().username)
     ui.goto(f"/agreements/{reference}/documents/")
     page.select_option("#id_status", value="approved")
-    page.set_input_files("#id_file", files=[{"name": "ddl.pdf", "mimeType": "application/pdf", "buffer": b"DDL"}])
+    page.set_input_files(
+        "#id_file",
+        files=[{"name": "ddl.txt", "mimeType": "text/plain", "buffer": b"Delegation of Disclosure Authority Letter"}],
+    )
     _press(page, "Record the DDL decision")
     assert "The DDL decision" in page.locator("#messages").inner_text()
 

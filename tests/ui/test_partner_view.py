@@ -33,6 +33,13 @@ from workflow.services import agreement_transition, render_job_request
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _liaison_api_tokens(settings):
+    """The API door is tried for liaisons too, as on a deployment that issues them tokens."""
+    settings.API_TOKENS_FOR_LIAISONS = True
+
+
 # Internal labels and values a partner must never read (those that double as partner-facing
 # statuses, such as "In force" or "Expired", are not in the list).
 INTERNAL_LABELS = (

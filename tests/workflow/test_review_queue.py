@@ -24,6 +24,12 @@ from workflow.services import agreement_transition
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _liaison_api_tokens(settings):
+    """The API door is tried for liaisons too, as on a deployment that issues them tokens."""
+    settings.API_TOKENS_FOR_LIAISONS = True
+
+
 def _in_state_for(agreement, days: float, now) -> None:
     Agreement.objects.filter(pk=agreement.pk).update(state_changed_at=now - dt.timedelta(days=days))
     agreement.refresh_from_db()
