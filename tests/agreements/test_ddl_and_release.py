@@ -82,7 +82,7 @@ def test_the_program_office_asks_and_the_disclosure_office_decides(negotiation, 
             user=dtsa,
             status=DdlStatus.APPROVED,
             decision_date=timezone.localdate() + dt.timedelta(days=1),
-            content=b"letter",
+            content=b"%PDF-1.4 letter",
             filename="ddl.pdf",
         )
     with pytest.raises(ValidationError, match="Say why"):
@@ -92,7 +92,7 @@ def test_the_program_office_asks_and_the_disclosure_office_decides(negotiation, 
         user=dtsa,
         status=DdlStatus.APPROVED,
         decision_date=timezone.localdate(),
-        content=b"letter",
+        content=b"%PDF-1.4 letter",
         filename="ddl.pdf",
     )
     assert decided.status == DdlStatus.APPROVED and decided.deciding_office.code == "DTSA"
@@ -161,7 +161,7 @@ def test_the_browser_asks_and_decides_on_the_documents_tab(negotiation, program_
             "action": "ddl_decide",
             "status": "approved",
             "decision_date": timezone.localdate().isoformat(),
-            "file": SimpleUploadedFile("ddl.pdf", b"%PDF letter"),
+            "file": SimpleUploadedFile("ddl.pdf", b"%PDF-1.4 letter"),
         },
     )
     assert done.status_code == 302
@@ -184,7 +184,7 @@ def test_the_api_asks_and_decides(negotiation, program_office, dtsa, liaison):
         {
             "status": "approved",
             "decision_date": timezone.localdate().isoformat(),
-            "file": SimpleUploadedFile("ddl.pdf", b"%PDF letter"),
+            "file": SimpleUploadedFile("ddl.pdf", b"%PDF-1.4 letter"),
         },
         format="multipart",
     )
@@ -298,5 +298,7 @@ def test_the_admin_cannot_edit_a_ddl_decision(make_agreement, admin_user):
 
 def test_a_disclosure_officer_from_a_new_office(cast):
     office = CoordinatingOffice.objects.create(code="NAVYFD", name="Navy Foreign Disclosure", is_disclosure_office=True)
-    user = user_create(username="navy_fd", role=Role.COORDINATOR, password="x" * 12, office_code=office.code)
+    user = user_create(
+        username="navy_fd", role=Role.COORDINATOR, password="disclosure-officer-2026", office_code=office.code
+    )
     assert user.is_disclosure_officer
