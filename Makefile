@@ -21,6 +21,8 @@ PYTEST_DB := $(if $(CI),--create-db,)
 RUN_DEB := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 TEST_DEB := $(RUN_DEB) chromium
 NODE_DEB := $(if $(shell command -v npm),,nodejs npm)
+# The fault suite runs its own PostgreSQL cluster and Redis server.
+FAULTS_DEB := $(RUN_DEB) postgresql-15 redis-server
 
 PY_STAMP := $(VENV)/.requirements.sha256
 NODE_STAMP := node_modules/.package-lock.sha256
@@ -85,12 +87,13 @@ demo: system-run python-deps node-deps ## Migrate the local database and load th
 run: demo ## Serve on http://127.0.0.1:PORT (default 8000) with a Celery worker and beat beside it
 	@PORT=$(PORT) VENV=$(VENV) $(LOCAL_ENV) exec scripts/run-local.sh
 
-bench: system-run python-deps node-deps ## Run the benchmarks in bench/run.py
-	@if [ -f bench/run.py ]; then \
-		$(PY) bench/run.py; \
-	else \
-		echo "make bench: bench/run.py does not exist yet"; \
-	fi
+# Portfolios of 1k/10k/100k agreements in scratch databases icp_bench_* on DATABASE_URL's server
+# (generated once), every page timed at each size, a locust load test against gunicorn on
+# BENCH_PORT (8150); results in bench/results/latest.json and docs/performance.md. BENCH_ARGS
+# narrows it, e.g. BENCH_ARGS="--sizes 1000,10000 --load-seconds 20".
+BENCH_ARGS ?=
+bench: system-run python-deps node-deps ## Benchmark 1k/10k/100k portfolios and load-test gunicorn (about 25 min)
+	@DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" $(PY) bench/run.py $(BENCH_ARGS)
 
 # --- quality ---------------------------------------------------------------------------------
 
@@ -129,8 +132,9 @@ restore: python-deps ## Restore BACKUP=<folder made by make backup> into DATABAS
 	@test -n "$(BACKUP)" || { echo "make restore: set BACKUP=<backup folder>" >&2; exit 2; }
 	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py restore "$(BACKUP)" --yes
 
-faults: system-test python-deps check-services ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
-	$(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
+faults: python-deps ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
+	@scripts/ensure-deb.sh $(FAULTS_DEB)
+	ICP_RUN_FAULTS=1 $(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
 
 # --- cleaning --------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from partners.models import Partner, User
+from partners.models import Partner, Role, User
 from security.uploads import upload_check
 
 from .choices import (
@@ -37,8 +37,10 @@ from .models import (
     Document,
     LoanItem,
     Participant,
+    SavedView,
     validate_agreement,
 )
+from .text_extraction import extract_text
 
 # Fields a program office may edit while it holds the pen.
 AGREEMENT_EDITABLE_FIELDS = (
@@ -385,6 +387,9 @@ def document_upload(
     the detected one, and the client's ``content_type`` is ignored."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
+    # The words of the file, for search and comparison: read before the row lock is taken.
+    within_limit = 0 < len(content) <= settings.MAX_UPLOAD_MB * 1024 * 1024
+    text = extract_text(content, filename or "", content_type or "") if within_limit else ""
     # Lock the agreement (serializes version numbers), then decide on the locked row.
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if check_permission:
@@ -412,6 +417,7 @@ def document_upload(
         marking=marking or agreement.marking,
         releasable_to_partners=releasable_to_partners,
         uploaded_by=user,
+        text=text,
     )
     document.clean()  # the release rule (DDL approved, never an internal PDF), before the file is stored
     document.file.save(safe_name, ContentFile(content), save=False)
@@ -474,6 +480,7 @@ def ddl_decision_denial(agreement: Agreement, user: User) -> str | None:
 @transaction.atomic
 def ddl_review_request(*, agreement: Agreement, user: User, comment: str = "") -> DdlDecision:
     """The lead program office asks its disclosure office for the DDL / TS&FD review."""
+    from workflow.notifications import notify
     from workflow.services import audit_event
     from workflow.transitions import EVENT_DDL_REQUESTED
 
@@ -489,6 +496,15 @@ def ddl_review_request(*, agreement: Agreement, user: User, comment: str = "") -
     ddl.comment = (comment or "").strip()
     _save(ddl, user)
     audit_event(agreement=agreement, event=EVENT_DDL_REQUESTED, user=user, comment=ddl.comment)
+    notify(
+        users=User.objects.filter(
+            role=Role.COORDINATOR, is_active=True, coordinating_office__is_disclosure_office=True
+        ),
+        kind="ddl_review_requested",
+        message=f"{agreement.reference}: the program office asks for the DDL / TS&FD review.",
+        dedupe_key=f"ddl_requested:{agreement.pk}:{ddl.requested_at.isoformat()}",
+        agreement=agreement,
+    )
     return ddl
 
 
@@ -508,6 +524,7 @@ def ddl_decide(
     """A disclosure office approves or refuses the agreement's DDL, on a date, with the letter
     (an approval needs it: an existing DDL document of the agreement, or the file uploaded here).
     A later decision replaces the earlier one; field history keeps both."""
+    from workflow.notifications import notify
     from workflow.services import audit_event
     from workflow.transitions import EVENT_DDL_DECIDED
 
@@ -557,4 +574,65 @@ def ddl_decide(
         + (f" {comment}" if comment else ""),
         data={"status": status, "office": user.coordinating_office.code, "document": document.pk if document else None},
     )
+    program_office = list(
+        User.objects.filter(role=Role.PROGRAM_OFFICE, organization_id=agreement.lead_organization_id, is_active=True)
+    )
+    notify(
+        users=program_office,
+        kind="ddl_decided",
+        message=f"{agreement.reference}: the DDL is {ddl.get_status_display().lower()} by "
+        f"{user.coordinating_office.name} ({decision_date:%Y-%m-%d}).",
+        dedupe_key=f"ddl_decided:{agreement.pk}:{ddl.pk}:{status}:{timezone.now().isoformat()}",
+        agreement=agreement,
+    )
     return ddl
+
+
+# --- saved views ------------------------------------------------------------------------------
+SAVED_VIEW_KEYS = (
+    "q",
+    "kind",
+    "state",
+    "status",
+    "authority",
+    "partner",
+    "organization",
+    "effective_after",
+    "effective_before",
+    "expires_after",
+    "expires_before",
+    "created_after",
+    "created_before",
+    "ordering",
+    "scope",
+)
+
+
+@transaction.atomic
+def saved_view_create(*, owner: User, name: str, query, shared_with_team: bool = False) -> SavedView:
+    """Save the list's current filters under a name (the same name again replaces the view).
+    Only a reviewer shares a view, with the other reviewers."""
+    from urllib.parse import urlencode
+
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the view."})
+    if len(name) > 80:
+        raise ValidationError({"name": "A view's name has at most 80 characters."})
+    if shared_with_team and not owner.is_reviewer:
+        raise PermissionDenied("Only a reviewer shares views with the review team.")
+    pairs = [(key, value) for key in SAVED_VIEW_KEYS for value in query.getlist(key) if value]
+    encoded = urlencode(pairs)
+    if len(encoded) > 1000:
+        raise ValidationError({"query": "These filters are too long to save."})
+    view, _ = SavedView.objects.update_or_create(
+        owner=owner, name=name, defaults={"query": encoded, "shared_with_team": shared_with_team}
+    )
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, user: User) -> None:
+    if view.owner_id != user.pk:
+        raise PermissionDenied("Only the person who saved a view may delete it.")
+    view.delete()

@@ -25,7 +25,7 @@ from agreements.models import SSOI, Agreement, Contribution, DdlDecision, Docume
 from agreements.partner_status import PartnerStatus, partner_status
 from agreements.selectors import agreements_visible_to
 from agreements.services import SSOI_FIELDS
-from partners.api.common import LiaisonSafeMixin
+from partners.api.common import LiaisonSafeMixin, is_liaison
 from partners.api.serializers import UserSummarySerializer
 from partners.models import Partner, Role, User
 from workflow.models import CoordinationRound, PositionStatus
@@ -114,6 +114,14 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "signature_date",
         ]
         read_only_fields = fields
+
+    def to_representation(self, participant: Participant) -> dict:
+        data = super().to_representation(participant)
+        if is_liaison(self.context) and not participant.signature_date:
+            # Who is expected to sign is a U.S. working note until the signature is in, as on the page.
+            data["signatory_name"] = ""
+            data["signatory_title"] = ""
+        return data
 
 
 class ParticipantCreateSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """The DDL / TS&FD decision is a record a disclosure office keeps, and it gates every release to
-partners: through the service, the browser, the API and the admin, with the same sentence."""
+partners: through the service, the browser and the API with the same sentence, while the admin
+offers no way to edit a document at all."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from agreements import services
 from agreements.choices import DdlStatus, DocumentKind, State
@@ -173,7 +175,9 @@ def test_the_api_asks_and_decides(negotiation, program_office, dtsa, liaison):
     DdlDecision.objects.filter(agreement=negotiation).delete()
     base = f"/api/v1/agreements/{negotiation.pk}/ddl"
     assert token_client(program_office).get(f"{base}/").json()["status"] == DdlStatus.NOT_STARTED
-    assert token_client(liaison).get(f"{base}/").status_code == 404  # an internal U.S. record
+    liaison_api = APIClient()  # no API token is issued to a liaison: the session it signs in with
+    liaison_api.force_login(liaison)
+    assert liaison_api.get(f"{base}/").status_code == 404  # an internal U.S. record
     assert token_client(program_office).post(f"{base}/request/", {}, format="json").status_code == 200
     forged = token_client(program_office).post(
         f"{base}/decision/", {"status": "approved", "decision_date": timezone.localdate().isoformat()}, format="json"
@@ -225,7 +229,7 @@ def test_release_waits_for_the_ddl_at_every_door(negotiation, program_office, ad
         f"/api/v1/documents/{document.pk}/", {"releasable_to_partners": True}, format="json"
     )
     assert api.status_code == 400 and sentence in str(api.json())
-    # Admin.
+    # Admin (read-only for lifecycle records).
     admin = _client(admin_user).post(
         reverse("admin:agreements_document_change", args=[document.pk]),
         {
@@ -238,7 +242,7 @@ def test_release_waits_for_the_ddl_at_every_door(negotiation, program_office, ad
             "content_type": "",
         },
     )
-    assert admin.status_code == 200 and sentence in admin.content.decode()
+    assert admin.status_code == 403  # documents are read-only in the admin: no door around the rule
     document.refresh_from_db()
     assert not document.releasable_to_partners and not Document.objects.filter(releasable_to_partners=True).exists()
     # Once approved, the same change goes through.
@@ -268,7 +272,8 @@ def test_generated_internal_pdfs_are_never_releasable(make_agreement, program_of
 def test_liaisons_see_released_documents_only_while_the_ddl_stands(make_agreement, program_office, liaison, dtsa):
     agreement = make_agreement(State.IN_FORCE, partners=("GBR",), releasable_to_partners=True)
     released = agreement.documents.get(kind=DocumentKind.NEGOTIATED_TEXT, releasable_to_partners=True)
-    api = token_client(liaison)
+    api = APIClient()  # no API token is issued to a liaison: the session it signs in with
+    api.force_login(liaison)
     assert [d["id"] for d in api.get("/api/v1/documents/").json()["results"]] == [released.pk]
     assert api.get(f"/api/v1/documents/{released.pk}/download/").status_code == 200
     # The disclosure office withdraws its approval: the document stays marked but is held back.
@@ -299,6 +304,29 @@ def test_the_admin_cannot_edit_a_ddl_decision(make_agreement, admin_user):
 def test_a_disclosure_officer_from_a_new_office(cast):
     office = CoordinatingOffice.objects.create(code="NAVYFD", name="Navy Foreign Disclosure", is_disclosure_office=True)
     user = user_create(
-        username="navy_fd", role=Role.COORDINATOR, password="disclosure-officer-2026", office_code=office.code
+        username="navy_fd", role=Role.COORDINATOR, password="a-disclosure-officer-password", office_code=office.code
     )
     assert user.is_disclosure_officer
+
+
+def test_the_disclosure_office_is_told_and_finds_its_pending_reviews(make_agreement, program_office, dtsa):
+    from workflow.models import Notification
+
+    agreement = make_agreement(State.NEGOTIATION, partners=("GBR",))
+    DdlDecision.objects.filter(agreement=agreement).delete()
+    Notification.objects.filter(kind="ddl_review_requested").delete()  # the demo's own request
+    services.ddl_review_request(agreement=agreement, user=program_office)
+    assert Notification.objects.filter(user=dtsa, kind="ddl_review_requested", agreement=agreement).count() == 1
+    page = _client(dtsa).get(reverse("positions_due")).content.decode()
+    assert "DDL / TS&amp;FD reviews awaiting" in page and agreement.reference in page
+    services.ddl_decide(
+        agreement=agreement,
+        user=dtsa,
+        status=DdlStatus.DENIED,
+        decision_date=timezone.localdate(),
+        comment="Release of the seeker data is not authorized.",
+    )
+    note = Notification.objects.get(user=program_office, kind="ddl_decided", agreement=agreement)
+    assert "not approved by Defense Technology Security Administration" in note.message
+    page = _client(dtsa).get(reverse("positions_due")).content.decode()
+    assert agreement.reference not in page and "No DDL / TS&amp;FD review awaits a decision." in page

@@ -134,8 +134,20 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     for path in ["/positions/", f"/agreements/{review.reference}/positions/{position.pk}/"]:
         _check(ui, path, failures)
 
+    # A disclosure office's coordinator: its pending DDL reviews and the decision form.
+    from workflow import demo
+
+    ui.sign_in(demo.disclosure_officer().username)
+    for path in ["/positions/", f"/agreements/{drafting.reference}/documents/"]:
+        _check(ui, path, failures)
+
     ui.sign_in(liaison.username)
-    for path in ["/partner/", f"/agreements/{master.reference}/", f"/agreements/{master.reference}/documents/"]:
+    for path in [
+        "/partner/",
+        "/agreements/?status=in_force",
+        f"/agreements/{master.reference}/",
+        f"/agreements/{master.reference}/documents/",
+    ]:
         _check(ui, path, failures)
 
     ui.sign_in(admin_user.username)

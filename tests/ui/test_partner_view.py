@@ -133,7 +133,7 @@ def test_liaison_pages_and_api_show_only_partner_statuses(state, make_agreement,
         html = client.get(url).content.decode()
         _assert_partner_safe(html, f"{url} ({state})")
         assert expected in html
-    csv = client.get(reverse("agreement_export", args=["csv"])).content.decode()
+    csv = client.get(reverse("agreement_export", args=["csv"])).getvalue().decode()
     assert expected in csv and not any(re.search(rf"\b{re.escape(label)}\b", csv) for label in INTERNAL_LABELS)
     panel = client.get(reverse("render_panel", args=[agreement.reference]), HTTP_HX_REQUEST="true")
     _assert_partner_safe(panel.content.decode(), f"PDF panel ({state})")
@@ -212,6 +212,10 @@ def test_unsigned_parties_are_not_named_before_they_sign(make_agreement, client_
     agreement_services.participant_update(participant=uk, user=agreement.action_officer, signatory_name="Expected Name")
     html = client_for(liaison).get(reverse("agreement_detail", args=[agreement.reference])).content.decode()
     assert "Expected Name" not in html and "Not signed yet" in html
+    rows = token_client(liaison).get("/api/v1/participants/", {"agreement": agreement.pk}).json()["results"]
+    assert [row["signatory_name"] for row in rows] == [""]
+    dod = token_client(agreement.action_officer).get("/api/v1/participants/", {"agreement": agreement.pk}).json()
+    assert dod["results"][0]["signatory_name"] == "Expected Name"
 
 
 def test_next_milestones_skip_dates_already_past(make_agreement, client_for, liaison):
