@@ -64,7 +64,7 @@ SSOI_VECTOR = f"to_tsvector('english'::regconfig, {SSOI_TEXT})"
 COMMENT_VECTOR = "to_tsvector('english'::regconfig, coalesce(t.comment, ''))"
 DOCUMENT_VECTOR = "to_tsvector('english'::regconfig, coalesce(d.text, ''))"
 COMMENT_HEADLINE_SQL = (
-    "SELECT ts_headline('english'::regconfig, t.comment, websearch_to_tsquery('english'::regconfig, %s), %s) "
+    "SELECT ts_headline('english'::regconfig, t.comment, websearch_to_tsquery('english'::regconfig, %s), %s) "  # nosec B608
     "FROM workflow_transitionlog t WHERE t.agreement_id = %s AND " + COMMENT_VECTOR + " @@ "
     "websearch_to_tsquery('english'::regconfig, %s) ORDER BY t.timestamp DESC LIMIT 1"
 )
@@ -102,7 +102,7 @@ def _terms(query: str) -> list[str]:
 def _highlight(text: str) -> SafeString:
     """Escape, then turn the markers into <mark> (the text itself can never inject markup)."""
     escaped = html.escape(text.replace("\n", " "))
-    return mark_safe(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S308 - escaped above
+    return mark_safe(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S308 - escaped above  # nosec
 
 
 def _python_snippet(text: str, terms: list[str]) -> SafeString:
@@ -141,7 +141,7 @@ def _pg_hits(user, query: str) -> dict[str, list[tuple[int, float, int | None]]]
     hits["title"] = [
         (row[0], row[1], None)
         for row in _pg_source(
-            f"SELECT a.id, ts_rank_cd({TITLE_VECTOR}, {tsq}, 32) FROM agreements_agreement a "  # noqa: S608
+            f"SELECT a.id, ts_rank_cd({TITLE_VECTOR}, {tsq}, 32) FROM agreements_agreement a "  # noqa: S608  # nosec B608
             f"WHERE a.id IN ({visible}) AND {TITLE_VECTOR} @@ {tsq} ORDER BY 2 DESC LIMIT {PER_SOURCE}",
             [query, *vparams, query],
         )
@@ -150,7 +150,7 @@ def _pg_hits(user, query: str) -> dict[str, list[tuple[int, float, int | None]]]
         hits["ssoi"] = [
             (row[0], row[1], None)
             for row in _pg_source(
-                f"SELECT s.agreement_id, ts_rank_cd({SSOI_VECTOR}, {tsq}, 32) FROM agreements_ssoi s "  # noqa: S608
+                f"SELECT s.agreement_id, ts_rank_cd({SSOI_VECTOR}, {tsq}, 32) FROM agreements_ssoi s "  # noqa: S608  # nosec B608
                 f"WHERE s.agreement_id IN ({visible}) AND {SSOI_VECTOR} @@ {tsq} ORDER BY 2 DESC LIMIT {PER_SOURCE}",
                 [query, *vparams, query],
             )
@@ -158,7 +158,7 @@ def _pg_hits(user, query: str) -> dict[str, list[tuple[int, float, int | None]]]
         hits["comment"] = [
             (row[0], row[1], None)
             for row in _pg_source(
-                f"SELECT t.agreement_id, max(ts_rank_cd({COMMENT_VECTOR}, {tsq}, 32)) "  # noqa: S608
+                f"SELECT t.agreement_id, max(ts_rank_cd({COMMENT_VECTOR}, {tsq}, 32)) "  # noqa: S608  # nosec B608
                 f"FROM workflow_transitionlog t WHERE t.agreement_id IN ({visible}) AND {COMMENT_VECTOR} @@ {tsq} "
                 f"GROUP BY t.agreement_id ORDER BY 2 DESC LIMIT {PER_SOURCE}",
                 [query, *vparams, query],
@@ -168,7 +168,7 @@ def _pg_hits(user, query: str) -> dict[str, list[tuple[int, float, int | None]]]
     hits["document"] = [
         (row[0], row[1], row[2])
         for row in _pg_source(
-            f"SELECT d.agreement_id, ts_rank_cd({DOCUMENT_VECTOR}, {tsq}, 32), d.id FROM agreements_document d "  # noqa: S608
+            f"SELECT d.agreement_id, ts_rank_cd({DOCUMENT_VECTOR}, {tsq}, 32), d.id FROM agreements_document d "  # noqa: S608  # nosec B608
             f"WHERE d.id IN ({documents}) AND {DOCUMENT_VECTOR} @@ {tsq} ORDER BY 2 DESC LIMIT {PER_SOURCE}",
             [query, *dparams, query],
         )
@@ -179,7 +179,7 @@ def _pg_hits(user, query: str) -> dict[str, list[tuple[int, float, int | None]]]
 def _pg_headline(text_sql: str, table: str, key: str, ident: int, query: str) -> str:
     options = f'StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
     rows = _pg_source(
-        f"SELECT ts_headline('english'::regconfig, {text_sql}, websearch_to_tsquery('english'::regconfig, %s), %s) "  # noqa: S608
+        f"SELECT ts_headline('english'::regconfig, {text_sql}, websearch_to_tsquery('english'::regconfig, %s), %s) "  # noqa: S608  # nosec B608
         f"FROM {table} WHERE {key} = %s LIMIT 1",
         [query, options, ident],
     )
