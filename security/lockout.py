@@ -18,7 +18,7 @@ import math
 import time
 
 from axes.handlers.cache import AxesCacheHandler
-from axes.helpers import get_client_cache_keys, get_client_username, get_failure_limit
+from axes.helpers import get_cache, get_client_cache_keys, get_client_username, get_failure_limit
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.core.cache import cache
@@ -48,6 +48,13 @@ def lockout_cooloff(request=None):
 class AccountLockoutHandler(AxesCacheHandler):
     """axes' cache handler with a failure window: failures count for ``LOCKOUT_WINDOW_MINUTES``
     from the first one; the failure that reaches the limit locks the account for the cool-off."""
+
+    def __init__(self):
+        pass  # the cache is looked up on each use (below), never kept from the first request
+
+    @property
+    def cache(self):
+        return get_cache()
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
         if request is None:

@@ -52,7 +52,7 @@ def _context(request, form) -> dict:
     }
 
 
-def _record_consent(request, form) -> None:
+def _record_consent(request) -> None:
     given = bool(request.POST.get("consent"))
     events.record(
         EventKind.BANNER_ACK,
@@ -77,9 +77,11 @@ class PortalLoginView(LoginView):
     def post(self, request, *args, **kwargs):
         wait = address_wait_seconds(request)
         if wait:
-            return _slowed_response(request, self.get_form(), wait)
+            # An unbound form: while the address waits, no credential is checked at all.
+            username = str(request.POST.get("username", ""))[:150]
+            return _slowed_response(request, self.form_class(request, initial={"username": username}), wait)
         address_attempt(request)
-        _record_consent(request, None)
+        _record_consent(request)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
@@ -117,7 +119,7 @@ def certificate_sign_in(request):
     if wait:
         return _slowed_response(request, form, wait)
     address_attempt(request)
-    _record_consent(request, None)
+    _record_consent(request)
     consent = ConsentForm(request.POST)
     if not consent.is_valid():
         return _error_page(request, form, consent.errors["consent"][0], 400)

@@ -17,6 +17,15 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
+def _tokens_for_every_role(settings):
+    """The suite drives every role, liaisons and administrators included, through personal API
+    tokens, as a deployment that allows them (API_TOKENS_FOR_LIAISONS/ADMINS) would. The default
+    refusal is proven in tests/security/test_tokens.py, which switches them off again."""
+    settings.API_TOKENS_FOR_LIAISONS = True
+    settings.API_TOKENS_FOR_ADMINS = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_shared_cache():
     """Lockouts, the sign-in slow-down, token failure counts, cached token lookups and dashboard
     figures live in the cache: each test starts with none."""

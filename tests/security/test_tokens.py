@@ -67,6 +67,8 @@ def test_signing_in_again_does_not_revoke_tokens(client, program_office):
 
 
 def test_liaisons_and_administrators_get_no_tokens_unless_allowed(client, liaison, admin_user, settings):
+    settings.API_TOKENS_FOR_LIAISONS = False  # the defaults (the suite's conftest allows them)
+    settings.API_TOKENS_FOR_ADMINS = False
     for user in (liaison, admin_user):
         with pytest.raises(PermissionDenied, match="not issued"):
             api_token_create(user=user, name="x")
