@@ -74,8 +74,37 @@ def apply_service_error(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+DATE_HINT = "Pick it from the calendar, or type it."
+
+# Which kinds of agreement carry which optional fields on the proposal form.
+KIND_FIELDS = {
+    "parent": (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT),
+    "phase": (AgreementKind.SYSTEM_LEVEL,),
+    "amendment_type": (AgreementKind.AMENDMENT,),
+    "new_expiration_date": (AgreementKind.AMENDMENT,),
+}
+
+
+class ParentSelect(forms.Select):
+    """The parent list, each option saying which kinds of agreement it may be the parent of
+    (``data-parent-for``), so the form offers only fitting parents for the chosen kind."""
+
+    def __init__(self, *args, kinds_by_pk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kinds_by_pk = kinds_by_pk or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        pk = getattr(value, "value", value)
+        kinds = self.kinds_by_pk.get(pk)
+        if kinds:
+            option["attrs"]["data-parent-for"] = " ".join(kinds)
+        return option
+
+
 class AgreementCreateForm(UswdsFormMixin, forms.Form):
-    """The guided proposal form: kind, parent, partners, authority, title, dates."""
+    """The guided proposal form: kind, parent, partners, authority, title, dates. The kind decides
+    which fields apply; the model's own validation runs here too, so every error shows at once."""
 
     kind = forms.ChoiceField(
         label="Kind of agreement",
@@ -87,20 +116,20 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="Parent agreement",
         queryset=Agreement.objects.none(),
         required=False,
-        help_text="A project arrangement's master agreement, or the agreement an amendment amends. "
-        "Leave empty for a master, system-level agreement or Section 65 loan.",
+        help_text="A project arrangement's master agreement, or the agreement an amendment amends.",
     )
     partners = forms.ModelMultipleChoiceField(
         label="Partners",
         queryset=Partner.objects.filter(active=True),
-        help_text="Hold Ctrl (or Command) to choose more than one.",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Type to find a partner, then tick it. Tick every partner that takes part.",
     )
     lead_partner = forms.ModelChoiceField(
         label="Lead partner",
         queryset=Partner.objects.filter(active=True),
         required=False,
-        empty_label="- The first partner in the list -",
-        help_text="The partner nation or organization that leads on its side; one of the partners above.",
+        empty_label="- The first partner ticked -",
+        help_text="The partner that leads on its side: one of the partners ticked above.",
     )
     authority = forms.ChoiceField(
         label="Legal authority",
@@ -109,16 +138,22 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
     )
     authority_text = forms.CharField(label="Statute (when the authority is “Other”)", max_length=200, required=False)
     phase = forms.ChoiceField(
-        label="Phase (system-level agreements)",
+        label="Phase",
         choices=[("", "- Select -"), *SystemPhase.choices],
         required=False,
+        help_text="The phase of the weapon system's life the agreement covers.",
     )
     amendment_type = forms.ChoiceField(
-        label="Amendment type (amendments)",
+        label="Amendment type",
         choices=[("", "- Select -"), *AmendmentType.choices],
         required=False,
     )
-    new_expiration_date = forms.DateField(label="New expiration date (extensions)", required=False, widget=DateInput())
+    new_expiration_date = forms.DateField(
+        label="New expiration date (extensions)",
+        required=False,
+        widget=DateInput(),
+        help_text="The parent's expiration date once the extension is in force. " + DATE_HINT,
+    )
     title = forms.CharField(label="Title", max_length=300)
     short_title = forms.CharField(
         label="Short title",
@@ -130,13 +165,13 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="Effective date",
         required=False,
         widget=DateInput(),
-        help_text="For example: 2026-04-01",
+        help_text="When the agreement takes effect, if known. " + DATE_HINT,
     )
     expiration_date = forms.DateField(
         label="Expiration date",
         required=False,
         widget=DateInput(),
-        help_text="For example: 2036-03-31",
+        help_text="After the effective date (a project arrangement: no later than its master's). " + DATE_HINT,
     )
     releasable_to_partners = forms.BooleanField(
         label="Releasable to partners",
@@ -147,18 +182,57 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="US-only internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, parents=None, **kwargs):
+    def __init__(self, *args, parents=None, parent_kinds=None, **kwargs):
         super().__init__(*args, **kwargs)
         if parents is not None:
             self.fields["parent"].queryset = parents
-        self.fields["partners"].widget.attrs["size"] = 8
+        self.fields["parent"].widget = ParentSelect(kinds_by_pk=parent_kinds or {}, attrs={"class": "usa-select"})
+        self.fields["parent"].widget.choices = self.fields["parent"].choices
 
     def clean(self):
         data = super().clean()
+        kind = data.get("kind")
+        # Fields of other kinds are ignored (the form hides them; a stale value must not count).
+        for name, kinds in KIND_FIELDS.items():
+            if kind and kind not in kinds:
+                data[name] = None if name in ("parent", "new_expiration_date") else ""
+                self.errors.pop(name, None)
         lead, partners = data.get("lead_partner"), data.get("partners")
         if lead is not None and partners is not None and lead not in partners:
             self.add_error("lead_partner", f"{lead.name} is not among the partners chosen above.")
+        self._model_errors(data)
         return data
+
+    def _model_errors(self, data) -> None:
+        """The agreement's own validation (dates, parent, phase, authority) on what was entered,
+        so its errors show together with the form's instead of one round trip later."""
+        if not data.get("kind"):
+            return
+        provisional = Agreement(
+            kind=data["kind"],
+            title=data.get("title") or "provisional",
+            parent=data.get("parent"),
+            phase=data.get("phase") or "",
+            authority=data.get("authority") or "",
+            authority_text=data.get("authority_text") or "",
+            effective_date=data.get("effective_date"),
+            expiration_date=data.get("expiration_date"),
+            amendment_type=data.get("amendment_type") or "",
+            new_expiration_date=data.get("new_expiration_date"),
+        )
+        if data["kind"] == AgreementKind.SECTION_65_LOAN and not provisional.authority:
+            provisional.authority = LegalAuthority.AECA_65
+        if data["kind"] == AgreementKind.AMENDMENT and provisional.parent is not None and not provisional.authority:
+            provisional.authority = provisional.parent.authority
+        try:
+            provisional.clean()
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                target = name if name in self.fields else None
+                if target and target in self.errors:
+                    continue
+                for message in errors:
+                    self.add_error(target, message)
 
 
 class AgreementEditForm(UswdsFormMixin, forms.ModelForm):
@@ -169,6 +243,8 @@ class AgreementEditForm(UswdsFormMixin, forms.ModelForm):
         fields = [
             "title",
             "short_title",
+            "authority",
+            "authority_text",
             "effective_date",
             "expiration_date",
             "fixed_entry_into_force_date",

@@ -493,6 +493,15 @@ class SSOI(models.Model):
     consumption_determination = models.TextField(blank=True)
 
     updated_at = models.DateTimeField(auto_now=True)
+    reviewed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the program office confirmed the SSOI still holds after negotiation began.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -568,6 +577,12 @@ SSOI_SECTIONS: tuple[SsoiSection, ...] = (
 )
 
 
+class DocumentQuerySet(models.QuerySet):
+    def current(self):
+        """Versions that count: not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 def document_upload_to(instance: Document, filename: str) -> str:
     return f"agreements/{instance.agreement.reference}/{instance.kind}/v{instance.version}-{filename}"
 
@@ -590,8 +605,19 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A withdrawn version stays in the history but no longer counts.",
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    withdrawal_reason = models.CharField(max_length=300, blank=True)
 
     history = HistoricalRecords()
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement", "kind", "-version"]
@@ -601,6 +627,10 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version} of {self.agreement.reference}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @staticmethod
     def digest(content: bytes) -> str:

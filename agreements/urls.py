@@ -13,6 +13,16 @@ urlpatterns = [
     path("agreements/<str:reference>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<str:reference>/ssoi/", views.agreement_ssoi, name="agreement_ssoi"),
     path(
+        "agreements/<str:reference>/ssoi/confirm-review/",
+        views.agreement_ssoi_confirm_review,
+        name="agreement_ssoi_confirm_review",
+    ),
+    path(
+        "agreements/<str:reference>/ssoi/sections/<slug:key>/",
+        views.agreement_ssoi_section,
+        name="agreement_ssoi_section",
+    ),
+    path(
         "agreements/<str:reference>/participants/",
         views.agreement_participants,
         name="agreement_participants",

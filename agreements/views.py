@@ -20,8 +20,11 @@ from workflow.exceptions import LifecycleError
 from workflow.models import CoordinationRound
 from workflow.selectors import (
     obligations_visible_to,
+    open_return,
+    open_returns,
     positions_visible_to,
     stage_durations,
+    submission_summary,
     transition_logs_visible_to,
 )
 from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, event_label
@@ -101,6 +104,10 @@ def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
     filterset, queryset, scope = _filtered_agreements(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    returns = open_returns(page.object_list, request.user)
+    for agreement in page.object_list:
+        agreement.open_return = returns.get(agreement.pk)
     selected = {name: request.GET.getlist(name) for name in ("kind", "state", "partner", "organization")}
     context = {
         "page": page,
@@ -141,26 +148,34 @@ def agreement_export(request, fmt: str):
 
 
 # --- new proposal -----------------------------------------------------------------------------
+def _parent_options(user):
+    """The agreements that may be a parent, and for which kinds: a master for its project
+    arrangements and amendments; a system-level agreement or Section 65 loan for amendments."""
+    parents = (
+        agreements_visible_to(user)
+        .filter(kind__in=[AgreementKind.MASTER, AgreementKind.SYSTEM_LEVEL, AgreementKind.SECTION_65_LOAN])
+        .exclude(state__in=TERMINAL_STATES)
+        .order_by("reference")
+    )
+    kinds = {
+        pk: (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT)
+        if kind == AgreementKind.MASTER
+        else (AgreementKind.AMENDMENT,)
+        for pk, kind in parents.values_list("pk", "kind")
+    }
+    return parents, kinds
+
+
 @login_required
 def agreement_create(request):
     """The guided proposal form; the service and the model say what is wrong."""
     if not request.user.is_program_office:
         raise PermissionDenied("Only a program office may propose an agreement.")
-    parents = (
-        agreements_visible_to(request.user)
-        .filter(
-            kind__in=[
-                AgreementKind.MASTER,
-                AgreementKind.SYSTEM_LEVEL,
-                AgreementKind.SECTION_65_LOAN,
-            ]
-        )
-        .exclude(state__in=TERMINAL_STATES)
-        .order_by("reference")
-    )
+    parents, parent_kinds = _parent_options(request.user)
     form = AgreementCreateForm(
         request.POST or None,
         parents=parents,
+        parent_kinds=parent_kinds,
         initial={"kind": request.GET.get("kind", AgreementKind.MASTER)},
     )
     status = 200
@@ -237,24 +252,49 @@ def _stepper(agreement: Agreement) -> list[dict]:
     return result
 
 
+SUBMISSIONS = ("submit_rad", "submit_rfa")
+
+
+def _fix_href(agreement: Agreement, fix) -> str | None:
+    """The link to the tab and field that fixes one reason (see workflow.rules.REASON_FIXES)."""
+    if fix is None:
+        return None
+    route, query, anchor = fix
+    url = reverse(route, kwargs={"reference": agreement.reference})
+    return f"{url}{'?' + query if query else ''}{'#' + anchor if anchor else ''}"
+
+
 def _actions(agreement: Agreement, user) -> list:
     if user.is_liaison:
         return []
-    return [
+    options = [
         o
         for o in workflow_services.available_transitions(agreement, user)
         if not (o.system_only or (o.name == "end_congressional_wait" and not user.is_reviewer and not o.allowed))
     ]
+    for option in options:
+        option.links = [{"text": reason, "href": _fix_href(agreement, fix)} for reason, fix in option.fixes]
+        option.confirm = option.name in SUBMISSIONS
+        option.dialog = (
+            option.comment_required or option.destructive or option.confirm or (option.name == "record_signature")
+        )
+    return options
 
 
 def _page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200):
     user = request.user
+    actions = _actions(agreement, user)
     context = {
         "agreement": agreement,
         "tab": tab,
         "tabs": LIAISON_TABS if user.is_liaison else DOD_TABS,
         "steps": _stepper(agreement),
-        "actions": _actions(agreement, user),
+        "actions": actions,
+        "open_return": open_return(agreement, user),
+        "submission": next(
+            (submission_summary(agreement, o.name) for o in actions if o.confirm and o.allowed),
+            None,
+        ),
         "edit_denial": services.agreement_edit_denial(agreement, user) if user.is_dod else "read only",
         "terminal": agreement.state in TERMINAL_STATES,
         **context,
@@ -309,18 +349,57 @@ def agreement_detail(request, reference: str):
     )
 
 
-@login_required
-def agreement_ssoi(request, reference: str):
-    """The SSOI by section, with a completeness indicator; saved as a draft."""
-    _dod_only(request)
-    agreement = _agreement_for(request, reference)
-    ssoi, _ = SSOI.objects.get_or_create(agreement=agreement)
-    can_edit = services.agreement_edit_denial(agreement, request.user) is None
-    form = SsoiForm(request.POST or None, instance=SSOI.objects.get(pk=ssoi.pk))
+def _ssoi_form(ssoi: SSOI, data=None, only: tuple[str, ...] | None = None) -> SsoiForm:
+    """The SSOI form with the fields of this agreement's template variant (or of one section)."""
+    form = SsoiForm(data, instance=SSOI.objects.get(pk=ssoi.pk))
     shown = {name for section in ssoi.sections() for name in section.fields} | {"ddl_notes"}
+    if only is not None:
+        shown &= set(only)
     for name in list(form.fields):
         if name not in shown:
             del form.fields[name]  # fields of the other template variant are left untouched
+    return form
+
+
+def _section_fields(section) -> tuple[str, ...]:
+    return (*section.fields, "ddl_notes") if section.key == "ddl_status" else tuple(section.fields)
+
+
+def _ssoi_sections(ssoi: SSOI, form: SsoiForm) -> list[dict]:
+    sections = []
+    for section in ssoi.sections():
+        fields = [form[name] for name in _section_fields(section) if name in form.fields]
+        sections.append({"section": section, "complete": section.is_complete(ssoi), "fields": fields})
+    return sections
+
+
+def _ssoi_progress(ssoi: SSOI) -> dict:
+    done, total = ssoi.completeness()
+    return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0}
+
+
+def _ssoi_review(agreement: Agreement, ssoi: SSOI) -> dict | None:
+    """During negotiation: whether the SSOI was updated or confirmed since negotiation began."""
+    if agreement.state != State.NEGOTIATION:
+        return None
+    since = agreement.state_changed_at
+    return {
+        "since": since,
+        "updated": ssoi.updated_at >= since,
+        "confirmed": ssoi.reviewed_at if ssoi.reviewed_at and ssoi.reviewed_at >= since else None,
+        "confirmed_by": ssoi.reviewed_by,
+    }
+
+
+@login_required
+def agreement_ssoi(request, reference: str):
+    """The SSOI by section, with a completeness bar; each section saves on its own (htmx), and a
+    POST of the whole form saves every changed section (the form without JavaScript)."""
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    ssoi = getattr(agreement, "ssoi", None) or SSOI.objects.get_or_create(agreement=agreement)[0]
+    can_edit = services.agreement_edit_denial(agreement, request.user) is None
+    form = _ssoi_form(ssoi, request.POST or None)
     status = 200
     if request.method == "POST":
         status = 400
@@ -332,15 +411,8 @@ def agreement_ssoi(request, reference: str):
             except (ValidationError, PermissionDenied) as exc:
                 status = _fail(form, exc)
             else:
-                messages.success(request, "The SSOI draft is saved.")
+                messages.success(request, "The SSOI is saved." if changed else "Nothing changed in the SSOI.")
                 return redirect("agreement_ssoi", reference=reference)
-    sections = []
-    for section in ssoi.sections():
-        fields = [form[name] for name in section.fields if name in form.fields]
-        if section.key == "ddl_status":
-            fields.append(form["ddl_notes"])
-        sections.append({"section": section, "complete": section.is_complete(ssoi), "fields": fields})
-    done, total = ssoi.completeness()
     return _page(
         request,
         agreement,
@@ -348,14 +420,85 @@ def agreement_ssoi(request, reference: str):
         "agreements/detail_ssoi.html",
         {
             "form": form,
-            "sections": sections,
-            "done": done,
-            "total": total,
+            "sections": _ssoi_sections(ssoi, form),
             "can_edit": can_edit,
-            "percent": round(100 * done / total) if total else 0,
+            "review": _ssoi_review(agreement, ssoi),
+            **_ssoi_progress(ssoi),
         },
         status,
     )
+
+
+@login_required
+def agreement_ssoi_section(request, reference: str, key: str):
+    """Save one SSOI section. With htmx the section comes back in place, with the completeness
+    bar; without JavaScript the browser returns to the SSOI page."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    ssoi = getattr(agreement, "ssoi", None) or SSOI.objects.get_or_create(agreement=agreement)[0]
+    section = next((s for s in ssoi.sections() if s.key == key), None)
+    if section is None or not _section_fields(section):
+        raise Http404("No such SSOI section.")
+    form = _ssoi_form(ssoi, request.POST, only=_section_fields(section))
+    status, saved = 400, None
+    if form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changed:
+                ssoi = services.ssoi_update(agreement=agreement, user=request.user, **changed)
+        except (ValidationError, PermissionDenied) as exc:
+            status = _fail(form, exc)
+        else:
+            status = 200
+            saved = "saved" if changed else "unchanged"
+    if not request.htmx:
+        if status == 200:
+            messages.success(request, f"“{section.label}” is saved." if saved == "saved" else "Nothing changed.")
+            return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#section-{key}")
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#section-{key}")
+    ssoi.refresh_from_db()
+    item = {
+        "section": section,
+        "complete": section.is_complete(ssoi),
+        "fields": [form[n] for n in form.fields],
+        "errors": form.non_field_errors(),
+    }
+    return render(
+        request,
+        "agreements/_ssoi_section_saved.html",
+        {
+            "agreement": agreement,
+            "item": item,
+            "can_edit": True,
+            "saved": saved or "error",
+            "saved_at": timezone.localtime(),
+            "review": _ssoi_review(agreement, ssoi),
+            **_ssoi_progress(ssoi),
+        },
+        status=status,
+    )
+
+
+@login_required
+def agreement_ssoi_confirm_review(request, reference: str):
+    """The program office confirms the SSOI was reviewed after negotiation began and still holds."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    try:
+        services.ssoi_confirm_reviewed(agreement=agreement, user=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or "You may not do this.")
+        return redirect("agreement_ssoi", reference=reference)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("agreement_ssoi", reference=reference)
+    messages.success(request, "The SSOI is confirmed as reviewed since negotiation began; it counts for the RFA.")
+    return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#ssoi-review")
 
 
 def _participants_context(agreement, user, **forms):
@@ -536,7 +679,10 @@ def agreement_documents(request, reference: str):
     """Documents with their versions, markings and releasability; upload and re-mark."""
     agreement = _agreement_for(request, reference)
     user = request.user
-    upload_form = DocumentUploadForm(initial={"marking": agreement.marking})
+    kind = request.GET.get("kind")
+    upload_form = DocumentUploadForm(
+        initial={"marking": agreement.marking, "kind": kind if kind in DocumentKind.values else ""}
+    )
     status = 200
     if request.method == "POST":
         if user.is_liaison:
@@ -813,6 +959,8 @@ def agreement_transition(request, reference: str, name: str):
         return TransitionForm(data, initial={"state": agreement.state})
 
     def page(form, status=200, error=None):
+        if option is not None:
+            option.confirm = name in SUBMISSIONS
         return render(
             request,
             "agreements/transition.html",
@@ -823,6 +971,7 @@ def agreement_transition(request, reference: str, name: str):
                 "form": form,
                 "error": error,
                 "is_signature": is_signature,
+                "submission": submission_summary(agreement, name) if name in SUBMISSIONS else None,
             },
             status=status,
         )

@@ -18,6 +18,7 @@ from agreements.choices import AgreementKind, AmendmentType, State
 from agreements.models import Agreement, Participant
 from partners.models import CoordinatingOffice, Role, User
 
+from . import rules
 from .exceptions import TransitionConflict, TransitionForbidden, TransitionRefused
 from .models import (
     CoordinationPosition,
@@ -106,6 +107,8 @@ class TransitionOption:
     comment_required: bool = False
     destructive: bool = False
     system_only: bool = False
+    # (reason, (route name, query string, element id) or None): where each reason is fixed.
+    fixes: list[tuple[str, tuple[str, str, str] | None]] = field(default_factory=list)
 
 
 def _fsm_transition(agreement: Agreement, name: str):
@@ -125,15 +128,19 @@ def _target_label(fsm_transition) -> str:
     return State(target).label
 
 
-def _reasons(agreement: Agreement, user: User | None, fsm_transition) -> list[str]:
-    reasons = []
+def _reasons(agreement: Agreement, user: User | None, fsm_transition) -> list[tuple[str, tuple | None]]:
+    """Each reason the transition is not possible now, with where it is fixed."""
     permission = fsm_transition.permission
     if permission is not None:
         denied = permission.reason(agreement, user)
         if denied:
-            return [denied]
+            return [(denied, None)]
+    reasons = []
     for condition in fsm_transition.conditions:
-        reasons.extend(condition.reasons(agreement))
+        failed = condition.reasons(agreement)
+        if failed:
+            fix = rules.reason_fix(condition, agreement)
+            reasons.extend((reason, fix) for reason in failed)
     return reasons
 
 
@@ -145,16 +152,17 @@ def available_transitions(agreement: Agreement, user: User | None) -> list[Trans
         if fsm_transition is None:
             continue
         info = TRANSITION_INFO[name]
-        reasons = _reasons(agreement, user, fsm_transition)
-        if name == "record_signature" and not reasons and not _unsigned_parties(agreement):
-            reasons = ["Every signature has been recorded."]
+        fixes = _reasons(agreement, user, fsm_transition)
+        if name == "record_signature" and not fixes and not _unsigned_parties(agreement):
+            fixes = [("Every signature has been recorded.", None)]
         options.append(
             TransitionOption(
                 name=name,
                 label=info.label,
                 target=_target_label(fsm_transition),
-                allowed=not reasons,
-                reasons=reasons,
+                allowed=not fixes,
+                reasons=[reason for reason, _fix in fixes],
+                fixes=fixes,
                 comment_required=info.comment_required,
                 destructive=info.destructive,
                 system_only=info.system_only,

@@ -193,7 +193,15 @@ class SsoiSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SSOI
-        fields = ["agreement", *SSOI_FIELDS, "updated_at", "sections", "completed_sections", "total_sections"]
+        fields = [
+            "agreement",
+            *SSOI_FIELDS,
+            "updated_at",
+            "reviewed_at",
+            "sections",
+            "completed_sections",
+            "total_sections",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(SsoiSectionSerializer(many=True))

@@ -194,6 +194,19 @@ class AgreementViewSet(
         return Response(s.SsoiSerializer(ssoi, context=self.get_serializer_context()).data)
 
     @extend_schema(
+        summary="Confirm the SSOI was reviewed after negotiation began (lead program office)",
+        request=None,
+        responses=s.SsoiSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="ssoi/confirm-review", url_name="ssoi-confirm-review")
+    def ssoi_confirm_review(self, request, pk=None):
+        if _liaison(request):
+            raise NotFound("Not found.")
+        agreement = self.get_object()
+        ssoi = services.ssoi_confirm_reviewed(agreement=agreement, user=request.user)
+        return Response(s.SsoiSerializer(ssoi, context=self.get_serializer_context()).data)
+
+    @extend_schema(
         summary="Record the date Congress was notified (reviewer)",
         request=s.CongressionalNoticeSerializer,
         responses=s.AgreementDetailSerializer,
