@@ -362,13 +362,19 @@ class SignatureForm(UswdsFormMixin, forms.Form):
 
     def __init__(self, *args, agreement=None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = []
+        choices, expected = [], []
         if agreement is not None:
             if not agreement.us_signature_date:
                 choices.append(("us", "United States"))
-            choices += [(str(p.pk), p.partner.name) for p in agreement.participants.all() if not p.signature_date]
+                expected.append((agreement.us_signatory_name, agreement.us_signatory_title))
+            for p in agreement.participants.all():
+                if not p.signature_date:
+                    choices.append((str(p.pk), p.partner.name))
+                    expected.append((p.signatory_name, p.signatory_title))
         self.fields["participant"].choices = choices
         self.fields["signature_date"].initial = timezone.localdate()
+        if expected:  # the signatory expected for the first party offered
+            self.fields["signatory_name"].initial, self.fields["signatory_title"].initial = expected[0]
 
 
 class PositionForm(UswdsFormMixin, forms.Form):

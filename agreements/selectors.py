@@ -24,7 +24,7 @@ def documents_visible_to(user) -> QuerySet[Document]:
     """Documents of visible agreements; a liaison sees only those marked releasable."""
     documents = Document.objects.filter(agreement__in=agreements_visible_to(user))
     if user is not None and user.is_authenticated and user.is_liaison:
-        documents = documents.filter(releasable_to_partners=True)
+        documents = documents.filter(releasable_to_partners=True, withdrawn_at__isnull=True)
     return documents
 
 

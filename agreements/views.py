@@ -27,7 +27,7 @@ from workflow.selectors import (
     submission_summary,
     transition_logs_visible_to,
 )
-from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, event_label
+from workflow.transitions import EVENT_POSITION_REMINDED, TRANSITION_INFO, TRANSITION_NAMES, event_label
 from workflow.views import coordination_url, obligation_for
 
 from . import exports, services
@@ -302,6 +302,21 @@ def _page(request, agreement: Agreement, tab: str, template: str, context: dict,
     return render(request, template, context, status=status)
 
 
+class _Refused(Exception):
+    """A refusal already told to the user (as a message): only its HTTP status remains."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such item.") from None
+
+
 def _dod_only(request) -> None:
     if request.user.is_liaison:
         raise Http404("No such page.")
@@ -314,6 +329,26 @@ def _fail(form, exc) -> int:
         return 403
     apply_service_error(form, exc)
     return 400
+
+
+def _signature_panel(agreement: Agreement, user) -> dict | None:
+    """After the first signature: who has signed (the United States included) and who is still
+    outstanding, with the signatory expected for each. Liaisons are left to the partner view."""
+    participants = list(agreement.participants.all())
+    if user.is_liaison or not (agreement.us_signature_date or any(p.signature_date for p in participants)):
+        return None
+    rows = [
+        {
+            "party": "United States",
+            "date": agreement.us_signature_date,
+            "name": agreement.us_signatory_name,
+            "title": agreement.us_signatory_title,
+        }
+    ] + [
+        {"party": p.partner.name, "date": p.signature_date, "name": p.signatory_name, "title": p.signatory_title}
+        for p in participants
+    ]
+    return {"rows": rows, "signed_count": sum(1 for r in rows if r["date"])}
 
 
 @login_required
@@ -338,13 +373,13 @@ def agreement_detail(request, reference: str):
                     return redirect("agreement_detail", reference=reference)
     elif request.method == "POST":
         raise PermissionDenied("You may not edit this agreement.")
-    children = agreements_visible_to(request.user).filter(parent=agreement).order_by("reference")
+    children = agreements_visible_to(request.user).filter(parent=agreement).order_by("reference")[:50]
     return _page(
         request,
         agreement,
         "overview",
         "agreements/detail_overview.html",
-        {"form": form, "children": children},
+        {"form": form, "children": children, "signatures": _signature_panel(agreement, request.user)},
         status,
     )
 
@@ -514,6 +549,7 @@ def _participants_context(agreement, user, **forms):
             "values": [float(r["total"]) for r in table],
             "axis": "US dollars",
             "horizontal": True,
+            "format": "usd",
         },
         "loan_items": list(agreement.loan_items.all()) if agreement.is_section_65 else [],
         "can_edit": services.agreement_edit_denial(agreement, user) is None,
@@ -712,7 +748,7 @@ def agreement_documents(request, reference: str):
                     messages.success(request, f"{document} is uploaded.")
                     return redirect("agreement_documents", reference=reference)
         elif action == "update":
-            document = get_object_or_404(Document, pk=request.POST.get("document"), agreement=agreement)
+            document = get_object_or_404(Document, pk=_int_or_404(request.POST.get("document")), agreement=agreement)
             form = DocumentUpdateForm(request.POST)
             if form.is_valid():
                 try:
@@ -726,13 +762,23 @@ def agreement_documents(request, reference: str):
             else:
                 messages.error(request, "Choose a marking.")
                 status = 400
+        elif action == "withdraw":
+            document = get_object_or_404(Document, pk=_int_or_404(request.POST.get("document")), agreement=agreement)
+            try:
+                services.document_withdraw(document=document, user=user, reason=request.POST.get("reason", ""))
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                status = 403 if isinstance(exc, PermissionDenied) else 400
+            else:
+                messages.success(request, f"{document} is withdrawn; it stays in the history.")
+                return redirect("agreement_documents", reference=reference)
         else:
             raise Http404("Unknown action.")
     documents = (
         documents_visible_to(user)
         .filter(agreement=agreement)
         .select_related("uploaded_by")
-        .order_by("kind", "-version")
+        .order_by("kind", "-version")[:200]
     )
     can_upload = user.is_dod and any(
         services.document_edit_denial(agreement, user, kind) is None for kind in DocumentKind.values
@@ -810,6 +856,20 @@ def agreement_coordination(request, reference: str):
                     )
                     messages.success(request, "The congressional notice date is recorded.")
                     return redirect(coordination_url(reference))
+            elif action == "remind":
+                position = get_object_or_404(
+                    positions_visible_to(user), pk=_int_or_404(request.POST.get("position")), round__agreement=agreement
+                )
+                try:
+                    made = workflow_services.coordination_reminder_send(position=position, user=user, context=context_)
+                except (ValidationError, PermissionDenied) as exc:
+                    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                    raise _Refused(403 if isinstance(exc, PermissionDenied) else 400) from None
+                messages.success(
+                    request,
+                    f"Reminder sent to {position.office.name} ({made} coordinator{'s' if made != 1 else ''}).",
+                )
+                return redirect(coordination_url(reference))
             elif action == "obligation":
                 obligation = obligation_for(request, reference, request.POST.get("obligation", 0))
                 form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
@@ -824,11 +884,28 @@ def agreement_coordination(request, reference: str):
                 raise Http404("Unknown action.")
         except (ValidationError, PermissionDenied) as exc:
             status = _fail(form, exc)
-    rounds = (
+        except _Refused as refused:
+            status = refused.status
+    rounds = list(
         CoordinationRound.objects.filter(agreement=agreement)
         .prefetch_related(Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name")))
-        .order_by("-opened_at")
+        .order_by("-opened_at")[:20]
     )
+    now = timezone.now()
+    reminded = {}
+    if open_round is not None and user.is_reviewer:
+        for log in transition_logs_visible_to(user).filter(
+            agreement=agreement, transition=EVENT_POSITION_REMINDED, timestamp__gte=open_round.opened_at
+        ):
+            reminded[log.data.get("office")] = log.timestamp
+    for round_ in rounds:
+        round_.awaiting = [
+            p
+            for p in round_.positions.all()
+            if round_.is_open and not p.is_answered and not p.is_silent_concurrence(now)
+        ]
+        for position in round_.awaiting:
+            position.last_reminded = reminded.get(position.office.code)
     obligations = list(obligations_visible_to(user).filter(agreement=agreement))
     for obligation in obligations:
         obligation.form = forms["obligation_forms"].get(obligation.pk) or ObligationCompleteForm(

@@ -34,13 +34,18 @@ def positions_visible_to(user) -> QuerySet[CoordinationPosition]:
     return CoordinationPosition.objects.select_related("round__agreement", "office", "responded_by")
 
 
-def positions_due_for(user) -> QuerySet[CoordinationPosition]:
-    """Open positions of the coordinator's own office, nearest deadline first."""
+def positions_due_for(user, *, now=None) -> QuerySet[CoordinationPosition]:
+    """Open positions of the coordinator's own office, nearest deadline first. A position left
+    unanswered past its deadline is no longer due: the office is deemed to concur (at once, even
+    before the silence sweep records it)."""
     if user is None or not user.is_authenticated or not user.is_coordinator:
         return CoordinationPosition.objects.none()
+    now = now or timezone.now()
     return (
         positions_visible_to(user)
         .filter(office_id=user.coordinating_office_id, round__closed_at__isnull=True)
+        .exclude(status=PositionStatus.CONCURRED_BY_SILENCE)
+        .exclude(status__in=[PositionStatus.PENDING, PositionStatus.COMMENT], due_at__lte=now)
         .order_by("due_at")
     )
 

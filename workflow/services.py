@@ -24,6 +24,7 @@ from .models import (
     CoordinationPosition,
     CoordinationRound,
     CoordinationStage,
+    Notification,
     ObligationKind,
     PositionStatus,
     RenderJob,
@@ -31,7 +32,7 @@ from .models import (
     ReportingObligation,
     TransitionLog,
 )
-from .notifications import notify
+from .notifications import POSITION_KINDS, notify
 from .outbox import outbox_enqueue
 from .transitions import (
     EVENT_AMENDMENT_APPLIED,
@@ -41,6 +42,7 @@ from .transitions import (
     EVENT_OBLIGATION_COMPLETED,
     EVENT_OFFICES_CHANGED,
     EVENT_POSITION_RECORDED,
+    EVENT_POSITION_REMINDED,
     TRANSITION_INFO,
     TRANSITION_NAMES,
 )
@@ -326,6 +328,10 @@ def _after_transition(agreement, name, source, user, comment, context) -> None:
     target = agreement.state
     if source in (State.RAD_REVIEW, State.RFA_REVIEW):
         CoordinationRound.objects.open().filter(agreement=agreement).update(closed_at=timezone.now(), outcome=name)
+        # The round is closed: the requests and reminders for positions in it are settled.
+        Notification.objects.filter(agreement=agreement, kind__in=POSITION_KINDS, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
     if target in (State.RAD_REVIEW, State.RFA_REVIEW):
         round_ = coordination_round_open(
             agreement=agreement,
@@ -445,11 +451,64 @@ def coordination_round_open(*, agreement: Agreement, stage: str, offices=None) -
         notify(
             users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office),
             kind="position_requested",
-            message=f"{agreement.reference}: {office.name}'s position is due by {due:%Y-%m-%d}.",
+            message=_position_message(agreement, round_, office, due),
             dedupe_key=f"position_requested:{round_.pk}:{office.pk}",
             agreement=agreement,
         )
     return round_
+
+
+def _position_message(agreement: Agreement, round_: CoordinationRound, office, due) -> str:
+    stage = "RAD (authority to negotiate)" if round_.stage == CoordinationStage.RAD else "RFA (final approval)"
+    return (
+        f"{agreement.reference} {agreement.short_title or agreement.title}: {office.name}'s position on the "
+        f"{stage} is due by {due:%Y-%m-%d}."
+    )
+
+
+@transaction.atomic
+def coordination_reminder_send(
+    *, position: CoordinationPosition, user: User, context: AuditContext | None = None
+) -> int:
+    """The reviewer reminds an office that has not answered in an open round (at most once a day
+    per position). Returns how many coordinators were notified; audited."""
+    if not user.is_reviewer:
+        raise PermissionDenied("Only an OUSD(A&S) reviewer may send a reminder to a coordinating office.")
+    position = (
+        CoordinationPosition.objects.select_for_update()
+        .select_related("round__agreement", "office")
+        .get(pk=position.pk)
+    )
+    round_, office = position.round, position.office
+    agreement = round_.agreement
+    now = timezone.now()
+    if not round_.is_open:
+        raise ValidationError("This coordination round is closed.")
+    if position.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR):
+        raise ValidationError(f"{office.name} has answered already.")
+    if position.is_silent_concurrence(now):
+        raise ValidationError(f"{office.name}'s deadline has passed: it is deemed to concur.")
+    coordinators = list(User.objects.filter(role=Role.COORDINATOR, coordinating_office=office, is_active=True))
+    if not coordinators:
+        raise ValidationError(f"{office.name} has no active coordinator to remind.")
+    made = notify(
+        users=coordinators,
+        kind="position_reminder",
+        message="Reminder from OUSD(A&S): " + _position_message(agreement, round_, office, position.due_at),
+        dedupe_key=f"position_reminder:{position.pk}:{timezone.localdate():%Y%m%d}",
+        agreement=agreement,
+    )
+    if not made:
+        raise ValidationError(f"{office.name} was reminded today already.")
+    audit_event(
+        agreement=agreement,
+        event=EVENT_POSITION_REMINDED,
+        user=user,
+        context=context,
+        comment=f"Reminder sent to {office.name} (deadline {position.due_at:%Y-%m-%d}).",
+        data={"office": office.code, "round": round_.pk, "notified": made},
+    )
+    return made
 
 
 @transaction.atomic

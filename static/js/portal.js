@@ -210,8 +210,37 @@
     }
   }
 
+  // The signature dialog fills in the signatory expected for the party chosen (still editable).
+  function wireSignatories(root) {
+    root.querySelectorAll("select[data-signatory-source]").forEach(function (select) {
+      if (select.dataset.signatoryWired) return;
+      select.dataset.signatoryWired = "1";
+      var form = select.form;
+      function fill() {
+        var option = select.options[select.selectedIndex];
+        if (!option || !form) return;
+        var name = form.querySelector("[data-signatory-name]");
+        var title = form.querySelector("[data-signatory-title]");
+        if (name && (!name.value || name.dataset.prefilled === "1")) {
+          name.value = option.dataset.signatoryName || "";
+          name.dataset.prefilled = "1";
+        }
+        if (title && (!title.value || title.dataset.prefilled === "1")) {
+          title.value = option.dataset.signatoryTitle || "";
+          title.dataset.prefilled = "1";
+        }
+      }
+      select.addEventListener("change", fill);
+      form.querySelectorAll("[data-signatory-name], [data-signatory-title]").forEach(function (input) {
+        input.addEventListener("input", function () { input.dataset.prefilled = "0"; });
+      });
+      fill();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.documentElement.classList.remove("no-js");
+    wireSignatories(document);
     wireDialogs(document);
     wireAutosubmit(document);
     wireAutosave(document);
