@@ -228,6 +228,14 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         return bool(self.us_signature_date) and all(p.signature_date for p in self.participants.all())
 
     @property
+    def effective_after_entry_into_force(self) -> bool:
+        """An effective date later than the entry into force is most likely a data-entry slip:
+        pages and the summary PDF flag it."""
+        return bool(
+            self.effective_date and self.entry_into_force_date and self.effective_date > self.entry_into_force_date
+        )
+
+    @property
     def is_section_65(self) -> bool:
         return self.kind == AgreementKind.SECTION_65_LOAN
 
