@@ -180,7 +180,8 @@
       list.querySelectorAll("input[type=checkbox]").forEach(function (box) {
         if (box.checked) {
           ticked[box.value] = true;
-          names.push(box.dataset.name);
+          var label = form.querySelector("label[for='" + box.id + "']");
+          names.push(label ? label.textContent.trim() : box.value);
         }
       });
       if (count) count.textContent = names.length ? "Chosen: " + names.join(", ") : "No partner chosen yet.";
@@ -219,8 +220,8 @@
       function fill() {
         var option = select.options[select.selectedIndex];
         if (!option || !form) return;
-        var name = form.querySelector("[data-signatory-name]");
-        var title = form.querySelector("[data-signatory-title]");
+        var name = form.querySelector("input[data-signatory-name]");
+        var title = form.querySelector("input[data-signatory-title]");
         if (name && (!name.value || name.dataset.prefilled === "1")) {
           name.value = option.dataset.signatoryName || "";
           name.dataset.prefilled = "1";
@@ -231,7 +232,7 @@
         }
       }
       select.addEventListener("change", fill);
-      form.querySelectorAll("[data-signatory-name], [data-signatory-title]").forEach(function (input) {
+      form.querySelectorAll("input[data-signatory-name], input[data-signatory-title]").forEach(function (input) {
         input.addEventListener("input", function () { input.dataset.prefilled = "0"; });
       });
       fill();
