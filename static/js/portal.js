@@ -239,8 +239,31 @@
     });
   }
 
+  // A table container that scrolls sideways (on a phone) can be focused and scrolled with the
+  // keyboard, and is named after its table.
+  function labelScrollingTables(root) {
+    root.querySelectorAll(".portal-table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        var caption = wrap.querySelector("caption");
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", (caption ? caption.textContent.trim() : "Table") + " (scrolls sideways)");
+      } else if (wrap.getAttribute("role") === "region") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    });
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { labelScrollingTables(document); }, 200);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.documentElement.classList.remove("no-js");
+    labelScrollingTables(document);
     wireSignatories(document);
     wireDialogs(document);
     wireAutosubmit(document);
@@ -250,6 +273,7 @@
     focusErrors();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
+    labelScrollingTables(event.target.parentElement || document);
     wireDialogs(event.target);
     wireAutosubmit(event.target);
     wireAutosave(event.target);
