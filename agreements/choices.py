@@ -47,6 +47,7 @@ class State(models.TextChoices):
     CONGRESSIONAL_WAIT = "congressional_wait", "Congressional wait"
     APPROVED = "approved", "Approved to conclude"
     SIGNING = "signing", "Signing"
+    SIGNED = "signed", "Signed, awaiting entry into force"
     IN_FORCE = "in_force", "In force"
     EXPIRED = "expired", "Expired"
     TERMINATED = "terminated", "Terminated"
@@ -68,8 +69,13 @@ LIFECYCLE_STEPS = (
     State.CONGRESSIONAL_WAIT,
     State.APPROVED,
     State.SIGNING,
+    State.SIGNED,
     State.IN_FORCE,
 )
+# The states an agreement may be amended in: concluded (signed) and not ended.
+AMENDABLE_STATES = (State.SIGNED, State.IN_FORCE)
+# The states in which a master may still receive a new project arrangement (not ended).
+PA_PARENT_STATES = tuple(s for s in State if s not in TERMINAL_STATES)
 
 
 class ParticipantRole(models.TextChoices):

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from partners.models import Organization, Partner
 
 from .choices import AgreementKind, LegalAuthority, State
-from .models import Agreement, Contribution, Document, LoanItem, Participant
+from .models import Agreement, Contribution, Document, LoanItem, Participant, parent_candidate_q
 
 MAX_ID = 2**63 - 1
 
@@ -43,6 +43,11 @@ class AgreementFilterSet(django_filters.FilterSet):
     expires_before = django_filters.DateFilter(field_name="expiration_date", lookup_expr="lte")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    parent_candidate_for = django_filters.ChoiceFilter(
+        choices=[(AgreementKind.PROJECT_ARRANGEMENT, "project arrangement"), (AgreementKind.AMENDMENT, "amendment")],
+        method="filter_parent_candidate_for",
+        label="May be the parent of a new",
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -74,6 +79,11 @@ class AgreementFilterSet(django_filters.FilterSet):
             return queryset
         partner_ids = [p.pk for p in value]
         return queryset.filter(Exists(Participant.objects.filter(agreement=OuterRef("pk"), partner_id__in=partner_ids)))
+
+    def filter_parent_candidate_for(self, queryset, name, value):
+        """The agreements that may be the parent of a new agreement of this kind (the rule of
+        ``agreements.selectors.parent_candidates``, which the proposal form lists)."""
+        return queryset.filter(parent_candidate_q(value)) if value else queryset
 
 
 class DocumentFilterSet(django_filters.FilterSet):

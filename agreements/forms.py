@@ -22,7 +22,7 @@ from .choices import (
     ParticipantRole,
     SystemPhase,
 )
-from .models import SSOI, Agreement, LoanItem
+from .models import SSOI, Agreement, LoanItem, agreement_violations
 from .services import SSOI_FIELDS
 
 
@@ -102,6 +102,23 @@ class ParentSelect(forms.Select):
         return option
 
 
+class ParentChoiceField(forms.ModelChoiceField):
+    """Offers the parent candidates, but accepts any agreement the user can see, so that a parent
+    that may not be chosen is refused by the service with its own sentence (as in the API)."""
+
+    lookup_queryset = None
+
+    def to_python(self, value):
+        if self.lookup_queryset is None or value in self.empty_values:
+            return super().to_python(value)
+        offered = self.queryset
+        self.queryset = self.lookup_queryset
+        try:
+            return super().to_python(value)
+        finally:
+            self.queryset = offered
+
+
 class AgreementCreateForm(UswdsFormMixin, forms.Form):
     """The guided proposal form: kind, parent, partners, authority, title, dates. The kind decides
     which fields apply; the model's own validation runs here too, so every error shows at once."""
@@ -112,7 +129,7 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text="A project arrangement is concluded under a master agreement that is in force.",
     )
-    parent = forms.ModelChoiceField(
+    parent = ParentChoiceField(
         label="Parent agreement",
         queryset=Agreement.objects.none(),
         required=False,
@@ -182,10 +199,12 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="US-only internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, parents=None, parent_kinds=None, **kwargs):
+    def __init__(self, *args, parents=None, parent_kinds=None, parent_lookup=None, organization=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         if parents is not None:
             self.fields["parent"].queryset = parents
+        self.fields["parent"].lookup_queryset = parent_lookup
         self.fields["parent"].widget = ParentSelect(kinds_by_pk=parent_kinds or {}, attrs={"class": "usa-select"})
         self.fields["parent"].widget.choices = self.fields["parent"].choices
 
@@ -197,22 +216,20 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
             if kind and kind not in kinds:
                 data[name] = None if name in ("parent", "new_expiration_date") else ""
                 self.errors.pop(name, None)
-        lead, partners = data.get("lead_partner"), data.get("partners")
-        if lead is not None and partners is not None and lead not in partners:
-            self.add_error("lead_partner", f"{lead.name} is not among the partners chosen above.")
-        self._model_errors(data)
+        self._agreement_errors(data)
         return data
 
-    def _model_errors(self, data) -> None:
-        """The agreement's own validation (dates, parent, phase, authority) on what was entered,
-        so its errors show together with the form's instead of one round trip later."""
-        if not data.get("kind"):
+    def _agreement_errors(self, data) -> None:
+        """The whole-agreement validation the service applies (``agreement_violations``), run on
+        what was entered, so its errors show together with the form's, all at once."""
+        if not data.get("kind") or self.organization is None:
             return
         provisional = Agreement(
             kind=data["kind"],
             title=data.get("title") or "provisional",
             parent=data.get("parent"),
             phase=data.get("phase") or "",
+            lead_organization=self.organization,
             authority=data.get("authority") or "",
             authority_text=data.get("authority_text") or "",
             effective_date=data.get("effective_date"),
@@ -220,19 +237,23 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
             amendment_type=data.get("amendment_type") or "",
             new_expiration_date=data.get("new_expiration_date"),
         )
+        partners = list(data.get("partners") or [])
         if data["kind"] == AgreementKind.SECTION_65_LOAN and not provisional.authority:
             provisional.authority = LegalAuthority.AECA_65
-        if data["kind"] == AgreementKind.AMENDMENT and provisional.parent is not None and not provisional.authority:
-            provisional.authority = provisional.parent.authority
-        try:
-            provisional.clean()
-        except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                target = name if name in self.fields else None
-                if target and target in self.errors:
-                    continue
-                for message in errors:
-                    self.add_error(target, message)
+        if data["kind"] == AgreementKind.AMENDMENT and provisional.parent is not None:
+            provisional.authority = provisional.authority or provisional.parent.authority
+            provisional.authority_text = provisional.authority_text or provisional.parent.authority_text
+            if not partners and "partners" not in self.errors:
+                partners = [p.partner for p in provisional.parent.participants.select_related("partner")]
+        violations = agreement_violations(
+            provisional, partners=partners, lead_partner=data.get("lead_partner"), check_parent_state=True
+        )
+        for name, messages in violations.items():
+            target = name if name in self.fields else None
+            if target and target in self.errors:
+                continue
+            for message in messages:
+                self.add_error(target, message)
 
 
 class AgreementEditForm(UswdsFormMixin, forms.ModelForm):

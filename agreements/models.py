@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +19,8 @@ from simple_history.models import HistoricalRecords
 from workflow import rules
 
 from .choices import (
+    AMENDABLE_STATES,
+    PA_PARENT_STATES,
     AgreementKind,
     AmendmentType,
     ContributionKind,
@@ -163,6 +167,15 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         errors: dict[str, str] = {}
         if self.effective_date and self.expiration_date and self.expiration_date <= self.effective_date:
             errors["expiration_date"] = "The expiration date must come after the effective date."
+        if (
+            self.fixed_entry_into_force_date
+            and self.expiration_date
+            and self.fixed_entry_into_force_date >= self.expiration_date
+        ):
+            errors["fixed_entry_into_force_date"] = (
+                f"The fixed entry-into-force date {self.fixed_entry_into_force_date:%Y-%m-%d} must come before "
+                f"the expiration date {self.expiration_date:%Y-%m-%d}."
+            )
         if self.kind == AgreementKind.PROJECT_ARRANGEMENT:
             if self.parent_id is None:
                 errors["parent"] = "A project arrangement needs its master agreement."
@@ -236,6 +249,11 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         )
 
     @property
+    def awaits_fixed_entry_into_force(self) -> bool:
+        """The text fixes an entry-into-force date that has not come yet."""
+        return bool(self.fixed_entry_into_force_date and self.fixed_entry_into_force_date > timezone.localdate())
+
+    @property
     def is_section_65(self) -> bool:
         return self.kind == AgreementKind.SECTION_65_LOAN
 
@@ -259,6 +277,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
             rules.draft_text_attached,
             rules.contributions_entered,
             rules.master_in_force,
+            rules.agreement_valid,
         ],
         permission=rules.is_lead_program_office,
     )
@@ -293,7 +312,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.NEGOTIATION,
         target=State.RFA_REVIEW,
-        conditions=[rules.negotiated_text_attached, rules.ssoi_updated_since_negotiation, rules.ddl_approved],
+        conditions=[
+            rules.negotiated_text_attached,
+            rules.ssoi_updated_since_negotiation,
+            rules.ddl_approved,
+            rules.agreement_valid,
+        ],
         permission=rules.is_lead_program_office,
     )
     def submit_rfa(self):
@@ -323,12 +347,26 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=[State.APPROVED, State.SIGNING],
-        target=RETURN_VALUE(State.SIGNING, State.IN_FORCE),
+        target=RETURN_VALUE(State.SIGNING, State.SIGNED, State.IN_FORCE),
+        conditions=[rules.master_in_force, rules.agreement_valid],
         permission=rules.is_lead_program_office,
     )
     def record_signature(self):
-        """One more signature is in; the last one brings the agreement into force."""
-        return State.IN_FORCE if self.all_signatures_in else State.SIGNING
+        """One more signature is in; the last one brings the agreement into force, or, when the
+        text fixes a later date, leaves it signed until that date."""
+        if not self.all_signatures_in:
+            return State.SIGNING
+        return State.SIGNED if self.awaits_fixed_entry_into_force else State.IN_FORCE
+
+    @transition(
+        field=state,
+        source=State.SIGNED,
+        target=State.IN_FORCE,
+        conditions=[rules.fixed_entry_into_force_date_reached, rules.master_in_force, rules.agreement_valid],
+        permission=rules.is_system,
+    )
+    def enter_into_force(self):
+        """The fixed entry-into-force date has come (the portal does it on that date)."""
 
     @transition(
         field=state,
@@ -342,7 +380,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=State.IN_FORCE,
+        source=[State.SIGNED, State.IN_FORCE],
         target=State.TERMINATED,
         conditions=[rules.termination_notice_attached],
         permission=rules.is_reviewer,
@@ -358,6 +396,179 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     )
     def withdraw(self):
         """The program office abandons the proposal."""
+
+
+# --- whole-agreement validation ------------------------------------------------------------------
+# One place decides whether an agreement, with its partners, keeps every rule of its kind:
+# agreement_create/update, participant changes, amendment creation, submit_rad and the other
+# lifecycle steps (through workflow.rules.agreement_valid) and amendment application all call it.
+
+
+def _ref(agreement: Agreement) -> str:
+    return f" {agreement.reference}" if agreement.reference else ""
+
+
+def parent_candidate_q(kind: str | None = None) -> Q:
+    """Which agreements may be the parent of a new agreement of ``kind`` (of either kind that takes
+    a parent when None): a project arrangement's master not yet ended; an amendment's agreement
+    signed or in force, and not itself an amendment. ``parent_candidacy_error`` is the same test on
+    one row, with the sentence; ``agreements.selectors.parent_candidates`` applies it to a user."""
+    for_pa = Q(kind=AgreementKind.MASTER, state__in=PA_PARENT_STATES)
+    for_amendment = ~Q(kind=AgreementKind.AMENDMENT) & Q(state__in=AMENDABLE_STATES)
+    if kind == AgreementKind.PROJECT_ARRANGEMENT:
+        return for_pa
+    if kind == AgreementKind.AMENDMENT:
+        return for_amendment
+    if kind is None:
+        return for_pa | for_amendment
+    return Q(pk__in=[])
+
+
+def parent_candidacy_error(parent: Agreement, kind: str) -> str | None:
+    """Why ``parent`` cannot be the parent of an agreement of ``kind`` (None when it can). It asks
+    ``parent_candidate_q`` about the stored row, and only words the answer."""
+    if kind not in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
+        return None  # Agreement.clean says that such an agreement has no parent
+    if parent.pk and Agreement.objects.filter(parent_candidate_q(kind), pk=parent.pk).exists():
+        return None
+    stored = Agreement.objects.filter(pk=parent.pk).values_list("kind", "state").first() if parent.pk else None
+    parent_kind, parent_state = stored or (parent.kind, parent.state)
+    if kind == AgreementKind.PROJECT_ARRANGEMENT:
+        if parent_kind != AgreementKind.MASTER:
+            return f"{parent.reference} is a {AgreementKind(parent_kind).label.lower()}, not a master agreement."
+        return (
+            f"The master agreement {parent.reference} is {State(parent_state).label.lower()}: "
+            "no project arrangement can be concluded under it."
+        )
+    if parent_kind == AgreementKind.AMENDMENT:
+        return "An amendment amends an agreement, not another amendment."
+    return (
+        f"{parent.reference} is {State(parent_state).label.lower()}: only an agreement that is "
+        "signed or in force can be amended."
+    )
+
+
+def partner_eligibility_error(agreement: Agreement, partner) -> str | None:
+    """Why ``partner`` may not take part in ``agreement`` (None when it may): Section 65 loans go
+    only to NATO (members, bodies, agencies) or major non-NATO allies; a project arrangement's
+    partners are its master's; an amendment's partners are its parent's, unless it is a
+    new-participant amendment, whose new partners must be eligible for the parent."""
+    if agreement.kind == AgreementKind.SECTION_65_LOAN and not partner.eligible_for_section_65:
+        return (
+            f"{partner.name} is neither a NATO member nor a major non-NATO ally (nor a NATO body or agency): "
+            f"the Section 65 loan{_ref(agreement)} cannot be made to it."
+        )
+    parent = agreement.parent if agreement.parent_id else None
+    if parent is None:
+        return None
+    in_parent = parent.participants.filter(partner=partner).exists()
+    if agreement.kind == AgreementKind.PROJECT_ARRANGEMENT and not in_parent:
+        return f"{partner.name} is not a participant in the master agreement {parent.reference}."
+    if agreement.kind == AgreementKind.AMENDMENT and not in_parent:
+        if agreement.amendment_type != AmendmentType.NEW_PARTICIPANT:
+            return (
+                f"{partner.name} does not take part in {parent.reference}: only a new-participant "
+                "amendment adds a partner."
+            )
+        return partner_eligibility_error(parent, partner)
+    return None
+
+
+def project_arrangements_outliving(master: Agreement, expiration_date: dt.date | None) -> list[str]:
+    """A master may not end before the project arrangements in force under it."""
+    if master.kind != AgreementKind.MASTER or not master.pk or expiration_date is None:
+        return []
+    pas = master.children.filter(
+        kind=AgreementKind.PROJECT_ARRANGEMENT,
+        state__in=(State.SIGNED, State.IN_FORCE),
+        expiration_date__gt=expiration_date,
+    ).order_by("expiration_date", "reference")
+    return [
+        f"{master.reference} cannot end on {expiration_date:%Y-%m-%d}: its project arrangement {pa.reference} "
+        f"in force expires on {pa.expiration_date:%Y-%m-%d}."
+        for pa in pas
+    ]
+
+
+def amendment_result_errors(amendment: Agreement, partners: Iterable | None = None) -> dict[str, list[str]]:
+    """What would be wrong with the amended agreement once the amendment applies (``partners``:
+    the amendment's, when not yet saved as its participants)."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    parent = amendment.parent if amendment.parent_id else None
+    if parent is None:
+        return errors
+    if amendment.amendment_type == AmendmentType.EXTENSION and amendment.new_expiration_date:
+        new = amendment.new_expiration_date
+        if parent.effective_date and new <= parent.effective_date:
+            errors["new_expiration_date"].append(
+                f"The extension would end {parent.reference} on {new:%Y-%m-%d}, before it takes effect "
+                f"({parent.effective_date:%Y-%m-%d})."
+            )
+        master = parent.parent if parent.kind == AgreementKind.PROJECT_ARRANGEMENT and parent.parent_id else None
+        if master is not None and master.expiration_date and new > master.expiration_date:
+            errors["new_expiration_date"].append(
+                f"The extension would make {parent.reference} outlive its master {master.reference}, "
+                f"which expires on {master.expiration_date:%Y-%m-%d}."
+            )
+        errors["new_expiration_date"].extend(project_arrangements_outliving(parent, new))
+    if amendment.amendment_type == AmendmentType.NEW_PARTICIPANT:
+        existing = set(parent.participants.values_list("partner_id", flat=True))
+        if partners is None:
+            partners = [p.partner for p in amendment.participants.select_related("partner")] if amendment.pk else []
+        if not [p for p in partners if p.pk not in existing]:
+            errors["partners"].append(
+                f"A new-participant amendment names a partner that does not yet take part in {parent.reference}."
+            )
+    return {k: v for k, v in errors.items() if v}
+
+
+def agreement_violations(
+    agreement: Agreement,
+    *,
+    partners: Iterable | None = None,
+    lead_partner=None,
+    check_parent_state: bool = False,
+) -> dict[str, list[str]]:
+    """Every rule the agreement (with ``partners``, or its current participants) breaks, by field:
+    its own fields (kind, authority, phase, dates, parent's kind and term), its partners and their
+    eligibility, the parent's state (at creation; always for an amendment), the result of an
+    amendment, and a master's term against its project arrangements in force."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    try:
+        agreement.full_clean(exclude=["reference", "state"], validate_unique=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors[name].extend(m for m in messages if m not in errors[name])
+    if partners is None:
+        partners = [p.partner for p in agreement.participants.select_related("partner")] if agreement.pk else []
+    partners = list(partners)
+    if not partners:
+        errors["partners"].append("Choose at least one partner.")
+    elif len({p.pk for p in partners}) != len(partners):
+        errors["partners"].append("Each partner may take part only once.")
+    if lead_partner is not None and lead_partner.pk not in {p.pk for p in partners}:
+        errors["lead_partner"].append(f"{lead_partner.name} is not among the agreement's partners.")
+    for partner in partners:
+        problem = partner_eligibility_error(agreement, partner)
+        if problem:
+            errors["partners"].append(problem)
+    parent = agreement.parent if agreement.parent_id else None
+    if parent is not None and (check_parent_state or agreement.kind == AgreementKind.AMENDMENT):
+        problem = parent_candidacy_error(parent, agreement.kind)
+        if problem and problem not in errors["parent"]:
+            errors["parent"].append(problem)
+    if agreement.kind == AgreementKind.AMENDMENT:
+        for name, messages in amendment_result_errors(agreement, partners).items():
+            errors[name].extend(messages)
+    errors["expiration_date"].extend(project_arrangements_outliving(agreement, agreement.expiration_date))
+    return {name: messages for name, messages in errors.items() if messages}
+
+
+def validate_agreement(agreement: Agreement, **kwargs) -> None:
+    """Raise a ValidationError naming every rule the agreement breaks (see agreement_violations)."""
+    errors = agreement_violations(agreement, **kwargs)
+    if errors:
+        raise ValidationError(errors)
 
 
 class Participant(models.Model):
@@ -388,21 +599,9 @@ class Participant(models.Model):
     def clean(self) -> None:
         agreement = self.agreement
         partner = self.partner
-        if agreement.kind == AgreementKind.SECTION_65_LOAN and not partner.eligible_for_section_65:
-            raise ValidationError(
-                {
-                    "partner": f"{partner.name} is neither a NATO member nor a major non-NATO ally: "
-                    "a Section 65 loan cannot be made to it."
-                }
-            )
-        if agreement.kind == AgreementKind.PROJECT_ARRANGEMENT and agreement.parent_id:
-            if not agreement.parent.participants.filter(partner=partner).exists():
-                raise ValidationError(
-                    {
-                        "partner": f"{partner.name} is not a participant in the master agreement "
-                        f"{agreement.parent.reference}."
-                    }
-                )
+        problem = partner_eligibility_error(agreement, partner)
+        if problem:
+            raise ValidationError({"partner": problem})
         duplicate = Participant.objects.filter(agreement=agreement, partner=partner).exclude(pk=self.pk)
         if duplicate.exists():
             raise ValidationError({"partner": f"{partner.name} already takes part in this agreement."})

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import Agreement, Document, Participant
+from .models import Agreement, Document, Participant, parent_candidate_q
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -18,6 +18,12 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
         own_partner = Participant.objects.filter(agreement=OuterRef("pk"), partner_id=user.partner_id)
         return Agreement.objects.filter(Exists(own_partner), releasable_to_partners=True)
     return Agreement.objects.all()
+
+
+def parent_candidates(user, kind: str | None = None) -> QuerySet[Agreement]:
+    """The agreements ``user`` may choose as the parent of a new agreement of ``kind`` (see
+    ``parent_candidate_q``); the proposal form lists these, and the service refuses any other."""
+    return agreements_visible_to(user).filter(parent_candidate_q(kind))
 
 
 def documents_visible_to(user) -> QuerySet[Document]:

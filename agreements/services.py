@@ -25,7 +25,7 @@ from .choices import (
     ParticipantRole,
     State,
 )
-from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant, validate_agreement
 
 # Fields a program office may edit while it holds the pen.
 AGREEMENT_EDITABLE_FIELDS = (
@@ -62,10 +62,14 @@ def agreement_edit_denial(agreement: Agreement, user: User, *, substance: bool =
     return None
 
 
-def _require_edit(agreement: Agreement, user: User, *, substance: bool = True) -> None:
-    denial = agreement_edit_denial(agreement, user, substance=substance)
+def _require_edit(agreement: Agreement, user: User, *, substance: bool = True) -> Agreement:
+    """Lock the agreement's row, then check that ``user`` holds the pen on the locked row (so a
+    transition committed meanwhile is seen). Returns the locked row."""
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    denial = agreement_edit_denial(locked, user, substance=substance)
     if denial:
         raise PermissionDenied(denial)
+    return locked
 
 
 def _save(instance, user) -> None:
@@ -128,16 +132,12 @@ def agreement_create(
     )
     if marking:
         agreement.marking = marking
-    if not partners:
-        raise ValidationError({"partners": "Choose at least one partner."})
-    if len({p.pk for p in partners}) != len(partners):
-        raise ValidationError({"partners": "Each partner may take part only once."})
-    agreement.full_clean(exclude=["reference", "state"])
+    validate_agreement(agreement, partners=partners, lead_partner=lead_partner, check_parent_state=True)
     agreement._history_user = user
     agreement.save()
     lead_partner = lead_partner or partners[0]
     for partner in partners:
-        participant_add(
+        _participant_create(
             agreement=agreement,
             user=user,
             partner=partner,
@@ -154,12 +154,14 @@ def agreement_update(*, agreement: Agreement, user: User, **fields) -> Agreement
     if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
     substance = bool(set(fields) - set(AGREEMENT_ALWAYS_EDITABLE_FIELDS))
-    _require_edit(agreement, user, substance=substance)
-    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    agreement = _require_edit(agreement, user, substance=substance)
     for name, value in fields.items():
         setattr(agreement, name, value)
     agreement._history_user = user
-    agreement.full_clean(exclude=["reference", "state"])
+    if substance:
+        validate_agreement(agreement)
+    else:
+        agreement.full_clean(exclude=["reference", "state"])
     agreement.save()
     return agreement
 
@@ -174,10 +176,24 @@ def participant_add(
     signatory_name: str = "",
     signatory_title: str = "",
 ) -> Participant:
-    _require_edit(agreement, user)
-    participant = Participant(
-        agreement=agreement, partner=partner, role=role, signatory_name=signatory_name, signatory_title=signatory_title
+    """Add a partner; the whole agreement, with it, must keep every rule of its kind."""
+    agreement = _require_edit(agreement, user)
+    current = [p.partner for p in agreement.participants.select_related("partner")]
+    if partner.pk in {p.pk for p in current}:
+        raise ValidationError({"partner": f"{partner.name} already takes part in this agreement."})
+    validate_agreement(agreement, partners=[*current, partner])
+    return _participant_create(
+        agreement=agreement,
+        user=user,
+        partner=partner,
+        role=role,
+        signatory_name=signatory_name,
+        signatory_title=signatory_title,
     )
+
+
+def _participant_create(*, agreement: Agreement, user: User, partner: Partner, **fields) -> Participant:
+    participant = Participant(agreement=agreement, partner=partner, **fields)
     _save(participant, user)
     return participant
 
@@ -189,18 +205,29 @@ def participant_update(*, participant: Participant, user: User, **fields) -> Par
     if set(fields) - allowed:
         raise ValidationError(f"Only {', '.join(sorted(allowed))} can be edited here.")
     _require_edit(participant.agreement, user, substance=False)
+    participant = Participant.objects.select_related("agreement", "partner").get(pk=participant.pk)
     for name, value in fields.items():
         setattr(participant, name, value)
     _save(participant, user)
     return participant
 
 
+def participant_last_denial(participant: Participant) -> str:
+    """The one sentence every door gives when an agreement's only partner would be removed."""
+    return (
+        f"{participant.partner.name} is the only partner of {participant.agreement.reference}: "
+        "an agreement needs at least one partner, so add another before removing this one."
+    )
+
+
 @transaction.atomic
 def participant_remove(*, participant: Participant, user: User) -> None:
-    agreement = participant.agreement
-    _require_edit(agreement, user)
-    if agreement.participants.count() == 1:
-        raise ValidationError("An agreement needs at least one partner: add another before removing this one.")
+    """Remove a partner while the pen is the program office's; an agreement keeps at least one."""
+    agreement = _require_edit(participant.agreement, user)
+    if not agreement.participants.exclude(pk=participant.pk).exists():
+        raise ValidationError(participant_last_denial(participant))
+    remaining = [p.partner for p in agreement.participants.select_related("partner").exclude(pk=participant.pk)]
+    validate_agreement(agreement, partners=remaining)
     children = Participant.objects.filter(
         agreement__parent=agreement, partner=participant.partner, agreement__kind=AgreementKind.PROJECT_ARRANGEMENT
     )
@@ -293,7 +320,7 @@ def ssoi_update(*, agreement: Agreement, user: User, **sections) -> SSOI:
     unknown = set(sections) - set(SSOI_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown SSOI sections: {', '.join(sorted(unknown))}.")
-    _require_edit(agreement, user)
+    agreement = _require_edit(agreement, user)
     ssoi, _ = SSOI.objects.select_for_update().get_or_create(agreement=agreement)
     for name, value in sections.items():
         setattr(ssoi, name, value.strip() if isinstance(value, str) else value)
@@ -354,6 +381,8 @@ def document_upload(
     background job storing a file it generated on a user's behalf."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
+    # Lock the agreement (serializes version numbers), then decide on the locked row.
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if check_permission:
         denial = document_edit_denial(agreement, user, kind)
         if denial:
@@ -363,7 +392,6 @@ def document_upload(
         raise ValidationError({"file": f"The file is larger than {settings.MAX_UPLOAD_MB} MB."})
     if not content:
         raise ValidationError({"file": "The file is empty."})
-    Agreement.objects.select_for_update().filter(pk=agreement.pk).first()  # serialize version numbers
     version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
     safe_name = os.path.basename(filename or "document").replace("\x00", "")[:150] or "document"
     document = Document(
@@ -414,7 +442,8 @@ def document_update(*, document: Document, user: User, **fields) -> Document:
     allowed = {"title", "marking", "releasable_to_partners"}
     if set(fields) - allowed:
         raise ValidationError(f"Only {', '.join(sorted(allowed))} can be changed; upload a new version instead.")
-    denial = document_edit_denial(document.agreement, user, document.kind)
+    agreement = Agreement.objects.select_for_update().get(pk=document.agreement_id)
+    denial = document_edit_denial(agreement, user, document.kind)
     if denial:
         raise PermissionDenied(denial)
     if document.withdrawn_at is not None and fields.get("releasable_to_partners"):

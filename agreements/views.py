@@ -51,7 +51,7 @@ from .forms import (
     apply_service_error,
 )
 from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
-from .selectors import agreements_visible_to, documents_visible_to, equitability_table
+from .selectors import agreements_visible_to, documents_visible_to, equitability_table, parent_candidates
 
 PAGE_SIZE = 25
 DOD_TABS = (
@@ -149,20 +149,13 @@ def agreement_export(request, fmt: str):
 
 # --- new proposal -----------------------------------------------------------------------------
 def _parent_options(user):
-    """The agreements that may be a parent, and for which kinds: a master for its project
-    arrangements and amendments; a system-level agreement or Section 65 loan for amendments."""
-    parents = (
-        agreements_visible_to(user)
-        .filter(kind__in=[AgreementKind.MASTER, AgreementKind.SYSTEM_LEVEL, AgreementKind.SECTION_65_LOAN])
-        .exclude(state__in=TERMINAL_STATES)
-        .order_by("reference")
-    )
-    kinds = {
-        pk: (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT)
-        if kind == AgreementKind.MASTER
-        else (AgreementKind.AMENDMENT,)
-        for pk, kind in parents.values_list("pk", "kind")
-    }
+    """The parent candidates (the selector the service applies), and for which kinds each may be
+    the parent, so the form offers only fitting parents for the kind chosen."""
+    parents = parent_candidates(user).order_by("reference")
+    kinds: dict[int, list[str]] = {}
+    for kind in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
+        for pk in parent_candidates(user, kind).values_list("pk", flat=True):
+            kinds.setdefault(pk, []).append(kind)
     return parents, kinds
 
 
@@ -176,6 +169,8 @@ def agreement_create(request):
         request.POST or None,
         parents=parents,
         parent_kinds=parent_kinds,
+        parent_lookup=agreements_visible_to(request.user),
+        organization=request.user.organization,
         initial={"kind": request.GET.get("kind", AgreementKind.MASTER)},
     )
     status = 200
@@ -228,7 +223,8 @@ def _stepper(agreement: Agreement) -> list[dict]:
     steps = [
         s
         for s in LIFECYCLE_STEPS
-        if s != State.CONGRESSIONAL_WAIT or agreement.needs_congressional_notice or durations.get(s)
+        if (s != State.CONGRESSIONAL_WAIT or agreement.needs_congressional_notice or durations.get(s))
+        and (s != State.SIGNED or agreement.fixed_entry_into_force_date or durations.get(s))
     ]
     if agreement.state in LIFECYCLE_STEPS:
         current_index = steps.index(agreement.state) if agreement.state in steps else -1
@@ -384,9 +380,16 @@ def agreement_detail(request, reference: str):
     )
 
 
+def _ssoi_of(agreement: Agreement) -> SSOI:
+    """The agreement's SSOI, or an unsaved empty one: reading never writes (ssoi_update creates
+    the row on the first save)."""
+    return SSOI.objects.filter(agreement=agreement).first() or SSOI(agreement=agreement)
+
+
 def _ssoi_form(ssoi: SSOI, data=None, only: tuple[str, ...] | None = None) -> SsoiForm:
     """The SSOI form with the fields of this agreement's template variant (or of one section)."""
-    form = SsoiForm(data, instance=SSOI.objects.get(pk=ssoi.pk))
+    instance = SSOI.objects.get(pk=ssoi.pk) if ssoi.pk else SSOI(agreement=ssoi.agreement)
+    form = SsoiForm(data, instance=instance)
     shown = {name for section in ssoi.sections() for name in section.fields} | {"ddl_notes"}
     if only is not None:
         shown &= set(only)
@@ -420,7 +423,7 @@ def _ssoi_review(agreement: Agreement, ssoi: SSOI) -> dict | None:
     since = agreement.state_changed_at
     return {
         "since": since,
-        "updated": ssoi.updated_at >= since,
+        "updated": bool(ssoi.updated_at and ssoi.updated_at >= since),
         "confirmed": ssoi.reviewed_at if ssoi.reviewed_at and ssoi.reviewed_at >= since else None,
         "confirmed_by": ssoi.reviewed_by,
     }
@@ -432,7 +435,7 @@ def agreement_ssoi(request, reference: str):
     POST of the whole form saves every changed section (the form without JavaScript)."""
     _dod_only(request)
     agreement = _agreement_for(request, reference)
-    ssoi = getattr(agreement, "ssoi", None) or SSOI.objects.get_or_create(agreement=agreement)[0]
+    ssoi = _ssoi_of(agreement)
     can_edit = services.agreement_edit_denial(agreement, request.user) is None
     form = _ssoi_form(ssoi, request.POST or None)
     status = 200
@@ -472,7 +475,7 @@ def agreement_ssoi_section(request, reference: str, key: str):
         return HttpResponseNotAllowed(["POST"])
     _dod_only(request)
     agreement = _agreement_for(request, reference)
-    ssoi = getattr(agreement, "ssoi", None) or SSOI.objects.get_or_create(agreement=agreement)[0]
+    ssoi = _ssoi_of(agreement)
     section = next((s for s in ssoi.sections() if s.key == key), None)
     if section is None or not _section_fields(section):
         raise Http404("No such SSOI section.")
@@ -494,7 +497,7 @@ def agreement_ssoi_section(request, reference: str, key: str):
             return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#section-{key}")
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#section-{key}")
-    ssoi.refresh_from_db()
+    ssoi = _ssoi_of(agreement)
     item = {
         "section": section,
         "complete": section.is_complete(ssoi),

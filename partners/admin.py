@@ -6,8 +6,18 @@ from .models import ApiToken, CoordinatingOffice, Organization, Partner, User
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "is_nato_member", "is_mnna", "is_eu_body", "is_other_friendly", "active")
-    list_filter = ("kind", "is_nato_member", "is_mnna", "is_eu_body", "is_other_friendly", "active")
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "is_nato_member",
+        "is_nato_body",
+        "is_mnna",
+        "is_eu_body",
+        "is_other_friendly",
+        "active",
+    )
+    list_filter = ("kind", "is_nato_member", "is_nato_body", "is_mnna", "is_eu_body", "is_other_friendly", "active")
     search_fields = ("code", "name")
 
 

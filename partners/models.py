@@ -29,6 +29,11 @@ class Partner(models.Model):
     kind = models.CharField(max_length=20, choices=PartnerKind.choices, default=PartnerKind.NATION)
     is_nato_member = models.BooleanField("NATO member", default=False)
     is_mnna = models.BooleanField("major non-NATO ally", default=False)
+    is_nato_body = models.BooleanField(
+        "NATO body or agency",
+        default=False,
+        help_text="NATO itself or one of its bodies and agencies (NSPA, NCIA, …): counts as NATO for every rule.",
+    )
     is_eu_body = models.BooleanField("EU body", default=False)
     is_other_friendly = models.BooleanField("other friendly", default=False)
     active = models.BooleanField(default=True)
@@ -40,6 +45,11 @@ class Partner(models.Model):
                 condition=~(Q(kind=PartnerKind.ORGANIZATION) & Q(is_nato_member=True)),
                 name="partner_org_not_nato_member",
                 violation_error_message="An international organization cannot be a NATO member.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=PartnerKind.ORGANIZATION) | Q(is_nato_body=False),
+                name="partner_nato_body_is_organization",
+                violation_error_message="Only an international organization can be a NATO body or agency.",
             ),
         ]
 
@@ -59,14 +69,35 @@ class Partner(models.Model):
         return self.kind == PartnerKind.ORGANIZATION
 
     @property
+    def counts_as_nato(self) -> bool:
+        """The one test of "NATO" every rule uses: a NATO member nation, or NATO itself and its
+        bodies and agencies (NSPA, NCIA, …), which 10 USC 2350a and the AECA treat as NATO."""
+        return self.is_nato_member or self.is_nato_body
+
+    @property
     def eligible_for_section_65(self) -> bool:
-        """AECA §65 loans go only to NATO (members and organizations) or major non-NATO allies."""
-        return self.is_nato_member or self.is_mnna or self.code == "NATO"
+        """AECA §65 loans go only to NATO (members, bodies and agencies) or major non-NATO allies."""
+        return self.counts_as_nato or self.is_mnna
+
+    @property
+    def classification(self) -> str:
+        """What the legal rules see the partner as, in words."""
+        if self.is_nato_member:
+            return "NATO member"
+        if self.is_nato_body:
+            return "NATO body or agency"
+        if self.is_mnna:
+            return "Major non-NATO ally"
+        if self.is_eu_body:
+            return "EU body"
+        if self.is_international_organization:
+            return "International organization"
+        return "Other friendly"
 
     @property
     def only_other_friendly(self) -> bool:
         """Under 10 USC 2350a such a partner triggers congressional notice and a 30-day wait."""
-        return not (self.is_nato_member or self.is_mnna or self.is_eu_body or self.code == "NATO")
+        return not (self.counts_as_nato or self.is_mnna or self.is_eu_body)
 
 
 class Organization(models.Model):

@@ -75,17 +75,18 @@ NAME_OVERRIDES = {
     "VNM": "Viet Nam",
 }
 
-# (code, name, is_nato, is_eu_body)
+# (code, name, is_nato_body, is_eu_body). NATO itself and its bodies and agencies count as NATO
+# for every rule (AECA §65 eligibility, no "other friendly" congressional wait under 10 USC 2350a).
 INTERNATIONAL_ORGANIZATIONS = (
-    ("NATO", "North Atlantic Treaty Organization", False, False),
-    ("NSPA", "NATO Support and Procurement Agency", False, False),
-    ("NCIA", "NATO Communications and Information Agency", False, False),
+    ("NATO", "North Atlantic Treaty Organization", True, False),
+    ("NSPA", "NATO Support and Procurement Agency", True, False),
+    ("NCIA", "NATO Communications and Information Agency", True, False),
+    ("ACT", "NATO Allied Command Transformation", True, False),
     ("EDA", "European Defence Agency", False, True),
     ("OCCAR", "Organisation for Joint Armament Co-operation", False, False),
 )
 
-# NATO bodies count as NATO for AECA §65 and 10 USC 2350a purposes.
-NATO_BODIES = ("NATO", "NSPA", "NCIA")
+NATO_BODIES = tuple(code for code, _name, is_nato_body, _eu in INTERNATIONAL_ORGANIZATIONS if is_nato_body)
 
 DOD_ORGANIZATIONS = (
     ("ARMY", "Department of the Army"),

@@ -43,10 +43,15 @@ def reference_data_load() -> dict[str, int]:
         }
         Partner.objects.update_or_create(code=code, defaults=defaults)
         counts["partners"] += 1
-    for code, name, _is_nato, is_eu in ref.INTERNATIONAL_ORGANIZATIONS:
+    for code, name, is_nato_body, is_eu in ref.INTERNATIONAL_ORGANIZATIONS:
         Partner.objects.update_or_create(
             code=code,
-            defaults={"name": name, "kind": PartnerKind.ORGANIZATION, "is_eu_body": is_eu},
+            defaults={
+                "name": name,
+                "kind": PartnerKind.ORGANIZATION,
+                "is_nato_body": is_nato_body,
+                "is_eu_body": is_eu,
+            },
         )
         counts["partners"] += 1
     for code, name in ref.DOD_ORGANIZATIONS:

@@ -3,9 +3,12 @@ through the project's own services."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from agreements.choices import AgreementKind, LegalAuthority
+import pytest
+from django.utils import timezone
+
+from agreements.choices import AgreementKind, LegalAuthority, State
 from partners.models import Partner, Role, User
 from partners.services import user_create
 from workflow import demo
@@ -83,6 +86,8 @@ def make_agreement(cast):
     ):
         if authority is None:
             authority = LegalAuthority.AECA_65 if kind == AgreementKind.SECTION_65_LOAN else LegalAuthority.USC_2350A
+        if state == State.SIGNED:  # signed and waiting: the text fixes a later entry into force
+            fields.setdefault("fixed_entry_into_force_date", timezone.localdate() + dt.timedelta(days=30))
         agreement = demo.propose(
             user=user or cast.program_office, kind=kind, partners=partners, authority=authority, **fields
         )

@@ -1,6 +1,10 @@
-"""Admin for the workflow. The audit and access logs are read-only: no add, change or delete."""
+"""Admin for the workflow. Lifecycle records (coordination rounds and positions, the audit trail,
+the access log, reporting obligations, the outbox, render jobs) are read-only: they change only
+through the services."""
 
 from django.contrib import admin
+
+from agreements.admin import ReadOnlyMixin
 
 from .models import (
     AccessLog,
@@ -15,15 +19,8 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(TransitionLog)
@@ -43,7 +40,7 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "agreement")
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(ReadOnlyMixin, admin.TabularInline):
     model = CoordinationPosition
     extra = 0
     readonly_fields = ("office", "due_at", "status", "comment", "responded_by", "responded_at")
@@ -59,7 +56,7 @@ class CoordinationRoundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReportingObligation)
-class ReportingObligationAdmin(admin.ModelAdmin):
+class ReportingObligationAdmin(ReadOnlyAdmin):
     list_display = ("agreement", "kind", "due_date", "completed_date")
     list_filter = ("kind", "completed_date")
     search_fields = ("agreement__reference",)

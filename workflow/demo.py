@@ -219,6 +219,7 @@ STEP_DAYS = {
     State.CONGRESSIONAL_WAIT: 1,
     State.APPROVED: 9,
     State.SIGNING: 6,
+    State.SIGNED: 0,  # only with a fixed entry-into-force date, which the sweep then meets
     State.IN_FORCE: 240,
 }
 
@@ -325,6 +326,8 @@ def drive_to(agreement: Agreement, target: str, cast: Cast, clock: DemoClock | N
                 )
             if target == State.SIGNING and agreement.state == State.SIGNING:
                 break
+        elif state == State.SIGNED:
+            _step(agreement, "enter_into_force", None)
         elif state == State.IN_FORCE and target == State.TERMINATED:
             _attach(agreement, reviewer, DocumentKind.NOTICE)
             _step(agreement, "terminate", reviewer, comment="Terminated by mutual written consent.")
@@ -412,6 +415,15 @@ DEMO_AGREEMENTS = (
         {},
     ),
     (
+        "Logistics Support Cooperation Agreement with the NATO Support and Procurement Agency",
+        "NSPA Logistics MOU",
+        AgreementKind.MASTER,
+        ("NSPA",),
+        LegalAuthority.USC_2350A,
+        State.SIGNED,
+        {"fixed_entry_into_force_date": 45},  # days from today
+    ),
+    (
         "Cooperative Space Situational Awareness Sensor Sustainment MOU",
         "SSA Sustainment MOU",
         AgreementKind.SYSTEM_LEVEL,
@@ -489,6 +501,8 @@ def seed_demo() -> dict[str, int]:
         dwell = extra.pop("dwell", 7)  # days since the last step
         parent_short = extra.pop("parent", None)
         parent = Agreement.objects.get(short_title=parent_short) if parent_short else None
+        if "fixed_entry_into_force_date" in extra:
+            extra["fixed_entry_into_force_date"] = _today() + dt.timedelta(days=extra["fixed_entry_into_force_date"])
         days_ago = days_to_reach(target) + dwell
         effective = _today() - dt.timedelta(days=days_ago) + dt.timedelta(days=30)
         expiration = effective.replace(year=effective.year + years)

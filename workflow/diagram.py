@@ -18,14 +18,15 @@ PLACEMENT = {
     State.RAD_REVIEW: (0, 2),
     State.NEGOTIATION: (0, 3),
     State.RFA_REVIEW: (0, 4),
-    State.CONGRESSIONAL_WAIT: (1, 4),
-    State.APPROVED: (1, 3),
-    State.SIGNING: (1, 2),
+    State.DISAPPROVED: (0, 5),
+    State.CONGRESSIONAL_WAIT: (1, 5),
+    State.APPROVED: (1, 4),
+    State.SIGNING: (1, 3),
+    State.SIGNED: (1, 2),
     State.IN_FORCE: (1, 1),
-    State.WITHDRAWN: (2, 0),
-    State.DISAPPROVED: (2, 3),
-    State.TERMINATED: (2, 1),
-    State.EXPIRED: (2, 2),
+    State.WITHDRAWN: (1, 0),
+    State.EXPIRED: (2, 1),
+    State.TERMINATED: (2, 2),
 }
 BOX_W, BOX_H, COL_W, ROW_H, MARGIN = 196, 46, 320, 210, 60
 
@@ -115,13 +116,23 @@ def lifecycle_svg() -> str:
     for state in states:
         cx, cy = _centre(state, extra)
         fill = "#e6e6e6" if state in terminal else ("#d9e8f6" if state != State.IN_FORCE else "#c7efe2")
+        label = State(state).label
+        out.append(f"<g><title>{escape(label)}</title>")
         out.append(
             f'<rect x="{cx - BOX_W / 2:.1f}" y="{cy - BOX_H / 2:.1f}" width="{BOX_W}" height="{BOX_H}" '
             f'rx="8" fill="{fill}" stroke="#1b1b1b" stroke-width="1.5"/>'
         )
-        out.append(
-            f'<text x="{cx:.1f}" y="{cy + 5:.1f}" font-size="14" font-weight="bold" '
-            f'text-anchor="middle">{escape(State(state).label)}</text>'
-        )
+        # A long label ("Signed, awaiting entry into force") takes two lines, split at its comma.
+        lines = label.split(", ", 1)
+        if len(lines) == 2:
+            lines[0] += ","
+        top = cy + 5 - 8 * (len(lines) - 1)
+        for index, line in enumerate(lines):
+            size = 14 if index == 0 else 12
+            out.append(
+                f'<text x="{cx:.1f}" y="{top + 16 * index:.1f}" font-size="{size}" font-weight="bold" '
+                f'text-anchor="middle">{escape(line)}</text>'
+            )
+        out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"

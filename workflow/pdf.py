@@ -53,7 +53,7 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 PDF_BASE_URL = "https://pdf.icp-portal.invalid/"
 STATIC_PREFIX = f"{PDF_BASE_URL}static/"
 # States in which the agreement is signed: no DRAFT watermark.
-SIGNED_STATES = (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+SIGNED_STATES = (State.SIGNED, State.IN_FORCE, State.EXPIRED, State.TERMINATED)
 # How many times a job may start before it is declared failed (a render that kills its worker
 # would otherwise be redelivered forever).
 MAX_RENDER_ATTEMPTS = 5

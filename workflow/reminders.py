@@ -242,6 +242,7 @@ def reminders_run(*, now: dt.datetime | None = None) -> dict:
     return {
         "concurred_by_silence": services.silence_sweep(now=now),
         "congressional_waits_ended": services.congressional_wait_sweep(today=today),
+        "entered_into_force": services.entry_into_force_sweep(today=today),
         "expired": services.expiry_sweep(today=today),
         "silence_reminders": silence_reminders_send(now=now),
         "stalled_stages": stalled_stage_reminders_send(now=now),

@@ -152,6 +152,8 @@ def contributions_entered(agreement: Agreement) -> str | None:
 
 @Condition
 def master_in_force(agreement: Agreement) -> str | None:
+    """A project arrangement moves on only while its master is in force (and not past its
+    expiration date, whether or not the expiry sweep has run yet)."""
     from agreements.choices import AgreementKind, State
 
     if agreement.kind == AgreementKind.PROJECT_ARRANGEMENT:
@@ -159,6 +161,30 @@ def master_in_force(agreement: Agreement) -> str | None:
         if master is None or master.state != State.IN_FORCE:
             ref = master.reference if master else "(none)"
             return f"The master agreement {ref} is not in force."
+        if master.expiration_date and master.expiration_date <= timezone.localdate():
+            return f"The master agreement {master.reference} expired on {master.expiration_date:%Y-%m-%d}."
+    return None
+
+
+@Condition
+def agreement_valid(agreement: Agreement) -> str | list[str] | None:
+    """The whole agreement keeps every rule of its kind (agreements.models.agreement_violations):
+    partners and their eligibility, the parent and its term, dates, and an amendment's result."""
+    from agreements.models import agreement_violations
+
+    errors = agreement_violations(agreement)
+    reasons: list[str] = []
+    for messages in errors.values():
+        reasons.extend(m for m in messages if m not in reasons)
+    return reasons or None
+
+
+@Condition
+def fixed_entry_into_force_date_reached(agreement: Agreement) -> str | None:
+    if not agreement.fixed_entry_into_force_date:
+        return "The agreement has no fixed entry-into-force date."
+    if timezone.localdate() < agreement.fixed_entry_into_force_date:
+        return f"The agreement enters into force on {agreement.fixed_entry_into_force_date:%Y-%m-%d}."
     return None
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from agreements.choices import AgreementKind, AmendmentType, State
-from agreements.models import Agreement, Participant
+from agreements.models import Agreement, Participant, agreement_violations, validate_agreement
 from partners.models import CoordinatingOffice, Role, User
 
 from . import rules
@@ -381,8 +381,22 @@ def _open_obligations(agreement: Agreement) -> None:
     )
 
 
+def _reasons_of(error: ValidationError) -> list[str]:
+    reasons: list[str] = []
+    for message in error.messages:
+        if message not in reasons:
+            reasons.append(message)
+    return reasons
+
+
 def _apply_amendment(amendment: Agreement, user, context) -> None:
+    """Change the parent as the amendment in force says, after checking once more (on the locked
+    parent) that the result keeps every rule; otherwise the whole transition is refused."""
     parent = Agreement.objects.select_for_update().get(pk=amendment.parent_id)
+    amendment.parent = parent
+    problems = agreement_violations(amendment)
+    if problems:
+        raise TransitionRefused([m for messages in problems.values() for m in messages])
     changes = []
     if amendment.amendment_type == AmendmentType.EXTENSION and amendment.new_expiration_date:
         old = parent.expiration_date
@@ -392,12 +406,21 @@ def _apply_amendment(amendment: Agreement, user, context) -> None:
             if old
             else f"expiration date set to {amendment.new_expiration_date:%Y-%m-%d}"
         )
+    joining = []
     if amendment.amendment_type == AmendmentType.NEW_PARTICIPANT:
         existing = set(parent.participants.values_list("partner_id", flat=True))
-        for participant in amendment.participants.select_related("partner"):
-            if participant.partner_id not in existing:
-                Participant.objects.create(agreement=parent, partner=participant.partner)
-                changes.append(f"{participant.partner.name} joins")
+        joining = [p.partner for p in amendment.participants.select_related("partner") if p.partner_id not in existing]
+    current = [p.partner for p in parent.participants.select_related("partner")]
+    try:
+        validate_agreement(parent, partners=[*current, *joining])
+    except ValidationError as exc:
+        raise TransitionRefused(_reasons_of(exc)) from None
+    for partner in joining:
+        participant = Participant(agreement=parent, partner=partner)
+        participant._history_user = user
+        participant.full_clean()
+        participant.save()
+        changes.append(f"{partner.name} joins")
     summary = f"Amendment {amendment.reference} in force: " + ("; ".join(changes) or "text amended") + "."
     parent._history_user = user
     parent._change_reason = summary[:100]
@@ -415,8 +438,11 @@ def _apply_amendment(amendment: Agreement, user, context) -> None:
 def _flag_project_arrangements(master: Agreement, user, context) -> None:
     open_pas = master.children.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).open()
     now = timezone.now()
-    for pa in open_pas:
-        Agreement.objects.filter(pk=pa.pk).update(master_lapsed_at=now)
+    for pa in open_pas.select_for_update():
+        pa.master_lapsed_at = now
+        pa._history_user = user
+        pa._change_reason = f"Master {master.reference} {State(master.state).label.lower()}"[:100]
+        pa.save(update_fields=["master_lapsed_at", "updated_at"])
         message = f"The master agreement {master.reference} is {State(master.state).label.lower()}."
         audit_event(
             agreement=pa,
@@ -546,6 +572,23 @@ def coordination_offices_set(
     return round_
 
 
+def position_silence_denial(position: CoordinationPosition, now=None) -> str | None:
+    """The silence procedure: an office that has not objected by its deadline is deemed to concur,
+    and that concurrence settles its position for the round (whether or not the sweep has
+    recorded it yet). A later objection goes to the reviewer, who may return the package."""
+    now = now or timezone.now()
+    silent = position.status == PositionStatus.CONCURRED_BY_SILENCE or (
+        position.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and position.due_at <= now
+    )
+    if not silent:
+        return None
+    return (
+        f"{position.office.name} was deemed to concur by silence when its deadline passed on "
+        f"{timezone.localtime(position.due_at):%Y-%m-%d}: its position in this round is final. "
+        "Raise any objection with the OUSD(A&S) reviewer, who may return the package for revision."
+    )
+
+
 @transaction.atomic
 def coordination_position_record(
     *,
@@ -565,6 +608,8 @@ def coordination_position_record(
         raise PermissionDenied(f"Only a coordinator of {position.office.name} may record its position.")
     if not position.round.is_open:
         raise ValidationError("This coordination round is closed.")
+    if denial := position_silence_denial(position):
+        raise ValidationError(denial)
     if status not in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR, PositionStatus.COMMENT):
         raise ValidationError({"status": "Choose concur, non-concur or comment."})
     comment = (comment or "").strip()
@@ -718,6 +763,15 @@ def congressional_wait_sweep(*, today: dt.date | None = None) -> int:
     return _sweep_transition(
         Agreement.objects.filter(state=State.CONGRESSIONAL_WAIT, congressional_notice_date__lte=cutoff),
         "end_congressional_wait",
+    )
+
+
+def entry_into_force_sweep(*, today: dt.date | None = None) -> int:
+    """Bring into force every signed agreement whose fixed entry-into-force date has come
+    (its reporting obligations open then)."""
+    today = today or timezone.localdate()
+    return _sweep_transition(
+        Agreement.objects.filter(state=State.SIGNED, fixed_entry_into_force_date__lte=today), "enter_into_force"
     )
 
 

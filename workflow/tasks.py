@@ -66,10 +66,12 @@ def outbox_relay() -> int:
 
 @shared_task(name="workflow.tasks.lifecycle_sweeps", acks_late=True, ignore_result=True)
 def lifecycle_sweeps() -> dict:
-    """Deemed concurrence past silence deadlines, congressional waits that have ended, expiries."""
+    """Deemed concurrence past silence deadlines, congressional waits that have ended, signed
+    agreements whose fixed entry-into-force date has come, expiries."""
     return {
         "concurred_by_silence": services.silence_sweep(),
         "congressional_waits_ended": services.congressional_wait_sweep(),
+        "entered_into_force": services.entry_into_force_sweep(),
         "expired": services.expiry_sweep(),
     }
 

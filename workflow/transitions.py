@@ -25,6 +25,7 @@ TRANSITIONS: tuple[TransitionInfo, ...] = (
     TransitionInfo("approve_conclusion", "Approve conclusion"),
     TransitionInfo("end_congressional_wait", "End the congressional wait"),
     TransitionInfo("record_signature", "Record a signature"),
+    TransitionInfo("enter_into_force", "Enter into force", system_only=True),
     TransitionInfo("expire", "Expire", system_only=True),
     TransitionInfo("terminate", "Terminate", comment_required=True, destructive=True),
     TransitionInfo("withdraw", "Withdraw", comment_required=True, destructive=True),

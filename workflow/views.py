@@ -203,7 +203,7 @@ def liaison_dashboard(request):
             if date and date >= today:
                 milestones.append({"agreement": a, "label": label, "date": date})
     milestones.sort(key=lambda m: m["date"])
-    concluded = [a for a in agreements if a.state in (State.SIGNING, State.IN_FORCE)]
+    concluded = [a for a in agreements if a.state in (State.SIGNING, State.SIGNED, State.IN_FORCE)]
     documents = (
         documents_visible_to(user).select_related("agreement").order_by("agreement__reference", "kind", "-version")
     )

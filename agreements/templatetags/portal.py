@@ -22,6 +22,7 @@ STATE_TONES = {
     State.CONGRESSIONAL_WAIT: "wait",
     State.APPROVED: "active",
     State.SIGNING: "active",
+    State.SIGNED: "wait",
     State.IN_FORCE: "success",
     State.EXPIRED: "ended",
     State.TERMINATED: "ended",

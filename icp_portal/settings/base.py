@@ -230,7 +230,7 @@ RENDER_STALE_MINUTES = env.int("RENDER_STALE_MINUTES", default=15)
 CELERY_BEAT_SCHEDULE: dict = {
     # Relay outbox rows that could not be handed to the broker when their change committed.
     "outbox-relay": {"task": "workflow.tasks.outbox_relay", "schedule": 60.0},
-    # Deemed concurrence, congressional waits that have ended, expiries.
+    # Deemed concurrence, congressional waits that have ended, fixed entry-into-force dates, expiries.
     "lifecycle-sweeps": {"task": "workflow.tasks.lifecycle_sweeps", "schedule": 15 * 60.0},
     # Reminders (silence deadlines, stalled stages, expiry warnings, obligations), then the one
     # e-mail digest per person and day. Safe to run again: nothing is sent twice.

@@ -11,6 +11,7 @@ from partners.models import CoordinatingOffice, Organization, Partner, Role, Use
 class PartnerSerializer(serializers.ModelSerializer):
     """A partner nation or international organization, with the flags the legal rules read."""
 
+    counts_as_nato = serializers.BooleanField(read_only=True)
     eligible_for_section_65 = serializers.BooleanField(read_only=True)
     only_other_friendly = serializers.BooleanField(read_only=True)
 
@@ -22,10 +23,12 @@ class PartnerSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "is_nato_member",
+            "is_nato_body",
             "is_mnna",
             "is_eu_body",
             "is_other_friendly",
             "active",
+            "counts_as_nato",
             "eligible_for_section_65",
             "only_other_friendly",
         ]

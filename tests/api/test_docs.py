@@ -50,7 +50,7 @@ def test_schema_describes_every_endpoint_with_its_errors():
     assert "current_state" in schema["components"]["schemas"]["Error"]["properties"]
     assert "multipart/form-data" in paths["/api/v1/documents/"]["post"]["requestBody"]["content"]
     # Enums carry their domain names; internal fields are not required (liaisons never get them).
-    assert set(schema["components"]["schemas"]["AgreementStateEnum"]["enum"]) >= {"proposal", "in_force"}
+    assert set(schema["components"]["schemas"]["AgreementStateEnum"]["enum"]) >= {"proposal", "signed", "in_force"}
     agreement = schema["components"]["schemas"]["AgreementDetail"]
     assert "internal_notes" in agreement["properties"]
     assert "internal_notes" not in agreement["required"]

@@ -27,6 +27,7 @@ from workflow.services import (
     congressional_wait_sweep,
     coordination_offices_set,
     coordination_position_record,
+    entry_into_force_sweep,
     expiry_sweep,
     silence_sweep,
 )
@@ -302,7 +303,31 @@ def test_three_nation_agreement_enters_into_force_on_the_last_signature(program_
 
 
 def test_fixed_entry_into_force_date_wins(program_office, make_agreement):
+    """Signed before a fixed date: the agreement waits as signed, and the sweep brings it into
+    force on that date, opening its reporting obligations then."""
     fixed = timezone.localdate() + dt.timedelta(days=10)
+    agreement = make_agreement(State.APPROVED, fixed_entry_into_force_date=fixed)
+    _sign(agreement, program_office, None, timezone.localdate())
+    _sign(agreement, program_office, agreement.participants.get(), timezone.localdate())
+    agreement.refresh_from_db()
+    assert agreement.state == State.SIGNED and agreement.entry_into_force_date is None
+    assert State(agreement.state).label == "Signed, awaiting entry into force"
+    assert not ReportingObligation.objects.filter(agreement=agreement).exists()
+    assert entry_into_force_sweep() == 0  # not yet
+    with pytest.raises(TransitionRefused, match=f"enters into force on {fixed:%Y-%m-%d}"):
+        agreement_transition(agreement=agreement, name="enter_into_force", user=None)
+    with mock.patch("django.utils.timezone.localdate", return_value=fixed):
+        assert entry_into_force_sweep() == 1
+        assert entry_into_force_sweep() == 0  # idempotent
+    agreement.refresh_from_db()
+    assert agreement.state == State.IN_FORCE and agreement.entry_into_force_date == fixed
+    log = agreement.transition_logs.get(transition="enter_into_force")
+    assert log.user is None and log.source == State.SIGNED
+    assert ReportingObligation.objects.filter(agreement=agreement).count() == 2
+
+
+def test_a_fixed_date_already_passed_puts_the_agreement_in_force_at_the_last_signature(program_office, make_agreement):
+    fixed = timezone.localdate()
     agreement = make_agreement(State.APPROVED, fixed_entry_into_force_date=fixed)
     _sign(agreement, program_office, None, timezone.localdate())
     _sign(agreement, program_office, agreement.participants.get(), timezone.localdate())

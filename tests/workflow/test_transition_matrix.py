@@ -36,6 +36,8 @@ CASES = [
     (State.CONGRESSIONAL_WAIT, "end_congressional_wait", {"reviewer", "system"}, State.APPROVED),
     (State.APPROVED, "record_signature", {"lead_program_office"}, State.SIGNING),
     (State.SIGNING, "record_signature", {"lead_program_office"}, State.IN_FORCE),
+    (State.SIGNED, "enter_into_force", {"system"}, State.IN_FORCE),
+    (State.SIGNED, "terminate", {"reviewer"}, State.TERMINATED),
     (State.IN_FORCE, "expire", {"system"}, State.EXPIRED),
     (State.IN_FORCE, "terminate", {"reviewer"}, State.TERMINATED),
 ]
@@ -93,8 +95,9 @@ def test_transition_by_role(source, name, allowed_roles, target, role, request, 
     comment = "Reason given by the actor."
 
     def run():
-        if name == "expire":
-            with mock.patch("django.utils.timezone.localdate", return_value=agreement.expiration_date):
+        if name in ("expire", "enter_into_force"):
+            day = agreement.expiration_date if name == "expire" else agreement.fixed_entry_into_force_date
+            with mock.patch("django.utils.timezone.localdate", return_value=day):
                 return agreement_transition(agreement=agreement, name=name, user=user, comment=comment, **data)
         return agreement_transition(agreement=agreement, name=name, user=user, comment=comment, **data)
 

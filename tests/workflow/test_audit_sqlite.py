@@ -1,0 +1,86 @@
+"""On SQLite (what `make run` uses) the audit trail and the access log are append-only too: the
+database refuses UPDATE and DELETE, and the migration that installs the triggers really reverses."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+BASE = Path(settings.BASE_DIR)
+
+
+def _manage(database: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "icp_portal.settings.test",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _migrate(database: Path, *args: str) -> None:
+    _manage(database, "migrate", "--noinput", *args)
+
+
+# Real rows through the ORM; then the document is deleted, which sets its access-log rows'
+# document_id to NULL (on_delete=SET_NULL), the one UPDATE the triggers allow.
+MAKE_ROWS = """
+from partners.models import Organization, User
+from agreements.models import Agreement, Document
+from workflow.models import AccessLog, TransitionLog
+org = Organization.objects.create(code="ARMY", name="Department of the Army")
+user = User.objects.create(username="po", role="program_office", organization=org)
+agreement = Agreement.objects.create(title="MOU", kind="master", lead_organization=org)
+document = Document.objects.create(agreement=agreement, kind="other", file="x.txt", sha256="0" * 64)
+TransitionLog.objects.create(agreement=agreement, transition="start_ssoi", comment="original")
+AccessLog.objects.create(user=user, agreement=agreement, document=document, path="/agreements/")
+document.delete()
+print(AccessLog.objects.get().document_id)
+"""
+
+
+def _refused(db: sqlite3.Connection, sql: str) -> bool:
+    try:
+        db.execute(sql)
+    except sqlite3.IntegrityError as exc:  # RAISE(ABORT, …)
+        assert "append-only" in str(exc)
+        return True
+    return False
+
+
+def test_sqlite_refuses_update_and_delete_of_the_audit_tables(tmp_path):
+    database = tmp_path / "audit.sqlite3"
+    _migrate(database)
+    assert _manage(database, "shell", "-c", MAKE_ROWS).strip().splitlines()[-1] == "None"
+    db = sqlite3.connect(database, isolation_level=None)
+    assert _refused(db, "UPDATE workflow_transitionlog SET comment = 'rewritten'")
+    assert _refused(db, "DELETE FROM workflow_transitionlog")
+    assert _refused(db, "UPDATE workflow_accesslog SET path = '/elsewhere/'")
+    assert _refused(db, "DELETE FROM workflow_accesslog")
+    assert db.execute("SELECT comment FROM workflow_transitionlog").fetchone() == ("original",)
+    assert db.execute("SELECT path, document_id FROM workflow_accesslog").fetchone() == ("/agreements/", None)
+    db.close()
+
+    # The migration reverses for real, and applies again.
+    _migrate(database, "workflow", "0004")
+    db = sqlite3.connect(database, isolation_level=None)
+    assert not _refused(db, "UPDATE workflow_transitionlog SET comment = 'after reverse'")
+    db.close()
+    _migrate(database, "workflow")
+    db = sqlite3.connect(database, isolation_level=None)
+    assert _refused(db, "DELETE FROM workflow_transitionlog")
+    db.close()
