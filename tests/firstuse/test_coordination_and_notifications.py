@@ -153,3 +153,17 @@ def test_signature_panel_after_the_first_signature(client_for, program_office, m
     panel = html[html.index('data-testid="signature-panel"') :]
     assert "Signatures: 1 of 3" in panel and "United States" in panel and "Under Secretary" in panel
     assert "Outstanding" in panel and "Rt Hon J. Smith" in panel and "(expected)" in panel
+
+
+def test_api_reminds_an_office_and_refuses_others(api, reviewer, coordinator, program_office, make_agreement):
+    agreement = make_agreement(State.RAD_REVIEW)
+    position = _position(agreement, coordinator)
+    url = f"/api/v1/coordination-positions/{position.pk}/remind/"
+    assert api(program_office).post(url).status_code == 403
+    assert api(coordinator).post(url).status_code == 403
+    response = api(reviewer).post(url)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"position": position.pk, "office": position.office.name, "notified": 1}
+    again = api(reviewer).post(url)
+    assert again.status_code == 400 and "reminded today already" in again.content.decode()
+    assert TransitionLog.objects.filter(agreement=agreement, transition="position_reminder_sent").count() == 1

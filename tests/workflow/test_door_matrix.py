@@ -1488,7 +1488,7 @@ API_ROUTES = {
     "loan-item": "loan_item_add loan_item_delete",
     "document": "document_upload document_update",
     "coordination-round": "coordination_offices_set",
-    "coordination-position": "coordination_position_record",
+    "coordination-position": "coordination_position_record coordination_reminder_send",
     "obligation": "obligation_complete",
     "audit-log": "read-only",
     "render-job": "render_job_request",
