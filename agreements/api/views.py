@@ -437,6 +437,21 @@ class DocumentViewSet(
         return self.partial_update(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Withdraw a wrong or superseded version (it stays in the history)",
+        request=s.DocumentWithdrawSerializer,
+        responses=s.DocumentSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="withdraw", url_name="withdraw")
+    def withdraw(self, request, pk=None):
+        document = self.get_object()
+        payload = s.DocumentWithdrawSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = services.document_withdraw(
+            document=document, user=request.user, reason=payload.validated_data["reason"]
+        )
+        return Response(s.DocumentSerializer(document, context=self.get_serializer_context()).data)
+
+    @extend_schema(
         summary="Download the file",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(

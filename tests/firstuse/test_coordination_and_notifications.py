@@ -167,3 +167,26 @@ def test_api_reminds_an_office_and_refuses_others(api, reviewer, coordinator, pr
     again = api(reviewer).post(url)
     assert again.status_code == 400 and "reminded today already" in again.content.decode()
     assert TransitionLog.objects.filter(agreement=agreement, transition="position_reminder_sent").count() == 1
+
+
+def test_api_withdraws_a_document_and_hides_it_from_liaisons(api, program_office, reviewer, liaison, make_agreement):
+    agreement = make_agreement(State.SSOI_DRAFTING, releasable_to_partners=True)
+    document = agreement_services.document_upload(
+        agreement=agreement,
+        user=program_office,
+        kind=DocumentKind.DRAFT_TEXT,
+        content=b"wrong",
+        filename="wrong.txt",
+        releasable_to_partners=True,
+    )
+    url = f"/api/v1/documents/{document.pk}/withdraw/"
+    assert api(liaison).get(f"/api/v1/documents/{document.pk}/").status_code == 200
+    assert api(reviewer).post(url, {"reason": "No."}, format="multipart").status_code == 403
+    assert api(program_office).post(url, {}, format="multipart").status_code == 400
+    response = api(program_office).post(url, {"reason": "Wrong file."}, format="multipart")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["withdrawn_at"] and body["withdrawal_reason"] == "Wrong file." and not body["releasable_to_partners"]
+    assert api(liaison).get(f"/api/v1/documents/{document.pk}/").status_code == 404
+    again = api(program_office).post(url, {"reason": "Again."}, format="multipart")
+    assert again.status_code == 400 and "withdrawn on" in again.content.decode()

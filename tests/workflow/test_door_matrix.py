@@ -1486,7 +1486,7 @@ API_ROUTES = {
     "participant": "participant_add participant_update participant_remove",
     "contribution": "contribution_add contribution_update contribution_delete",
     "loan-item": "loan_item_add loan_item_delete",
-    "document": "document_upload document_update",
+    "document": "document_upload document_update document_withdraw",
     "coordination-round": "coordination_offices_set",
     "coordination-position": "coordination_position_record coordination_reminder_send",
     "obligation": "obligation_complete",
