@@ -21,6 +21,8 @@ PYTEST_DB := $(if $(CI),--create-db,)
 RUN_DEB := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 TEST_DEB := $(RUN_DEB) chromium
 NODE_DEB := $(if $(shell command -v npm),,nodejs npm)
+# The fault suite runs its own PostgreSQL cluster and Redis server.
+FAULTS_DEB := $(RUN_DEB) postgresql-15 redis-server
 
 PY_STAMP := $(VENV)/.requirements.sha256
 NODE_STAMP := node_modules/.package-lock.sha256
@@ -28,7 +30,7 @@ NODE_STAMP := node_modules/.package-lock.sha256
 LOCAL_ENV := DJANGO_SETTINGS_MODULE=icp_portal.settings.local
 TEST_ENV := DJANGO_SETTINGS_MODULE=icp_portal.settings.test
 
-.PHONY: help install run demo test lint fmt bench clean distclean \
+.PHONY: help install run demo test lint fmt bench clean distclean backup restore faults \
 	system-run system-test venv python-deps node-deps assets check-services
 
 help: ## List the targets
@@ -94,11 +96,13 @@ bench: system-run python-deps node-deps ## Run the benchmarks in bench/run.py
 
 # --- quality ---------------------------------------------------------------------------------
 
-lint: python-deps ## ruff check + format check, manage.py check, missing migrations
+lint: python-deps ## ruff, manage.py check, missing migrations, bandit, pip-audit
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m bandit -q -c pyproject.toml -r . --severity-level medium
+	$(PY) scripts/audit_dependencies.py
 
 fmt: python-deps ## Format the code and apply ruff's safe fixes
 	$(RUFF) check --fix .
@@ -114,6 +118,22 @@ test: system-test python-deps node-deps check-services lint ## Lint, then the wh
 		echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; \
 	fi; \
 	exit $$status
+
+# --- operations ------------------------------------------------------------------------------
+
+BACKUP_DIR ?= var/backups
+DJANGO_SETTINGS_MODULE ?= icp_portal.settings.production
+
+backup: python-deps ## Back up the database and document files into BACKUP_DIR (default var/backups)
+	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py backup --out $(BACKUP_DIR)
+
+restore: python-deps ## Restore BACKUP=<folder made by make backup> into DATABASE_URL and MEDIA_ROOT, then verify
+	@test -n "$(BACKUP)" || { echo "make restore: set BACKUP=<backup folder>" >&2; exit 2; }
+	DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) $(PY) manage.py restore "$(BACKUP)" --yes
+
+faults: python-deps ## Fault suite: real outages against throwaway PostgreSQL, Redis and SMTP servers
+	@scripts/ensure-deb.sh $(FAULTS_DEB)
+	ICP_RUN_FAULTS=1 $(TEST_ENV) $(PY) -m pytest -n 0 -m faults tests/faults -s
 
 # --- cleaning --------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from .models import SSOI, Agreement, Contribution, DdlDecision, Document, LoanItem, Participant
 
 READ_ONLY_NOTE = "Lifecycle records are read-only in the admin: change them in the portal or through the API."
 
@@ -97,10 +97,10 @@ class ParticipantAdmin(LifecycleHistoryAdmin):
 
 @admin.register(Contribution)
 class ContributionAdmin(LifecycleHistoryAdmin):
-    list_display = ("participant", "kind", "description", "amount_usd", "fiscal_year")
+    list_display = ("agreement", "participant", "kind", "description", "amount_usd", "fiscal_year")
     list_filter = ("kind", "fiscal_year")
-    search_fields = ("description", "participant__agreement__reference", "participant__partner__name")
-    list_select_related = ("participant__agreement", "participant__partner")
+    search_fields = ("description", "agreement__reference", "participant__partner__name")
+    list_select_related = ("agreement", "participant__partner")
 
 
 @admin.register(Document)
@@ -113,9 +113,19 @@ class DocumentAdmin(LifecycleHistoryAdmin):
 
 @admin.register(SSOI)
 class SSOIAdmin(LifecycleHistoryAdmin):
-    list_display = ("agreement", "ddl_status", "updated_at")
-    list_filter = ("ddl_status",)
+    list_display = ("agreement", "updated_at")
     search_fields = ("agreement__reference", "agreement__title")
+
+
+@admin.register(DdlDecision)
+class DdlDecisionAdmin(LifecycleHistoryAdmin):
+    """Read only: a DDL decision is recorded by a disclosure office through ``ddl_decide`` (the
+    agreement's Documents tab or the API), never edited here."""
+
+    list_display = ("agreement", "status", "deciding_office", "decision_date", "decided_by")
+    list_filter = ("status", "deciding_office")
+    search_fields = ("agreement__reference",)
+    list_select_related = ("agreement", "deciding_office", "decided_by")
 
 
 @admin.register(LoanItem)

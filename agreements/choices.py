@@ -100,7 +100,17 @@ class DocumentKind(models.TextChoices):
 
 
 class DdlStatus(models.TextChoices):
+    """Where the DDL / TS&FD decision of an agreement stands. The program office only asks for the
+    review; approval and refusal are decisions of a disclosure office."""
+
     NOT_STARTED = "not_started", "Not started"
     IN_REVIEW = "in_review", "In TS&FD review"
     APPROVED = "approved", "Approved"
-    NOT_REQUIRED = "not_required", "Not required"
+    DENIED = "denied", "Not approved"
+
+
+# The decisions a disclosure office records.
+DDL_DECISIONS = (DdlStatus.APPROVED, DdlStatus.DENIED)
+# Generated PDFs that carry internal content (transition comments, coordination positions, the
+# SSOI business case): never releasable to partners.
+INTERNAL_GENERATED_DOCUMENT_KINDS = (DocumentKind.SSOI_PDF, DocumentKind.SUMMARY_PDF)

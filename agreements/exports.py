@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from .models import Agreement
+from .partner_status import partner_status_label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,7 +31,10 @@ def export_columns(user) -> list[tuple[str, callable]]:
         ("Title", lambda a: a.title),
         ("Short title", lambda a: a.short_title),
         ("Kind", lambda a: a.get_kind_display()),
-        ("State", lambda a: a.get_state_display()),
+        # A liaison's export says the partner-facing status, never the internal stage.
+        ("State", lambda a: a.get_state_display())
+        if user.is_dod
+        else ("Status", lambda a: partner_status_label(a.state)),
         ("Lead organization", lambda a: a.lead_organization.name),
         ("Partners", lambda a: "; ".join(p.partner.name for p in a.participants.all())),
         ("Legal authority", lambda a: a.get_authority_display()),

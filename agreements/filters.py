@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from partners.models import Organization, Partner
 
 from .choices import AgreementKind, LegalAuthority, State
 from .models import Agreement, Contribution, Document, LoanItem, Participant, parent_candidate_q
+from .partner_status import PartnerStatus, states_with_partner_status
 
 MAX_ID = 2**63 - 1
 
@@ -20,6 +23,12 @@ def IdFilter(field_name: str, label: str = "") -> django_filters.NumberFilter:  
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CodeMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """Several partners or organizations by code (``?partner=GBR&partner=FRA``), a string each in
+    the OpenAPI schema."""
+
+
 class AgreementFilterSet(django_filters.FilterSet):
     """Search, filter and sort agreements. Querysets given to it must already be restricted
     with ``agreements_visible_to``."""
@@ -27,11 +36,14 @@ class AgreementFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices)
     state = django_filters.MultipleChoiceFilter(choices=State.choices)
+    status = django_filters.MultipleChoiceFilter(
+        choices=PartnerStatus.choices, method="filter_status", label="Partner-facing status"
+    )
     authority = django_filters.MultipleChoiceFilter(choices=LegalAuthority.choices)
-    partner = django_filters.ModelMultipleChoiceFilter(
+    partner = CodeMultipleChoiceFilter(
         queryset=Partner.objects.all(), to_field_name="code", method="filter_partner", label="Partner"
     )
-    organization = django_filters.ModelMultipleChoiceFilter(
+    organization = CodeMultipleChoiceFilter(
         field_name="lead_organization__code",
         queryset=Organization.objects.all(),
         to_field_name="code",
@@ -64,7 +76,36 @@ class AgreementFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Agreement
-        fields = ["q", "kind", "state", "authority", "partner", "organization"]
+        fields = ["q", "kind", "state", "status", "authority", "partner", "organization"]
+
+    # What a partner liaison may not filter or sort by: the internal state, and when it last
+    # changed (from which a return or a delay could be inferred).
+    LIAISON_HIDDEN_FILTERS = ("state",)
+    LIAISON_HIDDEN_ORDERING = ("state", "state_changed_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if user is not None and getattr(user, "is_liaison", False):
+            for name in self.LIAISON_HIDDEN_FILTERS:
+                self.filters.pop(name, None)
+            ordering = django_filters.OrderingFilter(
+                fields=tuple(
+                    (field, param)
+                    for param, field in self.filters["ordering"].param_map.items()
+                    if field not in self.LIAISON_HIDDEN_ORDERING
+                ),
+                label="Sort by",
+            )
+            ordering.field_name = "ordering"
+            ordering.model = self._meta.model
+            ordering.parent = self
+            self.filters["ordering"] = ordering
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(state__in=states_with_partner_status(value))
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -80,6 +121,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         partner_ids = [p.pk for p in value]
         return queryset.filter(Exists(Participant.objects.filter(agreement=OuterRef("pk"), partner_id__in=partner_ids)))
 
+    @extend_schema_field({"type": "string", "enum": [AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT]})
     def filter_parent_candidate_for(self, queryset, name, value):
         """The agreements that may be the parent of a new agreement of this kind (the rule of
         ``agreements.selectors.parent_candidates``, which the proposal form lists)."""
@@ -106,13 +148,16 @@ class ParticipantFilterSet(django_filters.FilterSet):
 
 
 class ContributionFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("participant__agreement_id", "Agreement id")
+    agreement = IdFilter("agreement_id", "Agreement id")
     participant = IdFilter("participant_id", "Participant id")
+    united_states = django_filters.BooleanFilter(
+        field_name="participant", lookup_expr="isnull", label="Only the United States' own contributions"
+    )
     kind = django_filters.ChoiceFilter(choices=Contribution._meta.get_field("kind").choices)
 
     class Meta:
         model = Contribution
-        fields = ["agreement", "participant", "kind"]
+        fields = ["agreement", "participant", "united_states", "kind"]
 
 
 class LoanItemFilterSet(django_filters.FilterSet):

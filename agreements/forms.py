@@ -16,6 +16,7 @@ from .choices import (
     AgreementKind,
     AmendmentType,
     ContributionKind,
+    DdlStatus,
     DocumentKind,
     LegalAuthority,
     Marking,
@@ -327,7 +328,7 @@ class ContributionForm(UswdsFormMixin, forms.Form):
 
     def __init__(self, *args, participants=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participant"].choices = [(p.pk, p.partner.name) for p in participants]
+        self.fields["participant"].choices = [("us", "United States")] + [(p.pk, p.partner.name) for p in participants]
 
 
 class ParticipantAddForm(UswdsFormMixin, forms.Form):
@@ -363,6 +364,27 @@ class DocumentUploadForm(UswdsFormMixin, forms.Form):
 class DocumentUpdateForm(UswdsFormMixin, forms.Form):
     marking = forms.ChoiceField(label="Marking", choices=Marking.choices)
     releasable_to_partners = forms.BooleanField(label="Releasable to partners", required=False)
+
+
+class DdlDecisionForm(UswdsFormMixin, forms.Form):
+    """A disclosure office's DDL / TS&FD decision, with the letter."""
+
+    status = forms.ChoiceField(
+        label="Decision",
+        choices=[("", "- Select -"), (DdlStatus.APPROVED, "Approved"), (DdlStatus.DENIED, "Not approved")],
+    )
+    decision_date = forms.DateField(label="Date of the decision", widget=DateInput())
+    file = forms.FileField(
+        label="Delegation of Disclosure Authority Letter",
+        required=False,
+        help_text="Needed to approve, unless a DDL document is attached already (the latest is used).",
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when the DDL is not approved.",
+    )
 
 
 class TransitionForm(UswdsFormMixin, forms.Form):

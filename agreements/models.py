@@ -20,6 +20,7 @@ from workflow import rules
 
 from .choices import (
     AMENDABLE_STATES,
+    INTERNAL_GENERATED_DOCUMENT_KINDS,
     PA_PARENT_STATES,
     AgreementKind,
     AmendmentType,
@@ -32,6 +33,8 @@ from .choices import (
     State,
     SystemPhase,
 )
+
+UNITED_STATES = "United States"
 
 
 class ReferenceCounter(models.Model):
@@ -608,9 +611,18 @@ class Participant(models.Model):
 
 
 class Contribution(models.Model):
-    """A participant's financial or in-kind contribution, valued in U.S. dollars."""
+    """A participant's financial or in-kind contribution, valued in U.S. dollars. The United
+    States is a participant too: its contributions have no ``participant`` (the agreement's own)."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="contributions")
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="contributions")
+    participant = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contributions",
+        help_text="The foreign participant; empty for the United States' own contribution.",
+    )
     kind = models.CharField(max_length=20, choices=ContributionKind.choices, default=ContributionKind.FINANCIAL)
     description = models.CharField(max_length=300)
     valuation_basis = models.CharField(max_length=300, blank=True, help_text="How an in-kind contribution is valued.")
@@ -620,7 +632,7 @@ class Contribution(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["participant", "fiscal_year", "pk"]
+        ordering = ["agreement", "participant", "fiscal_year", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_usd__gte=0),
@@ -632,7 +644,13 @@ class Contribution(models.Model):
     def __str__(self) -> str:
         return f"{self.description} ({self.amount_usd} USD)"
 
+    @property
+    def party_name(self) -> str:
+        return self.participant.partner.name if self.participant_id else UNITED_STATES
+
     def clean(self) -> None:
+        if self.participant_id is not None and self.participant.agreement_id != self.agreement_id:
+            raise ValidationError({"participant": "This participant does not take part in the agreement."})
         if self.kind == ContributionKind.NON_FINANCIAL and not self.valuation_basis:
             raise ValidationError({"valuation_basis": "Say how this in-kind contribution is valued."})
         if self.fiscal_year is not None and not 1990 <= self.fiscal_year <= 2100:
@@ -686,9 +704,6 @@ class SSOI(models.Model):
     project_equipment = models.TextField("project equipment and transfers", blank=True)
     disclosure_and_use = models.TextField("disclosure and use of information", blank=True)
     security_classification = models.TextField("security classification and CUI", blank=True)
-    ddl_status = models.CharField(
-        "DDL / TS&FD status", max_length=20, choices=DdlStatus.choices, default=DdlStatus.NOT_STARTED
-    )
     ddl_notes = models.TextField("DDL / TS&FD notes", blank=True)
     third_party_transfer = models.TextField(blank=True)
     duration = models.TextField(blank=True)
@@ -743,11 +758,16 @@ class SsoiSection:
 
     def is_complete(self, ssoi: SSOI) -> bool:
         if self.key == "financial_contributions":
-            return Contribution.objects.filter(participant__agreement_id=ssoi.agreement_id).exists()
+            return Contribution.objects.filter(agreement_id=ssoi.agreement_id).exists()
         if self.key == "loan_list":
             return ssoi.agreement.loan_items.exists()
         if self.key == "ddl_status":
-            return ssoi.ddl_status != DdlStatus.NOT_STARTED
+            # The program office has at least asked for the TS&FD review (the decision is not its own).
+            return (
+                DdlDecision.objects.filter(agreement_id=ssoi.agreement_id)
+                .exclude(status=DdlStatus.NOT_STARTED)
+                .exists()
+            )
         return all(str(getattr(ssoi, f) or "").strip() for f in self.fields)
 
     def __repr__(self) -> str:
@@ -777,7 +797,7 @@ SSOI_SECTIONS: tuple[SsoiSection, ...] = (
     SsoiSection("project_equipment", "Project equipment and transfers", ("project_equipment",)),
     SsoiSection("disclosure_and_use", "Disclosure and use of information", ("disclosure_and_use",)),
     SsoiSection("security_classification", "Security classification and CUI", ("security_classification",)),
-    SsoiSection("ddl_status", "DDL / TS&FD status", ("ddl_status",)),
+    SsoiSection("ddl_status", "DDL / TS&FD status", ()),
     SsoiSection("third_party_transfer", "Third-party transfer", ("third_party_transfer",)),
     SsoiSection("duration", "Duration", ("duration",)),
     SsoiSection("congressional_notice", "Congressional notice applicability", ("congressional_notice",)),
@@ -842,3 +862,87 @@ class Document(models.Model):
     @staticmethod
     def digest(content: bytes) -> str:
         return hashlib.sha256(content).hexdigest()
+
+    def clean(self) -> None:
+        if self.releasable_to_partners and self.agreement_id:
+            denial = document_release_denial(self.agreement, self.kind)
+            if denial:
+                raise ValidationError({"releasable_to_partners": denial})
+
+
+def document_release_denial(agreement: Agreement, kind: str) -> str | None:
+    """Why a document of ``kind`` may not be marked releasable to partners (None when it may):
+    generated PDFs with internal content never are, and nothing is before the DDL is approved.
+    Document.clean() asks it, so the services, the admin and every form refuse alike."""
+    if kind in INTERNAL_GENERATED_DOCUMENT_KINDS:
+        return (
+            f"The {DocumentKind(kind).label} carries internal content (transition comments, coordination "
+            "positions) and is never releasable to partners; partners get the partner summary instead."
+        )
+    if not ddl_is_approved(agreement):
+        return (
+            f"The DDL of {agreement.reference} is not approved: no document may be released to partners "
+            "before a disclosure office approves it."
+        )
+    return None
+
+
+def ddl_is_approved(agreement: Agreement) -> bool:
+    return DdlDecision.objects.filter(agreement_id=agreement.pk, status=DdlStatus.APPROVED).exists()
+
+
+class DdlDecision(models.Model):
+    """The DDL / TS&FD decision of one agreement: the program office asks for the review; a
+    disclosure office (a coordinating office flagged as one, DTSA by default) approves or refuses
+    it, with the decision date and the Delegation of Disclosure Authority Letter itself. Nothing is
+    released to partners, and no RFA is submitted, before it is approved."""
+
+    agreement = models.OneToOneField(Agreement, on_delete=models.CASCADE, related_name="ddl")
+    status = models.CharField(max_length=20, choices=DdlStatus.choices, default=DdlStatus.NOT_STARTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
+    deciding_office = models.ForeignKey(
+        "partners.CoordinatingOffice", null=True, blank=True, on_delete=models.PROTECT, related_name="ddl_decisions"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ddl_decisions"
+    )
+    decision_date = models.DateField(null=True, blank=True)
+    document = models.ForeignKey(
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The Delegation of Disclosure Authority Letter.",
+    )
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "DDL / TS&FD decision"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=[DdlStatus.APPROVED, DdlStatus.DENIED])
+                | (Q(deciding_office__isnull=False) & Q(decision_date__isnull=False)),
+                name="ddl_decision_has_office_and_date",
+                violation_error_message="A DDL decision names the deciding disclosure office and its date.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DdlStatus.APPROVED) | Q(document__isnull=False),
+                name="ddl_approval_has_letter",
+                violation_error_message="An approved DDL needs the letter itself attached.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"DDL of {self.agreement.reference}: {self.get_status_display()}"
+
+    def clean(self) -> None:
+        if self.document_id is not None:
+            if self.document.agreement_id != self.agreement_id or self.document.kind != DocumentKind.DDL:
+                raise ValidationError({"document": "Attach a DDL document of this agreement."})

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 
-from .models import Agreement, Document, Participant, parent_candidate_q
+from .choices import INTERNAL_GENERATED_DOCUMENT_KINDS, ContributionKind, DdlStatus
+from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, parent_candidate_q
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -30,27 +31,118 @@ def documents_visible_to(user) -> QuerySet[Document]:
     """Documents of visible agreements; a liaison sees only those marked releasable."""
     documents = Document.objects.filter(agreement__in=agreements_visible_to(user))
     if user is not None and user.is_authenticated and user.is_liaison:
-        documents = documents.filter(releasable_to_partners=True, withdrawn_at__isnull=True)
+        # Marked releasable, of an agreement whose DDL is approved (a DDL not yet approved, or
+        # refused later, holds every document back), and never a generated internal PDF.
+        documents = (
+            documents.filter(releasable_to_partners=True, agreement__ddl__status=DdlStatus.APPROVED)
+            .exclude(kind__in=INTERNAL_GENERATED_DOCUMENT_KINDS)
+            .filter(withdrawn_at__isnull=True)
+        )
     return documents
 
 
+def liaison_agreement_facts(agreement: Agreement, user) -> dict:
+    """What a partner liaison's agreement page adds: its own nation's contributions and the
+    signatures (who signed, for whom, when). Signatories not yet signed are not named."""
+    own = (
+        Participant.objects.filter(agreement=agreement, partner_id=user.partner_id)
+        .select_related("partner")
+        .prefetch_related("contributions")
+        .first()
+    )
+    signatures = [
+        {
+            "party": UNITED_STATES,
+            "signatory": agreement.us_signatory_name if agreement.us_signature_date else "",
+            "title": agreement.us_signatory_title if agreement.us_signature_date else "",
+            "date": agreement.us_signature_date,
+        }
+    ] + [
+        {
+            "party": p.partner.name,
+            "signatory": p.signatory_name if p.signature_date else "",
+            "title": p.signatory_title if p.signature_date else "",
+            "date": p.signature_date,
+            "own": p.partner_id == user.partner_id,
+        }
+        for p in agreement.participants.all()
+    ]
+    contributions = list(own.contributions.all()) if own else []
+    return {
+        "own_participant": own,
+        "own_contributions": contributions,
+        "own_total": sum((c.amount_usd for c in contributions), Decimal(0)),
+        "signatures": signatures,
+    }
+
+
+def ddl_reviews_awaiting(user) -> QuerySet[Agreement]:
+    """Agreements whose TS&FD review has been asked for and awaits a disclosure office's decision,
+    the longest waiting first (for a disclosure officer; nothing for anyone else)."""
+    if user is None or not user.is_authenticated or not user.is_disclosure_officer:
+        return Agreement.objects.none()
+    return (
+        agreements_visible_to(user)
+        .open()
+        .filter(ddl__status=DdlStatus.IN_REVIEW)
+        .select_related("lead_organization", "ddl")
+        .order_by("ddl__requested_at", "pk")
+    )
+
+
+def contributions_visible_to(user) -> QuerySet[Contribution]:
+    """Contributions of visible agreements; a liaison sees only its own nation's."""
+    contributions = Contribution.objects.filter(agreement__in=agreements_visible_to(user))
+    if user is not None and user.is_authenticated and user.is_liaison:
+        contributions = contributions.filter(participant__partner_id=user.partner_id)
+    return contributions
+
+
 def equitability_table(agreement: Agreement) -> list[dict]:
-    """Each participant's total contribution and share of the whole, for the equitability view."""
-    participants = agreement.participants.select_related("partner").prefetch_related("contributions")
-    rows = []
-    for participant in participants:
-        financial = sum((c.amount_usd for c in participant.contributions.all() if c.kind == "financial"), Decimal(0))
-        in_kind = sum((c.amount_usd for c in participant.contributions.all() if c.kind != "financial"), Decimal(0))
-        rows.append(
-            {
-                "participant": participant,
-                "partner": participant.partner,
-                "financial": financial,
-                "in_kind": in_kind,
-                "total": financial + in_kind,
-            }
-        )
-    grand_total = sum((r["total"] for r in rows), Decimal(0))
-    for row in rows:
-        row["share"] = (row["total"] / grand_total * 100).quantize(Decimal("0.1")) if grand_total else Decimal(0)
+    """Each participant's financial and in-kind contributions and share of the whole, the United
+    States first (it is a participant too; ``participant`` and ``partner`` are None on its row).
+    Shares are over every participant and sum to 100.0 % (largest-remainder rounding to 0.1 %).
+    Two queries, summed in SQL."""
+    totals = {
+        (row["participant_id"], row["kind"]): row["amount"]
+        for row in Contribution.objects.filter(agreement=agreement)
+        .values("participant_id", "kind")
+        .annotate(amount=Sum("amount_usd"))
+        .order_by()
+    }
+
+    def row(participant) -> dict:
+        key = participant.pk if participant is not None else None
+        financial = totals.get((key, ContributionKind.FINANCIAL)) or Decimal(0)
+        in_kind = totals.get((key, ContributionKind.NON_FINANCIAL)) or Decimal(0)
+        return {
+            "participant": participant,
+            "partner": participant.partner if participant is not None else None,
+            "is_united_states": participant is None,
+            "name": participant.partner.name if participant is not None else UNITED_STATES,
+            "code": participant.partner.code if participant is not None else "USA",
+            "financial": financial,
+            "in_kind": in_kind,
+            "total": financial + in_kind,
+        }
+
+    rows = [row(None)] + [row(p) for p in agreement.participants.select_related("partner")]
+    _shares(rows)
     return rows
+
+
+def _shares(rows: list[dict]) -> None:
+    """Percent of the grand total, to 0.1 %, rounded so that the shares add up to exactly 100.0."""
+    grand_total = sum((r["total"] for r in rows), Decimal(0))
+    if not grand_total:
+        for r in rows:
+            r["share"] = Decimal("0.0")
+        return
+    tenths = [r["total"] * 1000 / grand_total for r in rows]
+    floors = [int(t) for t in tenths]
+    left = 1000 - sum(floors)
+    by_remainder = sorted(range(len(rows)), key=lambda i: (tenths[i] - floors[i], rows[i]["total"]), reverse=True)
+    for i in by_remainder[:left]:
+        floors[i] += 1
+    for r, t in zip(rows, floors, strict=True):
+        r["share"] = (Decimal(t) / 10).quantize(Decimal("0.1"))

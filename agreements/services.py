@@ -15,17 +15,30 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from partners.models import Partner, User
+from partners.models import Partner, Role, User
+from security.uploads import upload_check
 
 from .choices import (
+    DDL_DECISIONS,
     PROGRAM_OFFICE_EDITABLE_STATES,
+    TERMINAL_STATES,
     AgreementKind,
+    DdlStatus,
     DocumentKind,
     LegalAuthority,
     ParticipantRole,
     State,
 )
-from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant, validate_agreement
+from .models import (
+    SSOI,
+    Agreement,
+    Contribution,
+    DdlDecision,
+    Document,
+    LoanItem,
+    Participant,
+    validate_agreement,
+)
 
 # Fields a program office may edit while it holds the pen.
 AGREEMENT_EDITABLE_FIELDS = (
@@ -243,16 +256,26 @@ def participant_remove(*, participant: Participant, user: User) -> None:
 @transaction.atomic
 def contribution_add(
     *,
-    participant: Participant,
     user: User,
     description: str,
     amount_usd: Decimal,
+    participant: Participant | None = None,
+    agreement: Agreement | None = None,
     kind: str = "financial",
     valuation_basis: str = "",
     fiscal_year: int | None = None,
 ) -> Contribution:
-    _require_edit(participant.agreement, user)
+    """A participant's contribution; with ``participant`` None, the United States' own (then
+    ``agreement`` says to which agreement)."""
+    if participant is not None:
+        if agreement is not None and participant.agreement_id != agreement.pk:
+            raise ValidationError({"participant": "This participant does not take part in the agreement."})
+        agreement = participant.agreement
+    if agreement is None:
+        raise ValidationError({"agreement": "Say which agreement the United States contributes to."})
+    _require_edit(agreement, user)
     contribution = Contribution(
+        agreement=agreement,
         participant=participant,
         kind=kind,
         description=description,
@@ -266,7 +289,7 @@ def contribution_add(
 
 @transaction.atomic
 def contribution_update(*, contribution: Contribution, user: User, **fields) -> Contribution:
-    _require_edit(contribution.participant.agreement, user)
+    _require_edit(contribution.agreement, user)
     allowed = {"kind", "description", "valuation_basis", "amount_usd", "fiscal_year"}
     if set(fields) - allowed:
         raise ValidationError(f"Only {', '.join(sorted(allowed))} can be edited.")
@@ -278,7 +301,7 @@ def contribution_update(*, contribution: Contribution, user: User, **fields) -> 
 
 @transaction.atomic
 def contribution_delete(*, contribution: Contribution, user: User) -> None:
-    _require_edit(contribution.participant.agreement, user)
+    _require_edit(contribution.agreement, user)
     contribution._history_user = user
     contribution.delete()
 
@@ -378,7 +401,9 @@ def document_upload(
     check_permission: bool = True,
 ) -> Document:
     """Attach a new version of a document. ``user`` None (with check_permission False) is a
-    background job storing a file it generated on a user's behalf."""
+    background job storing a file it generated on a user's behalf. The file must be one of the
+    accepted types by its content (``security.uploads.upload_check``); the stored content type is
+    the detected one, and the client's ``content_type`` is ignored."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
     # Lock the agreement (serializes version numbers), then decide on the locked row.
@@ -392,21 +417,24 @@ def document_upload(
         raise ValidationError({"file": f"The file is larger than {settings.MAX_UPLOAD_MB} MB."})
     if not content:
         raise ValidationError({"file": "The file is empty."})
+    safe_name = os.path.basename((filename or "document").replace("\\", "/")).replace("\x00", "")[:150] or "document"
+    # What the file is comes from its content, never from the client's name or content type.
+    file_type = upload_check(content=content, filename=safe_name)
     version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
-    safe_name = os.path.basename(filename or "document").replace("\x00", "")[:150] or "document"
     document = Document(
         agreement=agreement,
         kind=kind,
         title=title.strip() or safe_name,
         version=version,
         original_name=safe_name,
-        content_type=content_type[:100],
+        content_type=file_type.content_type,
         sha256=Document.digest(content),
         size=len(content),
         marking=marking or agreement.marking,
         releasable_to_partners=releasable_to_partners,
         uploaded_by=user,
     )
+    document.clean()  # the release rule (DDL approved, never an internal PDF), before the file is stored
     document.file.save(safe_name, ContentFile(content), save=False)
     document._history_user = user
     document.save()
@@ -452,3 +480,149 @@ def document_update(*, document: Document, user: User, **fields) -> Document:
         setattr(document, name, value)
     _save(document, user)
     return document
+
+
+# --- the DDL / TS&FD decision --------------------------------------------------------------------
+def ddl_for(agreement: Agreement) -> DdlDecision:
+    """The agreement's DDL record (an unsaved "not started" one when none exists yet: reading
+    never writes)."""
+    try:
+        return DdlDecision.objects.select_related("deciding_office", "decided_by", "document").get(agreement=agreement)
+    except DdlDecision.DoesNotExist:
+        return DdlDecision(agreement=agreement)
+
+
+def ddl_request_denial(agreement: Agreement, user: User) -> str | None:
+    """Why ``user`` may not ask for the agreement's TS&FD review now (None when it may)."""
+    denial = agreement_edit_denial(agreement, user, substance=False)
+    if denial:
+        return denial
+    if agreement.state in TERMINAL_STATES:
+        return f"The agreement is {State(agreement.state).label}: no DDL review is needed."
+    status = ddl_for(agreement).status
+    if status == DdlStatus.IN_REVIEW:
+        return "The TS&FD review has already been asked for."
+    if status == DdlStatus.APPROVED:
+        return "The DDL is approved already."
+    return None
+
+
+def ddl_decision_denial(agreement: Agreement, user: User) -> str | None:
+    """Why ``user`` may not record the agreement's DDL decision (None when it may). Only a
+    coordinator of a disclosure office decides; never the program office that asks."""
+    if user is None or not user.is_disclosure_officer:
+        return "Only a disclosure office (a coordinating office flagged as one, such as DTSA) may decide the DDL."
+    if agreement.state in TERMINAL_STATES:
+        return f"The agreement is {State(agreement.state).label}: its DDL can no longer be decided."
+    return None
+
+
+@transaction.atomic
+def ddl_review_request(*, agreement: Agreement, user: User, comment: str = "") -> DdlDecision:
+    """The lead program office asks its disclosure office for the DDL / TS&FD review."""
+    from workflow.notifications import notify
+    from workflow.services import audit_event
+    from workflow.transitions import EVENT_DDL_REQUESTED
+
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_edit(agreement, user, substance=False)
+    denial = ddl_request_denial(agreement, user)
+    if denial:
+        raise ValidationError(denial)
+    ddl, _ = DdlDecision.objects.select_for_update().get_or_create(agreement=agreement)
+    ddl.status = DdlStatus.IN_REVIEW
+    ddl.requested_by = user
+    ddl.requested_at = timezone.now()
+    ddl.comment = (comment or "").strip()
+    _save(ddl, user)
+    audit_event(agreement=agreement, event=EVENT_DDL_REQUESTED, user=user, comment=ddl.comment)
+    notify(
+        users=User.objects.filter(
+            role=Role.COORDINATOR, is_active=True, coordinating_office__is_disclosure_office=True
+        ),
+        kind="ddl_review_requested",
+        message=f"{agreement.reference}: the program office asks for the DDL / TS&FD review.",
+        dedupe_key=f"ddl_requested:{agreement.pk}:{ddl.requested_at.isoformat()}",
+        agreement=agreement,
+    )
+    return ddl
+
+
+@transaction.atomic
+def ddl_decide(
+    *,
+    agreement: Agreement,
+    user: User,
+    status: str,
+    decision_date: dt.date,
+    comment: str = "",
+    document: Document | None = None,
+    content: bytes | None = None,
+    filename: str = "",
+    content_type: str = "",
+) -> DdlDecision:
+    """A disclosure office approves or refuses the agreement's DDL, on a date, with the letter
+    (an approval needs it: an existing DDL document of the agreement, or the file uploaded here).
+    A later decision replaces the earlier one; field history keeps both."""
+    from workflow.notifications import notify
+    from workflow.services import audit_event
+    from workflow.transitions import EVENT_DDL_DECIDED
+
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    denial = ddl_decision_denial(agreement, user)
+    if denial:
+        raise PermissionDenied(denial)
+    if status not in DDL_DECISIONS:
+        raise ValidationError({"status": "Choose approved or not approved."})
+    if not isinstance(decision_date, dt.date):
+        raise ValidationError({"decision_date": "Enter the date of the decision."})
+    if decision_date > timezone.localdate():
+        raise ValidationError({"decision_date": "The decision date cannot be in the future."})
+    comment = (comment or "").strip()
+    if status == DdlStatus.DENIED and not comment:
+        raise ValidationError({"comment": "Say why the DDL is not approved."})
+    if content:
+        document = document_upload(
+            agreement=agreement,
+            user=user,
+            kind=DocumentKind.DDL,
+            content=content,
+            filename=filename or "ddl.pdf",
+            title=f"DDL — {agreement.reference}",
+            content_type=content_type,
+            check_permission=False,
+        )
+    elif document is not None and (document.agreement_id != agreement.pk or document.kind != DocumentKind.DDL):
+        raise ValidationError({"document": "Choose a DDL document of this agreement."})
+    if status == DdlStatus.APPROVED and document is None:
+        document = Document.objects.filter(agreement=agreement, kind=DocumentKind.DDL).order_by("-version").first()
+        if document is None:
+            raise ValidationError({"document": "Attach the Delegation of Disclosure Authority Letter to approve it."})
+    ddl, _ = DdlDecision.objects.select_for_update().get_or_create(agreement=agreement)
+    ddl.status = status
+    ddl.deciding_office = user.coordinating_office
+    ddl.decided_by = user
+    ddl.decision_date = decision_date
+    ddl.document = document
+    ddl.comment = comment
+    _save(ddl, user)
+    audit_event(
+        agreement=agreement,
+        event=EVENT_DDL_DECIDED,
+        user=user,
+        comment=f"{ddl.get_status_display()} by {user.coordinating_office.name} on {decision_date:%Y-%m-%d}."
+        + (f" {comment}" if comment else ""),
+        data={"status": status, "office": user.coordinating_office.code, "document": document.pk if document else None},
+    )
+    program_office = list(
+        User.objects.filter(role=Role.PROGRAM_OFFICE, organization_id=agreement.lead_organization_id, is_active=True)
+    )
+    notify(
+        users=program_office,
+        kind="ddl_decided",
+        message=f"{agreement.reference}: the DDL is {ddl.get_status_display().lower()} by "
+        f"{user.coordinating_office.name} ({decision_date:%Y-%m-%d}).",
+        dedupe_key=f"ddl_decided:{agreement.pk}:{ddl.pk}:{status}:{timezone.now().isoformat()}",
+        agreement=agreement,
+    )
+    return ddl

@@ -14,7 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from icp_portal.forms_ids import posted_id
 from partners.models import CoordinatingOffice, Organization, Partner
+from security import events as security_events
+from security.models import Outcome
+from security.uploads import download_content_type
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
 from workflow.models import CoordinationRound
@@ -39,6 +43,7 @@ from .forms import (
     CongressionalNoticeForm,
     ContributionForm,
     CoordinationOfficesForm,
+    DdlDecisionForm,
     DocumentUpdateForm,
     DocumentUploadForm,
     LoanItemForm,
@@ -50,8 +55,15 @@ from .forms import (
     TransitionForm,
     apply_service_error,
 )
-from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
-from .selectors import agreements_visible_to, documents_visible_to, equitability_table, parent_candidates
+from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant, document_release_denial
+from .partner_status import PartnerStatus, partner_steps
+from .selectors import (
+    agreements_visible_to,
+    documents_visible_to,
+    equitability_table,
+    liaison_agreement_facts,
+    parent_candidates,
+)
 
 PAGE_SIZE = 25
 DOD_TABS = (
@@ -92,7 +104,7 @@ def _filtered_agreements(request):
     scope = request.GET.get("scope", "mine" if user.is_program_office else "all")
     if scope == "mine" and user.is_program_office:
         queryset = queryset.filter(lead_organization_id=user.organization_id)
-    filterset = AgreementFilterSet(request.GET or None, queryset=queryset)
+    filterset = AgreementFilterSet(request.GET or None, queryset=queryset, request=request)
     queryset = filterset.qs
     if not request.GET.get("ordering"):
         queryset = queryset.order_by("-created_at", "-pk")
@@ -108,14 +120,17 @@ def agreement_list(request):
     returns = open_returns(page.object_list, request.user)
     for agreement in page.object_list:
         agreement.open_return = returns.get(agreement.pk)
-    selected = {name: request.GET.getlist(name) for name in ("kind", "state", "partner", "organization")}
+    selected = {name: request.GET.getlist(name) for name in ("kind", "state", "status", "partner", "organization")}
+    liaison = request.user.is_liaison
     context = {
         "page": page,
         "filterset": filterset,
         "scope": scope,
         "selected": selected,
         "kinds": AgreementKind.choices,
-        "states": State.choices,
+        # A liaison filters by partner-facing status, never by internal state.
+        "state_param": "status" if liaison else "state",
+        "states": PartnerStatus.choices if liaison else State.choices,
         "partners": Partner.objects.filter(active=True).only("code", "name"),
         "organizations": Organization.objects.all(),
         "query": request.GET,
@@ -123,8 +138,7 @@ def agreement_list(request):
             ("-created_at", "Newest first"),
             ("reference", "Reference"),
             ("title", "Title (A–Z)"),
-            ("state", "State"),
-            ("-state_changed_at", "Recently changed"),
+            *([] if liaison else [("state", "State"), ("-state_changed_at", "Recently changed")]),
             ("expiration_date", "Expiring soonest"),
             ("effective_date", "Effective date"),
         ],
@@ -284,7 +298,8 @@ def _page(request, agreement: Agreement, tab: str, template: str, context: dict,
         "agreement": agreement,
         "tab": tab,
         "tabs": LIAISON_TABS if user.is_liaison else DOD_TABS,
-        "steps": _stepper(agreement),
+        # A liaison's stepper shows partner-facing statuses only: no internal stage, no duration.
+        "steps": partner_steps(agreement.state) if user.is_liaison else _stepper(agreement),
         "actions": actions,
         "open_return": open_return(agreement, user),
         "submission": next(
@@ -370,14 +385,10 @@ def agreement_detail(request, reference: str):
     elif request.method == "POST":
         raise PermissionDenied("You may not edit this agreement.")
     children = agreements_visible_to(request.user).filter(parent=agreement).order_by("reference")[:50]
-    return _page(
-        request,
-        agreement,
-        "overview",
-        "agreements/detail_overview.html",
-        {"form": form, "children": children, "signatures": _signature_panel(agreement, request.user)},
-        status,
-    )
+    extra = {"form": form, "children": children, "signature_panel": _signature_panel(agreement, request.user)}
+    if request.user.is_liaison:
+        extra.update(liaison_agreement_facts(agreement, request.user))
+    return _page(request, agreement, "overview", "agreements/detail_overview.html", extra, status)
 
 
 def _ssoi_of(agreement: Agreement) -> SSOI:
@@ -461,6 +472,7 @@ def agreement_ssoi(request, reference: str):
             "sections": _ssoi_sections(ssoi, form),
             "can_edit": can_edit,
             "review": _ssoi_review(agreement, ssoi),
+            "ddl": services.ddl_for(agreement),
             **_ssoi_progress(ssoi),
         },
         status,
@@ -513,6 +525,7 @@ def agreement_ssoi_section(request, reference: str, key: str):
             "can_edit": True,
             "saved": saved or "error",
             "saved_at": timezone.localtime(),
+            "ddl": services.ddl_for(agreement),
             "review": _ssoi_review(agreement, ssoi),
             **_ssoi_progress(ssoi),
         },
@@ -544,11 +557,12 @@ def _participants_context(agreement, user, **forms):
     table = equitability_table(agreement)
     context = {
         "participants": participants,
+        "us_contributions": list(agreement.contributions.filter(participant__isnull=True)),
         "table": table,
         "grand_total": sum(r["total"] for r in table),
         "chart": {
             "title": "Share of contributions",
-            "labels": [r["partner"].name for r in table],
+            "labels": [r["name"] for r in table],
             "values": [float(r["total"]) for r in table],
             "axis": "US dollars",
             "horizontal": True,
@@ -594,13 +608,15 @@ def agreement_participants(request, reference: str):
             form = ContributionForm(request.POST, participants=participants)
             form_name = "contribution_form"
             if form.is_valid():
-                participant = next(p for p in participants if str(p.pk) == form.cleaned_data["participant"])
+                choice = form.cleaned_data["participant"]
+                participant = next((p for p in participants if str(p.pk) == choice), None)
                 data = {
                     k: form.cleaned_data[k]
                     for k in ("kind", "description", "valuation_basis", "amount_usd", "fiscal_year")
                 }
-                services.contribution_add(participant=participant, user=user, **data)
-                messages.success(request, f"The contribution of {participant.partner.name} is added.")
+                services.contribution_add(participant=participant, agreement=agreement, user=user, **data)
+                party = participant.partner.name if participant else "the United States"
+                messages.success(request, f"The contribution of {party} is added.")
                 return back
         elif action == "add_participant":
             form = ParticipantAddForm(request.POST)
@@ -660,18 +676,18 @@ def _confirm_delete(request, agreement, action):
     """Destructive actions ask first: the first POST shows a confirmation, the second deletes."""
     target_id = request.POST.get("target")
     lookup = {
-        "delete_contribution": (Contribution, {"participant__agreement": agreement}),
+        "delete_contribution": (Contribution, {"agreement": agreement}),
         "remove_participant": (Participant, {"agreement": agreement}),
         "delete_loan_item": (LoanItem, {"agreement": agreement}),
     }
     model, scope = lookup[action]
     try:
-        target = model.objects.get(pk=int(target_id), **scope)
-    except (model.DoesNotExist, TypeError, ValueError):
+        target = model.objects.get(pk=posted_id(target_id), **scope)
+    except model.DoesNotExist:
         raise Http404("It no longer exists.") from None
     description = {
         "delete_contribution": lambda t: (
-            f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) of {t.participant.partner.name}"
+            f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) of {t.party_name}"
         ),
         "remove_participant": lambda t: f"{t.partner.name} from the participants",
         "delete_loan_item": lambda t: f"the loan item “{t.item}”",
@@ -722,6 +738,7 @@ def agreement_documents(request, reference: str):
     upload_form = DocumentUploadForm(
         initial={"marking": agreement.marking, "kind": kind if kind in DocumentKind.values else ""}
     )
+    ddl_form = DdlDecisionForm(initial={"decision_date": timezone.localdate()})
     status = 200
     if request.method == "POST":
         if user.is_liaison:
@@ -750,8 +767,42 @@ def agreement_documents(request, reference: str):
                 else:
                     messages.success(request, f"{document} is uploaded.")
                     return redirect("agreement_documents", reference=reference)
+        elif action == "ddl_request":
+            try:
+                services.ddl_review_request(agreement=agreement, user=user, comment=request.POST.get("comment", ""))
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                status = 403 if isinstance(exc, PermissionDenied) else 400
+            else:
+                messages.success(request, "The TS&FD review is asked for; the disclosure office decides the DDL.")
+                return redirect("agreement_documents", reference=reference)
+        elif action == "ddl_decide":
+            ddl_form = DdlDecisionForm(request.POST, request.FILES)
+            status = 400
+            if ddl_form.is_valid():
+                data = ddl_form.cleaned_data
+                upload = data["file"]
+                try:
+                    services.ddl_decide(
+                        agreement=agreement,
+                        user=user,
+                        status=data["status"],
+                        decision_date=data["decision_date"],
+                        comment=data["comment"],
+                        content=upload.read() if upload else None,
+                        filename=upload.name if upload else "",
+                        content_type=(upload.content_type or "") if upload else "",
+                    )
+                except PermissionDenied as exc:
+                    messages.error(request, str(exc))  # the decision form is not shown to this user
+                    status = 403
+                except ValidationError as exc:
+                    status = _fail(ddl_form, exc)
+                else:
+                    messages.success(request, f"The DDL decision on {agreement.reference} is recorded.")
+                    return redirect("agreement_documents", reference=reference)
         elif action == "update":
-            document = get_object_or_404(Document, pk=_int_or_404(request.POST.get("document")), agreement=agreement)
+            document = get_object_or_404(Document, pk=posted_id(request.POST.get("document")), agreement=agreement)
             form = DocumentUpdateForm(request.POST)
             if form.is_valid():
                 try:
@@ -797,6 +848,17 @@ def agreement_documents(request, reference: str):
             "can_upload": can_upload,
             "can_update": user.is_dod and services.agreement_edit_denial(agreement, user, substance=False) is None,
             "markings": Document._meta.get_field("marking").choices,
+            **(
+                {
+                    "ddl": services.ddl_for(agreement),
+                    "ddl_form": ddl_form,
+                    "can_request_ddl": services.ddl_request_denial(agreement, user) is None,
+                    "can_decide_ddl": services.ddl_decision_denial(agreement, user) is None,
+                    "release_denial": document_release_denial(agreement, DocumentKind.OTHER),
+                }
+                if user.is_dod
+                else {}
+            ),
         },
         status,
     )
@@ -805,12 +867,33 @@ def agreement_documents(request, reference: str):
 @login_required
 def document_download(request, reference: str, pk: int):
     """The file itself, only when the user may see the document."""
-    document = get_object_or_404(documents_visible_to(request.user), pk=pk, agreement__reference=reference)
+    document = (
+        documents_visible_to(request.user)
+        .select_related("agreement")
+        .filter(pk=pk, agreement__reference=reference)
+        .first()
+    )
+    if document is None:
+        security_events.document_download(
+            request,
+            wanted=f"document {pk} of {reference}"[:200],
+            outcome=Outcome.FAILURE,
+            detail="no such document for this user",
+        )
+        raise Http404("No such document.")
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError):
+        security_events.document_download(
+            request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
+        )
+        raise Http404("The file is missing from storage.") from None
+    security_events.document_download(request, document=document)
     return FileResponse(
-        document.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=document.original_name or f"document-{document.pk}",
-        content_type=document.content_type or "application/octet-stream",
+        content_type=download_content_type(document.content_type),
     )
 
 
@@ -874,7 +957,7 @@ def agreement_coordination(request, reference: str):
                 )
                 return redirect(coordination_url(reference))
             elif action == "obligation":
-                obligation = obligation_for(request, reference, request.POST.get("obligation", 0))
+                obligation = obligation_for(request, reference, posted_id(request.POST.get("obligation")))
                 form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
                 forms["obligation_forms"][obligation.pk] = form
                 if form.is_valid():
@@ -1062,10 +1145,7 @@ def agreement_transition(request, reference: str, name: str):
     if not form.is_valid():
         return page(form, 400)
     data = dict(form.cleaned_data)
-    posted_state = data.pop("state", "") or agreement.state
-    if posted_state in State.values and posted_state != agreement.state:
-        # The page the user acted on showed an older state: let the service report the conflict.
-        agreement.__dict__["state"] = posted_state
+    expected_state = data.pop("state", "") or None
     comment = data.pop("comment", "")
     if is_signature:
         party = data.pop("participant")
@@ -1077,6 +1157,7 @@ def agreement_transition(request, reference: str, name: str):
             user=request.user,
             comment=comment,
             context=workflow_services.AuditContext.from_request(request),
+            expected_state=expected_state,
             **data,
         )
     except LifecycleError as exc:

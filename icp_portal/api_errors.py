@@ -7,6 +7,7 @@ with field errors, ``reasons`` when a lifecycle action was refused, and ``curren
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.conf import settings
@@ -92,6 +93,15 @@ def _body(detail: str, code: str, **extra) -> dict:
 
 def api_exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every failure as the one error shape."""
+    from icp_portal.health import outage_kind, outage_response
+
+    if kind := outage_kind(exc):
+        logger.warning("API request answered with 503: %s unavailable (%r)", kind, exc)
+        request = context.get("request")
+        outage = outage_response(request._request if request is not None else None, kind)
+        response = Response(json.loads(outage.content), status=503)
+        response["Retry-After"] = outage["Retry-After"]
+        return response
     if isinstance(exc, TransitionConflict):
         return Response(
             _body(exc.message, "conflict", reasons=exc.reasons, current_state=exc.current_state),

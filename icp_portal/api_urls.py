@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     path("me/", partner_views.MeView.as_view(), name="me"),
     path("dashboard/", workflow_views.DashboardView.as_view(), name="dashboard"),
+    path("review-queue/", workflow_views.ReviewQueueView.as_view(), name="review-queue"),
     *router.urls,
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

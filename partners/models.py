@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -121,6 +123,11 @@ class CoordinatingOffice(models.Model):
     coordinates_by_default = models.BooleanField(
         default=True, help_text="Included in every new coordination round unless the reviewer edits the set."
     )
+    is_disclosure_office = models.BooleanField(
+        "disclosure office",
+        default=False,
+        help_text="Its coordinators decide DDL / TS&FD reviews (approve or refuse an agreement's DDL).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -196,8 +203,59 @@ class User(AbstractUser):
         return self.role == Role.COORDINATOR
 
     @property
+    def is_disclosure_officer(self) -> bool:
+        """A coordinator of a disclosure office (DTSA by default): may decide DDL / TS&FD reviews."""
+        return (
+            self.role == Role.COORDINATOR
+            and self.coordinating_office_id is not None
+            and self.coordinating_office.is_disclosure_office
+        )
+
+    @property
     def is_portal_admin(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
+
+    def set_password(self, raw_password) -> None:
+        """Every door that sets a password (service, command, admin, shell) meets
+        ``AUTH_PASSWORD_VALIDATORS`` (at least ``PASSWORD_MIN_LENGTH`` characters). The nameless
+        instance Django's ModelBackend hashes against to even out timing is not a user."""
+        if raw_password is not None and self.username:
+            from django.contrib.auth.password_validation import validate_password
+
+            validate_password(raw_password, user=self)
+        super().set_password(raw_password)
+
+    def _rehash_password(self, raw_password) -> None:
+        # The same password under a stronger hasher: no policy check, and not a password change.
+        AbstractUser.set_password(self, raw_password)
+        self._password = None
+        self._password_rehashed = True
+        self.save(update_fields=["password"])
+
+    def check_password(self, raw_password) -> bool:
+        from django.contrib.auth.hashers import check_password
+
+        return check_password(raw_password, self.password, self._rehash_password)
+
+    async def acheck_password(self, raw_password) -> bool:
+        from django.contrib.auth.hashers import acheck_password
+
+        async def setter(raw):
+            AbstractUser.set_password(self, raw)
+            self._password = None
+            self._password_rehashed = True
+            await self.asave(update_fields=["password"])
+
+        return await acheck_password(raw_password, self.password, setter)
+
+    @property
+    def may_hold_api_tokens(self) -> bool:
+        """Liaisons and administrators hold API tokens only where the deployment allows it."""
+        if self.is_liaison:
+            return settings.API_TOKENS_FOR_LIAISONS
+        if self.is_portal_admin or self.is_staff:
+            return settings.API_TOKENS_FOR_ADMINS
+        return True
 
     def display_role(self) -> str:
         extra = self.organization or self.coordinating_office or self.partner
@@ -206,7 +264,12 @@ class User(AbstractUser):
 
 class ApiTokenQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(revoked_at__isnull=True)
+        """Neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def token_expiry_default():
+    return timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS)
 
 
 class ApiToken(models.Model):
@@ -217,8 +280,11 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=token_expiry_default)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_from = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=100, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -227,6 +293,12 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "active"
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -109,3 +109,6 @@ COORDINATING_OFFICES = (
     ("IPO", "Component International Programs Office", True),
     ("STATE", "Department of State (PM)", False),
 )
+# Offices whose coordinators decide DDL / TS&FD reviews (set when the office is first created; an
+# administrator may flag others in the admin).
+DISCLOSURE_OFFICES = ("DTSA",)

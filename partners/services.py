@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pycountry
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -59,7 +63,13 @@ def reference_data_load() -> dict[str, int]:
         counts["organizations"] += 1
     for code, name, by_default in ref.COORDINATING_OFFICES:
         CoordinatingOffice.objects.update_or_create(
-            code=code, defaults={"name": name, "coordinates_by_default": by_default}
+            code=code,
+            defaults={"name": name, "coordinates_by_default": by_default},
+            create_defaults={
+                "name": name,
+                "coordinates_by_default": by_default,
+                "is_disclosure_office": code in ref.DISCLOSURE_OFFICES,
+            },
         )
         counts["offices"] += 1
     return counts
@@ -109,6 +119,10 @@ def user_create(
             raise ValidationError({attr: f"A {Role(role).label.lower()} user needs {flag}."})
     if role != Role.LIAISON and partner_code:
         raise ValidationError({"partner": "Only a partner liaison is bound to a partner."})
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
@@ -123,28 +137,68 @@ def _get_by_code(model, code: str, label: str):
         raise ValidationError({label: f"Unknown {label} code {code!r}. Known codes: {known}."}) from None
 
 
+def api_token_denial(user: User) -> str | None:
+    """Why ``user`` may not hold API tokens, or None."""
+    if not user.is_active:
+        return "An inactive user cannot hold API tokens."
+    if not user.may_hold_api_tokens:
+        role = "partner liaisons" if user.is_liaison else "administrators"
+        return f"API tokens are not issued to {role} on this portal."
+    return None
+
+
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a new token for ``user``; returns the row and the key, which is never stored."""
+def api_token_create(*, user: User, name: str, request=None) -> tuple[ApiToken, str]:
+    """Issue a new token for ``user``, valid for ``settings.API_TOKEN_DAYS``; returns the row and
+    the key, which is never stored."""
+    from security.events import EventKind, record
+
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the script that will use it."})
     if len(name) > TOKEN_NAME_MAX:
         raise ValidationError({"name": f"A token name has at most {TOKEN_NAME_MAX} characters."})
-    if not user.is_active:
-        raise PermissionDenied("An inactive user cannot hold API tokens.")
+    denial = api_token_denial(user)
+    if denial:
+        raise PermissionDenied(denial)
     key = ApiToken.generate_key()
-    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key))
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=key[:8],
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS),
+    )
+    record(EventKind.TOKEN_CREATED, request=request, user=user, target=str(token))
     return token, key
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, user: User, request=None, reason: str = "revoked by its owner") -> ApiToken:
     """Revoke one of the user's own tokens. Revoking twice keeps the first revocation time."""
+    from security.events import EventKind, record
+
     if token.user_id != user.pk:
         raise PermissionDenied("You can revoke only your own tokens.")
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        token.revoked_reason = reason[:100]
+        token.save(update_fields=["revoked_at", "revoked_reason"])
+        record(EventKind.TOKEN_REVOKED, request=request, user=user, target=str(token), detail=reason)
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, reason: str) -> int:
+    """Revoke every live token of ``user`` (password changed, account deactivated)."""
+    from security.events import EventKind, record
+
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    now = timezone.now()
+    for token in tokens:
+        token.revoked_at = now
+        token.revoked_reason = reason[:100]
+        token.save(update_fields=["revoked_at", "revoked_reason"])
+        record(EventKind.TOKEN_REVOKED, user=user, target=str(token), detail=reason)
+    return len(tokens)

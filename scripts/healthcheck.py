@@ -1,54 +1,63 @@
-"""Container healthchecks for docker compose: `python scripts/healthcheck.py web|beat`.
+"""Container healthchecks for docker compose, built on the portal's own health endpoints:
 
-web:  gunicorn answers HTTP on 127.0.0.1:$PORT below 500 (a redirect or 400 still means it serves).
-beat: a `celery ... beat` process is running and the broker answers.
-The worker's check is `celery -A icp_portal inspect ping`, which needs no script.
+    python scripts/healthcheck.py web      GET http://127.0.0.1:$PORT/healthz is 200 (liveness)
+    python scripts/healthcheck.py worker   GET $READYZ_URL: a worker's heartbeat is fresh
+    python scripts/healthcheck.py beat     GET $READYZ_URL: beat's last tick is fresh
+    python scripts/healthcheck.py ready    GET $READYZ_URL is 200 (everything ready)
+
+READYZ_URL defaults to http://web:8000/readyz (the web service inside the compose network).
+The web check is liveness only: web must become healthy before the worker and beat start.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import sys
-from pathlib import Path
+from urllib.parse import urlsplit
 
 
-def web() -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", int(os.environ.get("PORT", "8000")), 5)
+def _get(url: str) -> tuple[int, dict]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=5)
     try:
-        connection.request("GET", "/", headers={"Host": "localhost"})
-        return connection.getresponse().status < 500
-    except OSError:
-        return False
+        connection.request("GET", parts.path or "/", headers={"Host": "localhost"})
+        response = connection.getresponse()
+        body = response.read()
+        try:
+            return response.status, json.loads(body or b"{}")
+        except ValueError:
+            return response.status, {}
     finally:
         connection.close()
 
 
-def beat_process_running() -> bool:
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            arguments = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(arg.endswith(b"celery") for arg in arguments) and b"beat" in arguments:
-            return True
-    return False
-
-
-def broker_reachable() -> bool:
-    import redis
-
-    url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
-    if not url:
-        return False
+def web() -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=5).ping())
-    except redis.RedisError:
+        status, body = _get(f"http://127.0.0.1:{int(os.environ.get('PORT', '8000'))}/healthz")
+    except OSError:
         return False
+    return status == 200 and body.get("status") == "ok"
+
+
+def readiness(check: str | None) -> bool:
+    try:
+        status, body = _get(os.environ.get("READYZ_URL", "http://web:8000/readyz"))
+    except OSError:
+        return False
+    if check is None:
+        return status == 200
+    return bool(body.get("checks", {}).get(check, {}).get("ok"))
 
 
 def main(argv: list[str]) -> int:
-    checks = {"web": web, "beat": lambda: beat_process_running() and broker_reachable()}
+    checks = {
+        "web": web,
+        "worker": lambda: readiness("worker"),
+        "beat": lambda: readiness("beat"),
+        "ready": lambda: readiness(None),
+    }
     if len(argv) != 2 or argv[1] not in checks:
         print(f"usage: {argv[0]} {'|'.join(checks)}", file=sys.stderr)
         return 2

@@ -16,6 +16,17 @@ from workflow import demo
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache():
+    """Lockouts, the sign-in slow-down and token failure counts live in the cache: each test
+    starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def cast(db) -> demo.Cast:
     """Reference data, the demo users and one coordinator per default office."""

@@ -173,3 +173,26 @@ def test_dockerignore_keeps_local_state_and_secrets_out():
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".git/", ".venv/", "node_modules/", ".env"):
         assert entry in ignored
+
+
+def test_application_healthchecks_use_healthz_and_readyz(compose):
+    """web's check is liveness (/healthz); worker's and beat's read their heartbeat from /readyz."""
+    script = (ROOT / "scripts" / "healthcheck.py").read_text()
+    assert "/healthz" in script and "/readyz" in script
+    expected = {"web": "web", "worker": "worker", "beat": "beat"}
+    for name, mode in expected.items():
+        test = compose["services"][name]["healthcheck"]["test"]
+        words = test if isinstance(test, list) else test.split()
+        assert "scripts/healthcheck.py" in words and words[-1] == mode, name
+        assert "GET /" not in " ".join(words)
+
+
+def test_the_healthcheck_script_reads_the_endpoints(live_server, monkeypatch):
+    import subprocess
+    import sys
+
+    env = {"PORT": str(live_server.url.rsplit(":", 1)[1]), "READYZ_URL": f"{live_server.url}/readyz", "PATH": ""}
+    web = subprocess.run([sys.executable, str(ROOT / "scripts" / "healthcheck.py"), "web"], env=env, timeout=30)
+    assert web.returncode == 0
+    worker = subprocess.run([sys.executable, str(ROOT / "scripts" / "healthcheck.py"), "worker"], env=env, timeout=30)
+    assert worker.returncode == 1  # no worker has reported in the test database

@@ -1,5 +1,5 @@
 """Admin for the workflow. Lifecycle records (coordination rounds and positions, the audit trail,
-the access log, reporting obligations, the outbox, render jobs) are read-only: they change only
+the access log, reporting obligations, the outboxes, render jobs, heartbeats) are read-only: they change only
 through the services."""
 
 from django.contrib import admin
@@ -12,9 +12,11 @@ from .models import (
     CoordinationRound,
     EmailDigest,
     Notification,
+    OutboundEmail,
     OutboxMessage,
     RenderJob,
     ReportingObligation,
+    ServiceHeartbeat,
     TransitionLog,
 )
 
@@ -67,6 +69,19 @@ class ReportingObligationAdmin(ReadOnlyAdmin):
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "task", "dispatched_at", "attempts", "last_error")
     list_filter = ("task",)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "subject", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
+    list_filter = ("status",)
+    search_fields = ("subject", "message_id", "dedupe_key")
+    exclude = ("body_text", "body_html")  # digests carry marked content: shown in the portal, not here
+
+
+@admin.register(ServiceHeartbeat)
+class ServiceHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ("name", "kind", "last_seen")
 
 
 @admin.register(Notification)

@@ -156,7 +156,9 @@ def propose(
 
 
 def _fill_ssoi(agreement: Agreement, user: User) -> None:
-    agreement_services.ssoi_update(agreement=agreement, user=user, ddl_status=DdlStatus.IN_REVIEW, **SSOI_TEXT)
+    agreement_services.ssoi_update(agreement=agreement, user=user, **SSOI_TEXT)
+    if agreement_services.ddl_request_denial(agreement, user) is None:
+        agreement_services.ddl_review_request(agreement=agreement, user=user)
     if agreement.is_section_65:
         if not agreement.loan_items.exists():
             agreement_services.loan_item_add(
@@ -168,6 +170,14 @@ def _fill_ssoi(agreement: Agreement, user: User) -> None:
                 return_by=_today() + dt.timedelta(days=3 * 365),
             )
     else:
+        if not agreement.contributions.filter(participant__isnull=True).exists():
+            agreement_services.contribution_add(
+                agreement=agreement,
+                user=user,
+                description="U.S. share of project costs",
+                amount_usd=Decimal(5_000_000),
+                fiscal_year=_today().year,
+            )
         for index, participant in enumerate(agreement.participants.all()):
             if not participant.contributions.exists():
                 agreement_services.contribution_add(
@@ -192,6 +202,32 @@ def _attach(agreement: Agreement, user: User, kind: str, releasable: bool = Fals
             content_type="text/plain",
             releasable_to_partners=releasable,
         )
+
+
+def disclosure_officer() -> User:
+    """A coordinator of a disclosure office (DTSA in the reference data)."""
+    return (
+        User.objects.filter(role=Role.COORDINATOR, is_active=True, coordinating_office__is_disclosure_office=True)
+        .select_related("coordinating_office")
+        .order_by("pk")
+        .first()
+    )
+
+
+def approve_ddl(agreement: Agreement, *, decision_date: dt.date | None = None) -> None:
+    """The disclosure office approves the agreement's DDL, attaching the letter (once)."""
+    if agreement_services.ddl_for(agreement).status == DdlStatus.APPROVED:
+        return
+    officer = disclosure_officer()
+    agreement_services.ddl_decide(
+        agreement=agreement,
+        user=officer,
+        status=DdlStatus.APPROVED,
+        decision_date=decision_date or _today(),
+        content=f"{agreement.reference} — Delegation of Disclosure Authority Letter\n".encode(),
+        filename="ddl.txt",
+        content_type="text/plain",
+    )
 
 
 def _concur_all(agreement: Agreement, cast: Cast) -> None:
@@ -287,8 +323,9 @@ def drive_to(agreement: Agreement, target: str, cast: Cast, clock: DemoClock | N
             _concur_all(agreement, cast)
             _step(agreement, "authorize_negotiation", reviewer)
         elif state == State.NEGOTIATION:
+            approve_ddl(agreement)
             _attach(agreement, po, DocumentKind.NEGOTIATED_TEXT, releasable=True)
-            agreement_services.ssoi_update(agreement=agreement, user=po, ddl_status=DdlStatus.APPROVED)
+            agreement_services.ssoi_update(agreement=agreement, user=po, ddl_notes=SSOI_TEXT["ddl_notes"])
             _step(agreement, "submit_rfa", po)
         elif state == State.RFA_REVIEW:
             _concur_all(agreement, cast)

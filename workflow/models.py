@@ -252,6 +252,7 @@ class RenderKind(models.TextChoices):
     SSOI = "ssoi", "SSOI"
     SUMMARY = "summary", "Agreement summary"
     REGISTER = "register", "Register of agreements in force"
+    PARTNER_SUMMARY = "partner_summary", "Partner summary"
 
 
 class RenderStatus(models.TextChoices):
@@ -290,6 +291,13 @@ class RenderJob(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} PDF ({self.get_status_display()})"
 
+    @property
+    def is_stuck(self) -> bool:
+        """Queued or rendering, but no longer progressing (its worker died): the user may retry."""
+        from .pdf import render_job_stuck
+
+        return render_job_stuck(self)
+
 
 class AccessLog(models.Model):
     """Every page, API call and download a partner liaison makes, kept for accountability."""
@@ -313,3 +321,89 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.method} {self.path}"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboundEmail(models.Model):
+    """One e-mail message in the outbox. Written in the transaction that decides to send it,
+    sent afterwards by a worker (never inside a transaction), and marked sent only once the mail
+    server has accepted it (its 250 reply). ``message_id`` is fixed when the row is made, so a
+    resend after a lost acknowledgement carries the same Message-ID and the recipient's mail
+    system can drop the copy."""
+
+    dedupe_key = models.CharField(max_length=200, unique=True, help_text="The same message is never made twice.")
+    message_id = models.CharField(max_length=250, unique=True)
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=500)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outboundemail_due")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)} ({self.get_status_display()})"
+
+
+class IdempotencyRecord(models.Model):
+    """An API write made with an ``Idempotency-Key`` header: the request's fingerprint and the
+    response it got, so a replay with the same key gets the same response and changes nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"
+
+
+class FormSubmission(models.Model):
+    """A browser form's one-time token, used once: a second submission of the same form (a double
+    click, a reload) is sent to what the first one made instead of making it again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    path = models.CharField(max_length=500)
+    redirect_to = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="form_token_used_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.path} [{self.token}]"
+
+
+class ServiceHeartbeat(models.Model):
+    """When a background process (a Celery worker, beat) last said it was alive; /readyz reads it."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    kind = models.CharField(max_length=20)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_seen:%Y-%m-%d %H:%M:%S}"

@@ -35,8 +35,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import Agreement, Document
-from agreements.selectors import agreements_visible_to, equitability_table
-from agreements.services import document_upload
+from agreements.partner_status import partner_status_label
+from agreements.selectors import agreements_visible_to, equitability_table, liaison_agreement_facts
+from agreements.services import ddl_for, document_upload
 from partners.models import Partner, User
 
 from .models import OutboxMessage, RenderJob, RenderKind, RenderStatus, ReportingObligation, TransitionLog
@@ -62,6 +63,7 @@ TEMPLATE = {
     RenderKind.SSOI: "pdf/ssoi.html",
     RenderKind.SUMMARY: "pdf/summary.html",
     RenderKind.REGISTER: "pdf/register.html",
+    RenderKind.PARTNER_SUMMARY: "pdf/partner_summary.html",
 }
 
 
@@ -146,6 +148,12 @@ def _base_context(title: str, reference: str, draft: bool) -> dict:
     }
 
 
+def _ddl_sentence(ddl) -> str:
+    if ddl.decision_date and ddl.deciding_office_id:
+        return f"{ddl.get_status_display()} by {ddl.deciding_office.name} on {ddl.decision_date:%Y-%m-%d}"
+    return ddl.get_status_display()
+
+
 def ssoi_context(agreement: Agreement) -> dict:
     """The SSOI, section by section in template order, with the contributions table (each
     participant's share) or, for a Section 65 loan, the loan list."""
@@ -155,11 +163,12 @@ def ssoi_context(agreement: Agreement) -> dict:
         .get(pk=agreement.pk)
     )
     ssoi = agreement.ssoi
+    ddl = ddl_for(agreement)
     sections = []
     for number, section in enumerate(ssoi.sections(), start=1):
         entry = {"number": number, "key": section.key, "label": section.label, "complete": section.is_complete(ssoi)}
         if section.key == "ddl_status":
-            entry["paragraphs"] = [("Status", ssoi.get_ddl_status_display())]
+            entry["paragraphs"] = [("Status", _ddl_sentence(ddl))]
             if ssoi.ddl_notes:
                 entry["paragraphs"].append(("Notes", ssoi.ddl_notes))
         elif section.fields:
@@ -188,7 +197,7 @@ def ssoi_context(agreement: Agreement) -> dict:
         "loan_items": loan_items,
         "loan_total": sum((i.total_value_usd for i in loan_items), 0),
         "completeness": (complete, total),
-        "ddl_status": ssoi.get_ddl_status_display(),
+        "ddl_status": _ddl_sentence(ddl),
     }
 
 
@@ -227,6 +236,40 @@ def summary_context(agreement: Agreement) -> dict:
             agreement.children.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).order_by("reference")
         ),
     }
+
+
+def partner_summary_context(agreement: Agreement, *, user: User | None) -> dict:
+    """The partner-safe summary: key facts with the partner-facing status, the participants and
+    signatures and, for a liaison, its own nation's contributions. Nothing internal: no notes,
+    comments, coordination positions, stage names, internal dates or durations."""
+    agreement = (
+        Agreement.objects.select_related("lead_organization")
+        .prefetch_related("participants__partner")
+        .get(pk=agreement.pk)
+    )
+    viewer = user if user is not None and user.is_liaison else None
+    facts = liaison_agreement_facts(agreement, viewer) if viewer is not None else {}
+    signatures = facts.get("signatures") or liaison_agreement_facts(agreement, _NoPartner())["signatures"]
+    return {
+        **_base_context(
+            f"Agreement summary for partners — {agreement.reference}",
+            agreement.reference,
+            agreement.state not in SIGNED_STATES,
+        ),
+        "agreement": agreement,
+        "status_label": partner_status_label(agreement.state),
+        "participants": list(agreement.participants.all()),
+        "signatures": signatures,
+        "own_partner": viewer.partner if viewer is not None else None,
+        "own_contributions": facts.get("own_contributions", []),
+        "own_total": facts.get("own_total", 0),
+    }
+
+
+class _NoPartner:
+    """A viewer bound to no partner (a DoD user previewing what partners receive)."""
+
+    partner_id = None
 
 
 def agreements_in_force_on(queryset, as_of: dt.date):
@@ -323,51 +366,80 @@ def _latest_document(agreement: Agreement, kind: str) -> Document | None:
     return Document.objects.filter(agreement=agreement, kind=kind).order_by("-version").first()
 
 
-def _render_agreement_document(job: RenderJob) -> None:
-    """SSOI or summary: reuse the latest document when its content is unchanged, else add a version.
-    Runs with the agreement row locked, so version numbers and reuse decisions never race."""
+@dataclass
+class PreparedDocument:
+    """An agreement PDF rendered outside any transaction, waiting to be stored: the version it was
+    stamped with, the digest of its content, and the PDF (None when the latest document already
+    has this content and is reused)."""
+
+    version: int
+    content_digest: str
+    rendered: RenderedPdf | None
+
+
+def _prepare_agreement_document(job: RenderJob) -> PreparedDocument:
+    """Read the agreement and render its PDF with no transaction open and no row locked, so a
+    reviewer's transition never waits for WeasyPrint."""
+    agreement = Agreement.objects.filter(pk=job.agreement_id).first()
+    if agreement is None:
+        raise RenderFailed("The agreement no longer exists.")
+    context = ssoi_context(agreement) if job.kind == RenderKind.SSOI else summary_context(agreement)
+    content_html = render_to_string(TEMPLATE[job.kind], {**context, "stamp": None})
+    digest = hashlib.sha256(content_html.encode()).hexdigest()
+    latest = _latest_document(agreement, DOCUMENT_KIND[job.kind])
+    if latest is not None and _reusable(job, latest, digest):
+        return PreparedDocument(version=latest.version, content_digest=digest, rendered=None)
+    version = (latest.version if latest else 0) + 1
+    rendered = render_pdf(TEMPLATE[job.kind], context, Stamp(version=version, generated_at=timezone.now()))
+    return PreparedDocument(version=version, content_digest=digest, rendered=rendered)
+
+
+def _reusable(job: RenderJob, latest: Document, digest: str) -> bool:
+    """Whether ``latest`` was made from exactly this content by an earlier job."""
+    return RenderJob.objects.filter(
+        agreement_id=job.agreement_id,
+        kind=job.kind,
+        status=RenderStatus.READY,
+        document=latest,
+        params__content_digest=digest,
+    ).exists()
+
+
+def _store_agreement_document(job: RenderJob, prepared: PreparedDocument) -> bool:
+    """Store a prepared render, inside the short transaction that marks the job ready, with the
+    agreement row locked only for these few writes (version numbers and reuse never race).
+    False when the document changed meanwhile and the PDF must be rendered again."""
     agreement = Agreement.objects.select_for_update().filter(pk=job.agreement_id).first()
     if agreement is None:
         raise RenderFailed("The agreement no longer exists.")
     document_kind = DOCUMENT_KIND[job.kind]
-    context = ssoi_context(agreement) if job.kind == RenderKind.SSOI else summary_context(agreement)
     latest = _latest_document(agreement, document_kind)
-    content_html = render_to_string(TEMPLATE[job.kind], {**context, "stamp": None})
-    digest = hashlib.sha256(content_html.encode()).hexdigest()
-    if (
-        latest is not None
-        and RenderJob.objects.filter(
-            agreement=agreement,
-            kind=job.kind,
-            status=RenderStatus.READY,
-            document=latest,
-            params__content_digest=digest,
-        ).exists()
-    ):
+    if latest is not None and _reusable(job, latest, prepared.content_digest):
         job.document = latest
         job.sha256 = latest.sha256
-        job.params = {**job.params, "content_digest": digest, "reused": True}
-        return
-    version = (latest.version if latest else 0) + 1
-    rendered = render_pdf(TEMPLATE[job.kind], context, Stamp(version=version, generated_at=timezone.now()))
+        job.params = {**job.params, "content_digest": prepared.content_digest, "reused": True}
+        return True
+    if prepared.rendered is None or prepared.version != (latest.version if latest else 0) + 1:
+        return False  # another document arrived while this one rendered: its stamp would be wrong
     label = "SSOI" if job.kind == RenderKind.SSOI else "Agreement summary"
     document = document_upload(
         agreement=agreement,
         user=job.requested_by,
         kind=document_kind,
-        content=rendered.content,
-        filename=f"{agreement.reference}-{job.kind}-v{version}.pdf",
+        content=prepared.rendered.content,
+        filename=f"{agreement.reference}-{job.kind}-v{prepared.version}.pdf",
         title=f"{label} — {agreement.reference}",
         content_type="application/pdf",
         marking=agreement.marking,
         releasable_to_partners=False,
         check_permission=False,
     )
-    if document.version != version:  # cannot happen under the lock; never ship a wrong stamp
-        raise RuntimeError(f"Expected version {version}, stored {document.version}.")
+    if document.version != prepared.version:  # cannot happen under the lock; never ship a wrong stamp
+        raise RuntimeError(f"Expected version {prepared.version}, stored {document.version}.")
     job.document = document
     job.sha256 = document.sha256
-    job.params = {**job.params, "content_digest": rendered.content_digest, "reused": False}
+    job.params = {**job.params, "content_digest": prepared.content_digest, "reused": False}
+    return True
 
 
 def _render_register(job: RenderJob) -> None:
@@ -391,31 +463,77 @@ def _render_register(job: RenderJob) -> None:
     }
 
 
-def render_job_run(*, job_id: int) -> RenderJob | None:
-    """Render one job to completion. Idempotent: a job already ready is left alone, and the
-    document and the job's "ready" state commit in one transaction. Raises RenderFailed for a
-    job that can never succeed (the task marks it failed) and lets transient errors propagate
-    (the task retries them)."""
-    if _job_start(job_id) is None:
-        return None
+def _render_partner_summary(job: RenderJob) -> None:
+    """The partner-safe summary, stored on the job (not as an agreement document): only the
+    person who asked for it downloads it."""
+    if job.requested_by is None:
+        raise RenderFailed("The person who asked for this summary no longer exists.")
+    agreement = agreements_visible_to(job.requested_by).filter(pk=job.agreement_id).first()
+    if agreement is None:
+        raise RenderFailed("The agreement is no longer visible to the person who asked for it.")
+    context = partner_summary_context(agreement, user=job.requested_by)
+    rendered = render_pdf(
+        TEMPLATE[RenderKind.PARTNER_SUMMARY], context, Stamp(version=None, generated_at=timezone.now())
+    )
+    job.file.save(f"{agreement.reference}-partner-summary-{job.pk}.pdf", ContentFile(rendered.content), save=False)
+    job.sha256 = rendered.sha256
+    job.params = {**job.params, "content_digest": rendered.content_digest}
+
+
+def _render_job_finish(job_id: int, store) -> RenderJob | None:
+    """Mark the job ready in one short transaction, with ``store(job)`` writing its result.
+    None when ``store`` says the render must be done again."""
     with transaction.atomic():
         job = RenderJob.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=job_id)
         if job.status == RenderStatus.READY:  # another worker finished it meanwhile
             return job
-        if job.kind in DOCUMENT_KIND:
-            if job.agreement_id is None:
-                raise RenderFailed("This document needs an agreement.")
-            _render_agreement_document(job)
-        elif job.kind == RenderKind.REGISTER:
-            _render_register(job)
-        else:
-            raise RenderFailed(f"Unknown document kind {job.kind!r}.")
+        if store(job) is False:
+            return None
         job.status = RenderStatus.READY
         job.error = ""
         job.finished_at = timezone.now()
         job.save()
-    logger.info("render job %s ready (%s)", job.pk, job.kind)
-    return job
+        return job
+
+
+def render_job_run(*, job_id: int) -> RenderJob | None:
+    """Render one job to completion. The PDF is laid out with no transaction open and no row
+    locked; the document and the job's "ready" state then commit together in one short
+    transaction. Idempotent: a job already ready is left alone. Raises RenderFailed for a job that
+    can never succeed (the task marks it failed) and lets transient errors propagate (the task
+    retries them)."""
+    started = _job_start(job_id)
+    if started is None:
+        return None
+    job = RenderJob.objects.select_related("requested_by").get(pk=job_id)
+    if job.kind in DOCUMENT_KIND:
+        if job.agreement_id is None:
+            raise RenderFailed("This document needs an agreement.")
+        for _ in range(3):  # a new version stored meanwhile means a new stamp: render again
+            prepared = _prepare_agreement_document(job)
+            finished = _render_job_finish(job_id, lambda fresh, p=prepared: _store_agreement_document(fresh, p))
+            if finished is not None:
+                break
+        else:
+            raise RenderFailed("The document kept changing while it was rendered. Try again.")
+    elif job.kind in (RenderKind.REGISTER, RenderKind.PARTNER_SUMMARY):
+        if job.kind == RenderKind.REGISTER:
+            _render_register(job)
+        else:
+            _render_partner_summary(job)
+        result = {"file": job.file.name, "sha256": job.sha256, "params": job.params}
+
+        def store(fresh: RenderJob) -> bool:
+            fresh.file.name = result["file"]
+            fresh.sha256 = result["sha256"]
+            fresh.params = result["params"]
+            return True
+
+        finished = _render_job_finish(job_id, store)
+    else:
+        raise RenderFailed(f"Unknown document kind {job.kind!r}.")
+    logger.info("render job %s ready (%s)", job_id, job.kind)
+    return finished
 
 
 def render_job_fail(*, job_id: int, error: str) -> None:
@@ -432,6 +550,10 @@ def render_permission_denial(*, user: User, kind: str, agreement: Agreement | No
     if user is None or not user.is_authenticated or not user.is_active:
         return "Sign in to ask for a PDF."
     if kind == RenderKind.REGISTER:
+        return None
+    if kind == RenderKind.PARTNER_SUMMARY:
+        if agreement is None or not agreements_visible_to(user).filter(pk=agreement.pk).exists():
+            return "You cannot see this agreement."
         return None
     if kind not in DOCUMENT_KIND:
         return "Unknown kind of PDF."
@@ -481,18 +603,47 @@ def render_job_visible_to(user: User, job: RenderJob) -> bool:
     return agreements_visible_to(user).filter(pk=job.agreement_id).exists()
 
 
+def _last_handover(job_id: int) -> dt.datetime | None:
+    """When the job's newest message went to the broker (None while it still waits in the
+    outbox: the outbox relay is in charge of it then)."""
+    message = (
+        OutboxMessage.objects.filter(task=RENDER_TASK, kwargs__job_id=job_id).order_by("-created_at", "-pk").first()
+    )
+    if message is None:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return message.dispatched_at
+
+
+def render_job_stuck(job: RenderJob, *, now: dt.datetime | None = None) -> bool:
+    """Whether a job that is not finished can no longer be progressing: it started rendering
+    longer ago than the render's hard time limit allows (its worker died), or its message went
+    to the broker RENDER_QUEUED_STALE_SECONDS ago and no worker has started it (a lost message)."""
+    now = now or timezone.now()
+    if job.status == RenderStatus.RENDERING:
+        return job.started_at is None or job.started_at < now - dt.timedelta(seconds=settings.RENDER_STALE_SECONDS)
+    if job.status == RenderStatus.QUEUED:
+        handed_over = _last_handover(job.pk)
+        return handed_over is not None and handed_over < now - dt.timedelta(
+            seconds=settings.RENDER_QUEUED_STALE_SECONDS
+        )
+    return False
+
+
 @transaction.atomic
 def render_job_retry(*, job: RenderJob, user: User) -> RenderJob:
-    """Queue a failed job again (a fresh outbox message; its attempt count starts over)."""
+    """Queue a failed or stuck job again (a fresh outbox message; its attempt count starts over)."""
     job = RenderJob.objects.select_for_update().get(pk=job.pk)
     if not render_job_visible_to(user, job):
         raise PermissionDenied("You cannot retry this PDF.")
-    if job.status != RenderStatus.FAILED:
-        raise ValidationError(f"Only a failed PDF can be retried; this one is {job.get_status_display().lower()}.")
+    if job.status != RenderStatus.FAILED and not render_job_stuck(job):
+        raise ValidationError(
+            f"Only a failed or stuck PDF can be retried; this one is {job.get_status_display().lower()}."
+        )
     retries = int(job.params.get("retries", 0)) + 1
     job.status = RenderStatus.QUEUED
     job.attempts = 0
     job.error = ""
+    job.started_at = None
     job.finished_at = None
     job.params = {**job.params, "retries": retries}
     job.save()
@@ -500,21 +651,29 @@ def render_job_retry(*, job: RenderJob, user: User) -> RenderJob:
     return job
 
 
-def render_jobs_requeue_stale(*, now: dt.datetime | None = None) -> int:
-    """Hand the broker again every job queued or rendering for longer than RENDER_STALE_MINUTES
-    whose message has already been relayed (a broker that lost it, a worker killed without
-    redelivery). Running the job twice is harmless: it is idempotent."""
+def render_jobs_requeue_stale(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Queue again every stuck job (``render_job_stuck``): a worker killed mid-render, or a
+    broker that lost the message. Running a job twice is harmless: it is idempotent."""
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(minutes=settings.RENDER_STALE_MINUTES)
-    stale = RenderJob.objects.filter(
-        Q(status=RenderStatus.QUEUED, created_at__lt=cutoff) | Q(status=RenderStatus.RENDERING, started_at__lt=cutoff)
-    )
+    rendering_cutoff = now - dt.timedelta(seconds=settings.RENDER_STALE_SECONDS)
+    queued_cutoff = now - dt.timedelta(seconds=settings.RENDER_QUEUED_STALE_SECONDS)
+    candidates = RenderJob.objects.filter(
+        Q(status=RenderStatus.QUEUED, created_at__lt=queued_cutoff)
+        | Q(status=RenderStatus.RENDERING, started_at__lt=rendering_cutoff)
+        | Q(status=RenderStatus.RENDERING, started_at__isnull=True)
+    ).order_by("pk")[:limit]
     count = 0
-    for job in stale:
-        if OutboxMessage.objects.filter(dispatched_at__isnull=True, kwargs__job_id=job.pk).exists():
-            continue  # still waiting for the broker: the outbox relay will hand it over
-        key = f"render:{job.pk}:requeue:{int(now.timestamp()) // 60}"
+    for job in candidates:
+        if not render_job_stuck(job, now=now):
+            continue
         with transaction.atomic():
+            moved = RenderJob.objects.filter(pk=job.pk, status=job.status, started_at=job.started_at).update(
+                status=RenderStatus.QUEUED, started_at=None
+            )
+            if not moved:
+                continue  # it moved on meanwhile
+            key = f"render:{job.pk}:requeue:{now.timestamp():.0f}"
             outbox_enqueue(task=RENDER_TASK, kwargs={"job_id": job.pk}, dedupe_key=key)
         count += 1
+        logger.warning("render job %s was stuck (%s); queued again", job.pk, job.status)
     return count

@@ -19,12 +19,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agreements.models import Agreement
 from agreements.selectors import agreements_visible_to, documents_visible_to
+from icp_portal.forms_ids import posted_id
 from partners.models import Partner
+from security import events as security_events
+from security.models import Outcome
 
 from . import pdf, reminders
 from .models import RenderJob, RenderKind, RenderStatus
 
-AGREEMENT_KINDS = {"ssoi": RenderKind.SSOI, "summary": RenderKind.SUMMARY}
+AGREEMENT_KINDS = {
+    "ssoi": RenderKind.SSOI,
+    "summary": RenderKind.SUMMARY,
+    "partner-summary": RenderKind.PARTNER_SUMMARY,
+}
+# A partner liaison is offered only the partner-safe summary: the internal PDFs are not even named.
+LIAISON_KINDS = ("partner-summary",)
 RECENT_REGISTER_JOBS = 5
 
 
@@ -67,7 +76,12 @@ def _visible_job(request: HttpRequest, pk: int) -> RenderJob:
 def _agreement_panel_context(request: HttpRequest, agreement: Agreement) -> dict:
     rows = []
     for slug, kind in AGREEMENT_KINDS.items():
-        job = RenderJob.objects.filter(agreement=agreement, kind=kind).select_related("document").first()
+        if request.user.is_liaison and slug not in LIAISON_KINDS:
+            continue
+        jobs = RenderJob.objects.filter(agreement=agreement, kind=kind).select_related("document")
+        if kind == RenderKind.PARTNER_SUMMARY:
+            jobs = jobs.filter(requested_by=request.user)  # each person's own copy
+        job = jobs.first()
         rows.append(
             {
                 "slug": slug,
@@ -127,14 +141,26 @@ def render_download(request: HttpRequest, pk: int) -> FileResponse:
     if job.status != RenderStatus.READY:
         raise Http404("This PDF is not ready.")
     if job.document_id:
-        document = documents_visible_to(request.user).filter(pk=job.document_id).first()
+        document = documents_visible_to(request.user).select_related("agreement").filter(pk=job.document_id).first()
         if document is None:
+            security_events.document_download(
+                request, wanted=f"PDF job {job.pk}", outcome=Outcome.FAILURE, detail="no such document for this user"
+            )
             raise Http404("No such document.")
         filename = f"{document.agreement.reference}-{job.kind}-v{document.version}.pdf"
         handle = document.file.open("rb")
+        security_events.document_download(request, document=document, detail=filename)
     elif job.file and job.requested_by_id == request.user.pk:
-        handle, filename = job.file.open("rb"), f"register-{job.params.get('as_of', 'today')}.pdf"
+        if job.kind == RenderKind.PARTNER_SUMMARY:
+            filename = f"{job.agreement.reference}-partner-summary.pdf"
+        else:
+            filename = f"register-{job.params.get('as_of', 'today')}.pdf"
+        handle = job.file.open("rb")
+        security_events.document_download(request, wanted=f"PDF job {job.pk}: {job.kind}", detail=filename)
     else:
+        security_events.document_download(
+            request, wanted=f"PDF job {job.pk}", outcome=Outcome.FAILURE, detail="not this user's PDF"
+        )
         raise Http404("No such PDF.")
     return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
 
@@ -224,10 +250,10 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """A person's notifications, newest first; POST marks one (``notification``) or all as read."""
     if request.method == "POST":
         if request.POST.get("notification"):
-            try:
-                ids = [int(request.POST["notification"])]
-            except ValueError:
+            notification_id = posted_id(request.POST["notification"])
+            if notification_id is None:
                 return render(request, "workflow/notifications.html", _notifications_context(request), status=400)
+            ids = [notification_id]
         else:
             ids = None
         count = reminders.notifications_mark_read(user=request.user, ids=ids)

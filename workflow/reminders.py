@@ -10,17 +10,17 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.choices import State
+from agreements.choices import REVIEW_STATES, State
 from agreements.models import Agreement
 from partners.models import Role, User
 
 from . import services
+from .emails import email_enqueue, emails_deliver, emails_waiting
 from .models import (
     CoordinationPosition,
     EmailDigest,
@@ -29,10 +29,9 @@ from .models import (
     ReportingObligation,
 )
 from .notifications import notify
+from .selectors import agreements_stalled
 
 logger = logging.getLogger(__name__)
-
-REVIEW_STATES = (State.RAD_REVIEW, State.RFA_REVIEW)
 
 
 def _program_office_users(agreement: Agreement) -> list[User]:
@@ -94,22 +93,25 @@ def stalled_stage_reminders_send(*, now: dt.datetime | None = None) -> int:
     stayed in one state longer than STALLED_STAGE_DAYS allows. Once per stay in that state."""
     now = now or timezone.now()
     made = 0
-    for state, limit in settings.STALLED_STAGE_DAYS.items():
-        cutoff = now - dt.timedelta(days=limit)
-        stalled = Agreement.objects.filter(state=state, state_changed_at__lte=cutoff).select_related("action_officer")
-        for agreement in stalled:
-            users = _program_office_users(agreement) + (_reviewers() if state in REVIEW_STATES else [])
-            waited = (now - agreement.state_changed_at).days
-            made += notify(
-                users=users,
-                kind="stalled_stage",
-                message=(
-                    f"{agreement.reference} has been in {State(state).label} for {_days(waited)} "
-                    f"(the limit is {_days(limit)})."
-                ),
-                dedupe_key=f"stalled:{agreement.pk}:{state}:{agreement.state_changed_at:%Y%m%d%H%M%S}",
-                agreement=agreement,
-            )
+    reviewers = None
+    stalled = agreements_stalled(Agreement.objects.all(), now=now).select_related("action_officer").order_by("pk")
+    for agreement in stalled:
+        state = agreement.state
+        limit = settings.STALLED_STAGE_DAYS[state]
+        if state in REVIEW_STATES and reviewers is None:
+            reviewers = _reviewers()
+        users = _program_office_users(agreement) + (reviewers if state in REVIEW_STATES else [])
+        waited = (now - agreement.state_changed_at).days
+        made += notify(
+            users=users,
+            kind="stalled_stage",
+            message=(
+                f"{agreement.reference} has been in {State(state).label} for {_days(waited)} "
+                f"(the limit is {_days(limit)})."
+            ),
+            dedupe_key=f"stalled:{agreement.pk}:{state}:{agreement.state_changed_at:%Y%m%d%H%M%S}",
+            agreement=agreement,
+        )
     return made
 
 
@@ -183,16 +185,17 @@ def _digest_items(user: User):
     )
 
 
-def digest_send(*, user: User, today: dt.date) -> bool:
-    """Send ``user`` today's digest unless it went already. The digest row, the mail and the
-    ``emailed_at`` stamps go together: a failed send rolls back and is tried again next run."""
+def digest_send(*, user: User, today: dt.date, relay: bool = True) -> int | None:
+    """Put ``user``'s digest for ``today`` in the e-mail outbox unless it is there already. The
+    digest row, the message and the ``emailed_at`` stamps commit together in one short
+    transaction that makes no network call; a worker sends the message afterwards."""
     with transaction.atomic():
-        items = list(_digest_items(user).select_for_update(of=("self",)))
+        items = list(_digest_items(user).select_for_update(of=("self",), skip_locked=True))
         if not items:
-            return False
+            return None
         digest, created = EmailDigest.objects.get_or_create(user=user, date=today, defaults={"item_count": len(items)})
         if not created:
-            return False
+            return None
         base_url = settings.PORTAL_BASE_URL.rstrip("/")
         context = {
             "user": user,
@@ -203,21 +206,26 @@ def digest_send(*, user: User, today: dt.date) -> bool:
             "base_url": base_url,
         }
         count = len(items)
-        subject = f"ICP Portal: {count} update{'s' if count != 1 else ''} for {today:%d %B %Y}"
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("email/digest.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
+        email = email_enqueue(
+            relay=relay,
+            dedupe_key=f"digest:{user.pk}:{today:%Y-%m-%d}",
             to=[user.email],
+            subject=f"ICP Portal: {count} update{'s' if count != 1 else ''} for {today:%d %B %Y}",
+            body_text=render_to_string("email/digest.txt", context),
+            body_html=render_to_string("email/digest.html", context),
         )
-        message.attach_alternative(render_to_string("email/digest.html", context), "text/html")
-        message.send()
         Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
-    return True
+    return email.pk
 
 
 def digests_send(*, today: dt.date | None = None) -> int:
-    """One digest per person with new, unread notifications and an e-mail address, once a day."""
+    """One digest per person with new, unread notifications and an e-mail address, once a day,
+    put in the e-mail outbox. Returns how many were queued."""
+    return len(digests_compose(today=today))
+
+
+def digests_compose(*, today: dt.date | None = None, relay: bool = True) -> list[int]:
+    """The digests of ``digests_send``; returns their OutboundEmail ids."""
     today = today or timezone.localdate()
     already = EmailDigest.objects.filter(date=today).values("user_id")
     user_ids = (
@@ -226,20 +234,25 @@ def digests_send(*, today: dt.date | None = None) -> int:
         .values_list("user_id", flat=True)
         .distinct()
     )
-    sent = 0
+    queued: list[int] = []
     for user in User.objects.filter(pk__in=list(user_ids), is_active=True).exclude(email=""):
         try:
-            sent += int(digest_send(user=user, today=today))
-        except Exception:  # one bad address must not stop everyone else's digest
-            logger.exception("digest for %s not sent", user.username)
-    return sent
+            email_id = digest_send(user=user, today=today, relay=relay)
+        except Exception:  # one person's bad data must not stop everyone else's digest
+            logger.exception("digest for %s not queued", user.username)
+            continue
+        if email_id is not None:
+            queued.append(email_id)
+    return queued
 
 
 def reminders_run(*, now: dt.datetime | None = None) -> dict:
-    """The daily run: every lifecycle sweep and reminder, then the digests. Idempotent."""
+    """The daily run: every lifecycle sweep and reminder, then the digests, then an attempt to
+    send every e-mail that is due. Idempotent. ``emails_waiting`` counts the messages the mail
+    server has not accepted yet (they are retried within minutes by ``emails_send_due``)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    return {
+    result = {
         "concurred_by_silence": services.silence_sweep(now=now),
         "congressional_waits_ended": services.congressional_wait_sweep(today=today),
         "entered_into_force": services.entry_into_force_sweep(today=today),
@@ -248,8 +261,16 @@ def reminders_run(*, now: dt.datetime | None = None) -> dict:
         "stalled_stages": stalled_stage_reminders_send(now=now),
         "expiry_warnings": expiry_warnings_send(today=today),
         "obligation_reminders": obligation_reminders_send(today=today),
-        "digests": digests_send(today=today),
     }
+    # Today's digests are sent here, and the run reports what the mail server accepted; the
+    # periodic sweep (emails_send_due) retries what it refused within minutes.
+    digest_ids = digests_compose(today=today, relay=False)
+    result["digests"] = len(digest_ids)
+    delivery = emails_deliver(email_ids=digest_ids)
+    result["emails_sent"] = delivery["sent"]
+    result["emails_not_sent"] = delivery["not_sent"]
+    result["emails_waiting"] = emails_waiting()
+    return result
 
 
 # --- people's own notifications --------------------------------------------------------------------

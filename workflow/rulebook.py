@@ -148,6 +148,23 @@ RULES: tuple[Rule, ...] = (
         "workflow.services._flag_project_arrangements",
     ),
     Rule(
+        "ddl_decided_by_disclosure_office",
+        "Only a disclosure office (a coordinating office flagged as one) records the DDL / TS&FD decision, "
+        "never the program office; an approval names the office and date and carries the letter.",
+        "agreements.services.ddl_decision_denial / ddl_decide; DdlDecision check constraints",
+    ),
+    Rule(
+        "release_needs_ddl",
+        "A document is released to partners only once the agreement's DDL is approved.",
+        "agreements.models.document_release_denial (Document.clean); agreements.selectors.documents_visible_to",
+    ),
+    Rule(
+        "internal_pdf_never_releasable",
+        "Generated SSOI and summary PDFs carry internal content and are never releasable to partners; a "
+        "liaison gets the partner summary.",
+        "agreements.models.document_release_denial; workflow.pdf.render_permission_denial",
+    ),
+    Rule(
         "liaison_scope",
         "A partner liaison sees only its own partner's releasable agreements and may change nothing.",
         "agreements.selectors.agreements_visible_to",

@@ -138,16 +138,20 @@ def termination_notice_attached(agreement: Agreement) -> str | None:
 
 
 @Condition
-def contributions_entered(agreement: Agreement) -> str | None:
-    """Every participant contributes (cost sharing); a Section 65 loan lists its items instead."""
+def contributions_entered(agreement: Agreement) -> str | list[str] | None:
+    """Every participant contributes (cost sharing), the United States included; a Section 65
+    loan lists its items instead."""
     if agreement.is_section_65:
         if not agreement.loan_items.exists():
             return "The loan list is empty: add the items to be loaned."
         return None
+    reasons = []
+    if not agreement.contributions.filter(participant__isnull=True).exists():
+        reasons.append("No contribution is entered for the United States.")
     without = [p.partner.name for p in agreement.participants.select_related("partner") if not p.contributions.exists()]
     if without:
-        return f"No contribution is entered for {', '.join(without)}."
-    return None
+        reasons.append(f"No contribution is entered for {', '.join(without)}.")
+    return reasons or None
 
 
 @Condition
@@ -163,6 +167,12 @@ def master_in_force(agreement: Agreement) -> str | None:
             return f"The master agreement {ref} is not in force."
         if master.expiration_date and master.expiration_date <= timezone.localdate():
             return f"The master agreement {master.reference} expired on {master.expiration_date:%Y-%m-%d}."
+        if master.expiration_date and not agreement.expiration_date:
+            # Without its own end, the arrangement would outlive its master.
+            return (
+                f"Set the expiration date: it must fall within the term of the master agreement "
+                f"{master.reference}, which expires on {master.expiration_date:%Y-%m-%d}."
+            )
     return None
 
 
@@ -204,10 +214,10 @@ def ssoi_updated_since_negotiation(agreement: Agreement) -> str | None:
 
 @Condition
 def ddl_approved(agreement: Agreement) -> str | None:
-    from agreements.choices import DdlStatus
+    """The DDL / TS&FD decision record says approved (a disclosure office's decision)."""
+    from agreements.models import ddl_is_approved
 
-    ssoi = getattr(agreement, "ssoi", None)
-    if ssoi is None or ssoi.ddl_status != DdlStatus.APPROVED:
+    if not ddl_is_approved(agreement):
         return "The DDL is not approved."
     return None
 

@@ -7,7 +7,7 @@ import statistics
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, State
@@ -19,11 +19,13 @@ from .transitions import TRANSITION_NAMES
 
 
 def transition_logs_visible_to(user) -> QuerySet[TransitionLog]:
-    """The audit trail of visible agreements. A liaison sees only state changes, never the
-    coordination events; its views must not show comments either (see ``liaison_safe``)."""
+    """The audit trail of visible agreements, for DoD users only. A partner liaison gets none:
+    the internal transitions (a return for revision, a disapproval), their states and their
+    timestamps would reveal U.S.-internal steps and delays; partners read the partner-facing
+    status instead."""
+    if user is None or not user.is_authenticated or user.is_liaison:
+        return TransitionLog.objects.none()
     logs = TransitionLog.objects.filter(agreement__in=agreements_visible_to(user))
-    if user is not None and user.is_authenticated and user.is_liaison:
-        logs = logs.filter(transition__in=TRANSITION_NAMES)
     return logs.select_related("user", "agreement")
 
 
@@ -128,6 +130,98 @@ def submission_summary(agreement: Agreement, name: str) -> dict:
     }
 
 
+# --- stalled agreements and the review queue ---------------------------------------------------
+# Positions still awaited: no answer yet, or only a comment (a comment is not a position).
+AWAITED_POSITION_STATUSES = (PositionStatus.PENDING, PositionStatus.COMMENT)
+
+
+def stalled_condition(now: dt.datetime | None = None) -> Q:
+    """The one definition of "stalled": the agreement has stayed in its current state for more
+    than ``STALLED_STAGE_DAYS[state]`` days (strictly more: entered it before ``now - limit``).
+    States without a limit never stall. Reminders, the dashboard, the review queue and the API
+    all use this condition."""
+    now = now or timezone.now()
+    condition = Q(pk__in=[])
+    for state, limit in settings.STALLED_STAGE_DAYS.items():
+        condition |= Q(state=state, state_changed_at__lt=now - dt.timedelta(days=limit))
+    return condition
+
+
+def agreements_stalled(queryset: QuerySet[Agreement], *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
+    """The agreements of ``queryset`` that are stalled (see ``stalled_condition``)."""
+    return queryset.filter(stalled_condition(now))
+
+
+def is_stalled(agreement: Agreement, *, now: dt.datetime | None = None) -> bool:
+    """Whether one agreement is stalled, by the same definition, without a query."""
+    limit = settings.STALLED_STAGE_DAYS.get(agreement.state)
+    if limit is None:
+        return False
+    now = now or timezone.now()
+    return agreement.state_changed_at < now - dt.timedelta(days=limit)
+
+
+def review_queue_for(user, *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
+    """The review queue: agreements in RAD or RFA review that ``user`` may see, each annotated
+    with ``stalled`` (the one definition), ``nearest_deadline`` (the earliest silence deadline
+    still awaited in its open round), ``deadline_passed`` (an awaited position is past its
+    deadline) and ``needs_attention`` (either). Those needing attention first, then the nearest
+    deadline, then the longest in review. One query, however long the queue; the browser page,
+    the dashboard and the API all read it (a partner liaison gets nothing)."""
+    now = now or timezone.now()
+    awaited = CoordinationPosition.objects.filter(
+        round__agreement=OuterRef("pk"), round__closed_at__isnull=True, status__in=AWAITED_POSITION_STATUSES
+    )
+    stalled = stalled_condition(now)
+    queue = (
+        agreements_visible_to(user)
+        .filter(state__in=REVIEW_STATES)
+        .annotate(
+            stalled=Case(When(stalled, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            nearest_deadline=Subquery(awaited.order_by("due_at").values("due_at")[:1]),
+            deadline_passed=Exists(awaited.filter(due_at__lte=now)),
+        )
+        .annotate(
+            needs_attention=Case(
+                When(Q(stalled=True) | Q(deadline_passed=True), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by(F("needs_attention").desc(), F("nearest_deadline").asc(nulls_last=True), "state_changed_at", "pk")
+    )
+    if user is None or not user.is_authenticated or user.is_liaison:
+        return queue.none()
+    return queue
+
+
+# --- the partner liaison's dashboard ------------------------------------------------------------
+MILESTONES_SHOWN = 10
+
+
+def upcoming_milestones(agreements, *, today: dt.date, limit: int = MILESTONES_SHOWN) -> list[dict]:
+    """The next dated milestones of ``agreements`` from ``today`` on, soonest first: taking
+    effect, entry into force, expiry. Dates already past are skipped, and so is what no longer
+    lies ahead (entry into force once in force, any date of an agreement that has ended)."""
+    from agreements.partner_status import PARTNER_ENDED, PartnerStatus, partner_status
+
+    milestones = []
+    for agreement in agreements:
+        status = partner_status(agreement.state)
+        if status in PARTNER_ENDED:
+            continue
+        candidates = [("Takes effect", agreement.effective_date), ("Expires", agreement.expiration_date)]
+        if status != PartnerStatus.IN_FORCE:
+            candidates.insert(
+                1, ("Enters into force", agreement.entry_into_force_date or agreement.fixed_entry_into_force_date)
+            )
+        for label, date in candidates:
+            if date is not None and date >= today:
+                milestones.append({"agreement": agreement, "label": label, "date": date})
+    milestones.sort(key=lambda m: (m["date"], m["agreement"].reference))
+    return milestones[:limit]
+
+
 # --- time spent in each stage (from the audit trail) -----------------------------------------
 def _stage_spans(created_at, state_changes, current_state, now) -> dict[str, dt.timedelta]:
     """Time spent in each state, given the state-changing audit rows of one agreement in order."""
@@ -182,6 +276,16 @@ def median_days_per_stage(agreements) -> list[dict]:
     ]
 
 
+def _by_status(by_state: dict[str, int]) -> list[dict]:
+    """Counts per partner-facing status (what a liaison's dashboard shows instead of states)."""
+    from agreements.partner_status import PartnerStatus, partner_status
+
+    counts: dict[str, int] = defaultdict(int)
+    for state, count in by_state.items():
+        counts[partner_status(state).value] += count
+    return [{"key": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in PartnerStatus]
+
+
 def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
     """Every figure of the dashboard, over the agreements ``user`` may see: the browser dashboard
     and the API both show these. A fixed number of queries whatever the number of agreements."""
@@ -213,11 +317,7 @@ def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
         )
         .order_by("due_at")
     )
-    stalled_reviews = [
-        a
-        for a in visible.filter(state__in=REVIEW_STATES).select_related("lead_organization")
-        if (now - a.state_changed_at).days > settings.STALLED_STAGE_DAYS.get(a.state, 10_000)
-    ]
+    stalled_reviews = list(review_queue_for(user, now=now).filter(stalled=True).select_related("lead_organization"))
     obligations = obligations_visible_to(user).filter(completed_date__isnull=True)
     overdue_obligations = list(obligations.filter(due_date__lt=today).order_by("due_date"))
     return {
@@ -226,7 +326,9 @@ def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
         "open": total - sum(by_state.get(s, 0) for s in TERMINAL_STATES),
         "in_force": by_state.get(State.IN_FORCE, 0),
         "in_review": sum(by_state.get(s, 0) for s in REVIEW_STATES),
-        "by_state": [{"key": s.value, "label": s.label, "count": by_state.get(s.value, 0)} for s in State],
+        "by_state": _by_status(by_state)
+        if getattr(user, "is_liaison", False)
+        else [{"key": s.value, "label": s.label, "count": by_state.get(s.value, 0)} for s in State],
         "by_kind": [{"key": k.value, "label": k.label, "count": by_kind.get(k.value, 0)} for k in AgreementKind],
         "by_partner": [
             {"key": row["partner__code"], "label": row["partner__name"], "count": row["n"]} for row in by_partner

@@ -181,18 +181,25 @@ def agreement_transition(
     user: User | None,
     comment: str = "",
     context: AuditContext | None = None,
+    expected_state: str | None = None,
     **data,
 ) -> TransitionLog:
     """Apply one lifecycle transition: lock, check, change, audit and enqueue side effects, all
-    in one transaction. ``user`` None is the system. Raises TransitionConflict when the agreement
-    moved on since the caller read it, TransitionForbidden or TransitionRefused otherwise."""
+    in one transaction. ``user`` None is the system. ``expected_state`` is the state the caller
+    last showed its user (the browser's hidden field, the API's ``expected_state``); without it,
+    the state of the caller's copy. Raises TransitionConflict when the agreement moved on since,
+    TransitionForbidden or TransitionRefused otherwise."""
     if name not in TRANSITION_NAMES:
         raise TransitionRefused(f"“{name}” is not a lifecycle action.")
+    if expected_state in ("", None):
+        expected_state = agreement.state
+    elif expected_state not in State.values:
+        raise TransitionRefused(f"“{expected_state}” is not a state of the lifecycle.")
     context = context or (SYSTEM if user is None else AuditContext())
     comment = (comment or "").strip()
     try:
         with transaction.atomic():
-            return _transition_locked(agreement, name, user, comment, context, data)
+            return _transition_locked(agreement, name, user, comment, context, data, expected_state)
     except ConcurrentTransition:
         current = Agreement.objects.values_list("state", flat=True).get(pk=agreement.pk)
         raise TransitionConflict(
@@ -201,10 +208,10 @@ def agreement_transition(
         ) from None
 
 
-def _transition_locked(agreement, name, user, comment, context, data) -> TransitionLog:
+def _transition_locked(agreement, name, user, comment, context, data, expected_state) -> TransitionLog:
     locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
     info = TRANSITION_INFO[name]
-    if locked.state != agreement.state:
+    if locked.state != expected_state:
         raise TransitionConflict(
             f"{locked.reference} changed while you were working: it is now {State(locked.state).label}.",
             current_state=locked.state,

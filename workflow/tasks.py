@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from . import pdf, reminders, services
+from . import emails, pdf, reminders, services
 from .outbox import outbox_relay_pending
 
 logger = logging.getLogger(__name__)
@@ -76,14 +76,46 @@ def lifecycle_sweeps() -> dict:
     }
 
 
+class EmailsNotDelivered(Exception):
+    """The reminders ran and the digests are in the outbox, but the mail server did not take
+    some of them: the run is reported as failed (they are retried within minutes)."""
+
+
 @shared_task(name="workflow.tasks.reminders_run", acks_late=True, ignore_result=True)
 def reminders_run() -> dict:
     """Every reminder sweep, then one e-mail digest per person for the day. Running it again
-    sends nothing new."""
-    return reminders.reminders_run()
+    sends nothing new. Fails (after saving everything) when the mail server refused or did not
+    answer, so an SMTP outage is never reported as success."""
+    result = reminders.reminders_run()
+    if result["emails_not_sent"]:
+        raise EmailsNotDelivered(
+            f"{result['emails_not_sent']} e-mail(s) not accepted by the mail server; "
+            f"{result['emails_waiting']} waiting to be retried. Run: {result}"
+        )
+    return result
+
+
+@shared_task(name="workflow.tasks.email_send", acks_late=True, ignore_result=True)
+def email_send(email_id: int) -> str:
+    """Send one message from the e-mail outbox (a failure is retried by ``emails_send_due``)."""
+    return emails.email_send(email_id=email_id)
+
+
+@shared_task(name="workflow.tasks.emails_send_due", acks_late=True, ignore_result=True)
+def emails_send_due() -> dict:
+    """Send every message that is due: retries, and messages whose task was lost."""
+    return emails.emails_send_due()
 
 
 @shared_task(name="workflow.tasks.render_jobs_requeue_stale", acks_late=True, ignore_result=True)
 def render_jobs_requeue_stale() -> int:
     """Give the broker again the render jobs it appears to have lost."""
     return pdf.render_jobs_requeue_stale()
+
+
+@shared_task(name="workflow.tasks.idempotency_records_expire", acks_late=True, ignore_result=True)
+def idempotency_records_expire() -> int:
+    """Forget Idempotency-Keys and used form tokens older than IDEMPOTENCY_KEY_TTL_HOURS."""
+    from icp_portal.idempotency import idempotency_records_expire as expire
+
+    return expire()

@@ -42,6 +42,8 @@ EVENT_MASTER_LAPSED = "master_lapsed"
 EVENT_OFFICES_CHANGED = "coordination_offices_changed"
 EVENT_OBLIGATION_COMPLETED = "obligation_completed"
 EVENT_POSITION_REMINDED = "position_reminder_sent"
+EVENT_DDL_REQUESTED = "ddl_review_requested"
+EVENT_DDL_DECIDED = "ddl_decided"
 EVENT_LABELS = {
     EVENT_POSITION_REMINDED: "Reminder sent to a coordinating office",
     EVENT_POSITION_RECORDED: "Coordination position recorded",
@@ -51,6 +53,8 @@ EVENT_LABELS = {
     EVENT_MASTER_LAPSED: "Master agreement lapsed",
     EVENT_OFFICES_CHANGED: "Coordinating offices changed",
     EVENT_OBLIGATION_COMPLETED: "Reporting obligation completed",
+    EVENT_DDL_REQUESTED: "DDL / TS&FD review requested",
+    EVENT_DDL_DECIDED: "DDL / TS&FD decision recorded",
 }
 
 

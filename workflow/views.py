@@ -3,10 +3,8 @@ dashboard and the partner liaison's dashboard. Every write goes through workflow
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,13 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.choices import REVIEW_STATES, State
 from agreements.forms import PositionForm, apply_service_error
-from agreements.selectors import agreements_visible_to, documents_visible_to
+from agreements.partner_status import PartnerStatus, partner_status
+from agreements.selectors import agreements_visible_to, ddl_reviews_awaiting, documents_visible_to
 
 from . import services
 from .models import CoordinationRound, PositionStatus, ReportingObligation
-from .selectors import dashboard_figures, obligations_visible_to, positions_due_for, positions_visible_to
+from .selectors import (
+    dashboard_figures,
+    obligations_visible_to,
+    positions_due_for,
+    positions_visible_to,
+    review_queue_for,
+    upcoming_milestones,
+)
 
 
 # --- role landing pages ----------------------------------------------------------------------
@@ -33,8 +38,8 @@ def _require(condition: bool, message: str) -> None:
 
 @login_required
 def review_queue(request):
-    """Agreements in RAD or RFA review: age, coordination status, nearest silence deadline;
-    overdue ones first."""
+    """Agreements in RAD or RFA review (``review_queue_for``): age, coordination status, nearest
+    silence deadline; those stalled or past a deadline first."""
     _require(
         request.user.is_reviewer or request.user.is_portal_admin,
         "The review queue is for OUSD(A&S) reviewers.",
@@ -42,8 +47,7 @@ def review_queue(request):
     now = timezone.now()
     open_rounds = CoordinationRound.objects.open().prefetch_related("positions__office")
     agreements = (
-        agreements_visible_to(request.user)
-        .filter(state__in=REVIEW_STATES)
+        review_queue_for(request.user, now=now)
         .with_list_relations()
         .prefetch_related(Prefetch("coordination_rounds", queryset=open_rounds, to_attr="open_rounds"))
     )
@@ -52,32 +56,22 @@ def review_queue(request):
         round_ = agreement.open_rounds[0] if agreement.open_rounds else None
         positions = list(round_.positions.all()) if round_ else []
         counts = Counter(p.status for p in positions)
-        pending = [p for p in positions if not p.is_answered]
-        nearest = min((p.due_at for p in pending), default=None)
-        overdue = [p for p in pending if p.due_at <= now]
-        age = now - agreement.state_changed_at
-        stalled_days = settings.STALLED_STAGE_DAYS.get(agreement.state)
         rows.append(
             {
                 "agreement": agreement,
                 "round": round_,
                 "positions": positions,
-                "age_days": age.days,
+                "age_days": (now - agreement.state_changed_at).days,
                 "concurred": counts[PositionStatus.CONCUR] + counts[PositionStatus.CONCURRED_BY_SILENCE],
                 "non_concurred": counts[PositionStatus.NON_CONCUR],
-                "pending": len(pending),
+                "pending": sum(1 for p in positions if not p.is_answered),
                 "total": len(positions),
-                "nearest_deadline": nearest,
-                "overdue": bool(overdue) or (stalled_days is not None and age.days > stalled_days),
+                "nearest_deadline": agreement.nearest_deadline,
+                "stalled": agreement.stalled,
+                "deadline_passed": agreement.deadline_passed,
+                "overdue": agreement.needs_attention,
             }
         )
-    rows.sort(
-        key=lambda r: (
-            not r["overdue"],
-            r["nearest_deadline"] or now + dt.timedelta(days=3650),
-            -r["age_days"],
-        )
-    )
     return render(request, "workflow/review_queue.html", {"rows": rows, "now": now})
 
 
@@ -86,7 +80,21 @@ def positions_due(request):
     """The coordinator's open positions, nearest deadline first."""
     _require(request.user.is_coordinator, "Positions due are for coordinating offices.")
     positions = positions_due_for(request.user).select_related("round__agreement__lead_organization")
-    return render(request, "workflow/positions_due.html", {"positions": positions, "now": timezone.now()})
+    # A disclosure office also decides DDL / TS&FD reviews: the oldest requests, capped.
+    ddl_reviews = ddl_reviews_awaiting(request.user)
+    return render(
+        request,
+        "workflow/positions_due.html",
+        {
+            "positions": positions,
+            "now": timezone.now(),
+            "ddl_reviews": list(ddl_reviews[:DDL_REVIEWS_SHOWN]),
+            "ddl_reviews_total": ddl_reviews.count() if request.user.is_disclosure_officer else 0,
+        },
+    )
+
+
+DDL_REVIEWS_SHOWN = 20
 
 
 @login_required
@@ -191,19 +199,11 @@ def liaison_dashboard(request):
     today = timezone.localdate()
     agreements = agreements_visible_to(user).with_list_relations().order_by("reference")
     agreements = list(agreements)
-    by_state = Counter(a.state for a in agreements)
-    states = [{"state": s, "label": State(s).label, "count": by_state[s]} for s in State.values if by_state[s]]
-    milestones = []
-    for a in agreements:
-        for label, date in (
-            ("Takes effect", a.effective_date),
-            ("Enters into force", a.entry_into_force_date),
-            ("Expires", a.expiration_date),
-        ):
-            if date and date >= today:
-                milestones.append({"agreement": a, "label": label, "date": date})
-    milestones.sort(key=lambda m: m["date"])
-    concluded = [a for a in agreements if a.state in (State.SIGNING, State.SIGNED, State.IN_FORCE)]
+    # Partner-facing statuses only: never the internal stage.
+    by_status = Counter(partner_status(a.state) for a in agreements)
+    states = [{"state": s.value, "label": s.label, "count": by_status[s]} for s in PartnerStatus if by_status[s]]
+    milestones = upcoming_milestones(agreements, today=today)
+    concluded = [a for a in agreements if partner_status(a.state) in (PartnerStatus.SIGNED, PartnerStatus.IN_FORCE)]
     documents = (
         documents_visible_to(user).select_related("agreement").order_by("agreement__reference", "kind", "-version")
     )

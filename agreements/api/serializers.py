@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.choices import (
+    DDL_DECISIONS,
     AgreementKind,
     AmendmentType,
     ContributionKind,
@@ -20,10 +21,11 @@ from agreements.choices import (
     State,
     SystemPhase,
 )
-from agreements.models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from agreements.models import SSOI, Agreement, Contribution, DdlDecision, Document, LoanItem, Participant
+from agreements.partner_status import PartnerStatus, partner_status
 from agreements.selectors import agreements_visible_to
 from agreements.services import SSOI_FIELDS
-from partners.api.common import LiaisonSafeMixin
+from partners.api.common import LiaisonSafeMixin, is_liaison
 from partners.api.serializers import UserSummarySerializer
 from partners.models import Partner, Role, User
 from workflow.models import CoordinationRound, PositionStatus
@@ -57,6 +59,41 @@ class PartnerCodeField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class PartnerCodeListField(serializers.ListField):
+    """A list of partner codes, checked for its length and shape before any database work and then
+    looked up in one query: an oversized list is refused at once, not after a lookup per item."""
+
+    default_error_messages = {
+        **serializers.ListField.default_error_messages,
+        "not_a_code": "Each partner is a code such as GBR or NATO.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.CharField(max_length=20))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str | dict) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        if self.min_length is not None and len(data) < self.min_length:
+            self.fail("min_length", min_length=self.min_length)
+        malformed = {
+            index: [self.error_messages["not_a_code"]]
+            for index, item in enumerate(data)
+            if not (isinstance(item, str) and 0 < len(item.strip()) <= 20)
+        }
+        if malformed:
+            raise serializers.ValidationError(dict(list(malformed.items())[:10]))
+        codes = [item.strip().upper() for item in data]
+        found = {partner.code: partner for partner in Partner.objects.filter(code__in=set(codes))}
+        unknown = {index: [f"Unknown partner code {code}."] for index, code in enumerate(codes) if code not in found}
+        if unknown:
+            raise serializers.ValidationError(dict(list(unknown.items())[:10]))
+        return [found[code] for code in codes]
+
+
 # --- participants, contributions, loan items ---------------------------------------------------
 class ParticipantSerializer(serializers.ModelSerializer):
     """A partner's place in an agreement, with its signatory and signature."""
@@ -78,6 +115,14 @@ class ParticipantSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, participant: Participant) -> dict:
+        data = super().to_representation(participant)
+        if is_liaison(self.context) and not participant.signature_date:
+            # Who is expected to sign is a U.S. working note until the signature is in, as on the page.
+            data["signatory_name"] = ""
+            data["signatory_title"] = ""
+        return data
+
 
 class ParticipantCreateSerializer(serializers.Serializer):
     """Add a partner to an agreement (the lead program office, while it holds the pen)."""
@@ -98,10 +143,11 @@ class ParticipantUpdateSerializer(serializers.Serializer):
 
 
 class ContributionSerializer(serializers.ModelSerializer):
-    """A participant's financial or in-kind contribution in U.S. dollars."""
+    """A participant's financial or in-kind contribution in U.S. dollars. The United States'
+    own contributions have ``participant`` null and ``partner`` "USA"."""
 
-    agreement = serializers.IntegerField(source="participant.agreement_id", read_only=True)
-    partner = serializers.SlugRelatedField(source="participant.partner", slug_field="code", read_only=True)
+    partner = serializers.SerializerMethodField(help_text="The partner's code; USA for the United States.")
+    united_states = serializers.SerializerMethodField()
 
     class Meta:
         model = Contribution
@@ -110,6 +156,7 @@ class ContributionSerializer(serializers.ModelSerializer):
             "agreement",
             "participant",
             "partner",
+            "united_states",
             "kind",
             "description",
             "valuation_basis",
@@ -117,6 +164,12 @@ class ContributionSerializer(serializers.ModelSerializer):
             "fiscal_year",
         ]
         read_only_fields = fields
+
+    def get_partner(self, contribution: Contribution) -> str:
+        return _contribution_partner(contribution)
+
+    def get_united_states(self, contribution: Contribution) -> bool:
+        return contribution.participant_id is None
 
 
 class _ContributionFields(serializers.Serializer):
@@ -128,9 +181,15 @@ class _ContributionFields(serializers.Serializer):
 
 
 class ContributionCreateSerializer(_ContributionFields):
-    """Enter a contribution for a participant of an agreement the caller leads."""
+    """Enter a contribution for a participant of an agreement the caller leads, or (``participant``
+    null, ``agreement`` given) the United States' own."""
 
-    participant = serializers.PrimaryKeyRelatedField(queryset=Participant.objects.none())
+    participant = serializers.PrimaryKeyRelatedField(
+        queryset=Participant.objects.none(), required=False, allow_null=True, default=None
+    )
+    agreement = VisibleAgreementField(
+        required=False, allow_null=True, default=None, help_text="Needed for a United States contribution."
+    )
     description = serializers.CharField(max_length=300)
     amount_usd = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
@@ -139,6 +198,10 @@ class ContributionCreateSerializer(_ContributionFields):
         self.fields["participant"].queryset = Participant.objects.filter(
             agreement__in=agreements_visible_to(_user(self.context))
         )
+
+
+def _contribution_partner(contribution) -> str:
+    return contribution.participant.partner.code if contribution.participant_id else "USA"
 
 
 class ContributionUpdateSerializer(_ContributionFields):
@@ -219,15 +282,12 @@ def _ssoi_input_fields() -> dict:
     fields = {}
     for name in SSOI_FIELDS:
         model_field = SSOI._meta.get_field(name)
-        if name == "ddl_status":
-            fields[name] = serializers.ChoiceField(choices=DdlStatus.choices, required=False)
-        else:
-            fields[name] = serializers.CharField(
-                required=False,
-                allow_blank=True,
-                max_length=20_000,
-                help_text=str(model_field.verbose_name).capitalize() + ".",
-            )
+        fields[name] = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=20_000,
+            help_text=str(model_field.verbose_name).capitalize() + ".",
+        )
     return fields
 
 
@@ -325,6 +385,10 @@ class AgreementSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
     phase = serializers.ChoiceField(choices=SystemPhase.choices, allow_blank=True, read_only=True)
     authority = serializers.ChoiceField(choices=LegalAuthority.choices, allow_blank=True, read_only=True)
     amendment_type = serializers.ChoiceField(choices=AmendmentType.choices, allow_blank=True, read_only=True)
+    partner_status = serializers.SerializerMethodField(
+        help_text="What partners are told of where the agreement stands (all a liaison receives: no internal state)."
+    )
+    partner_status_label = serializers.SerializerMethodField()
 
     class Meta:
         model = Agreement
@@ -346,6 +410,8 @@ class AgreementSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
             "authority_text",
             "state",
             "state_changed_at",
+            "partner_status",
+            "partner_status_label",
             "effective_date",
             "fixed_entry_into_force_date",
             "entry_into_force_date",
@@ -368,7 +434,18 @@ class AgreementSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
             "action_officer",
             "releasable_to_partners",
             "congressional_notice_date",
+            # The internal stage and when it changed would reveal U.S.-internal steps and delays.
+            "state",
+            "state_changed_at",
+            "master_lapsed_at",
         )
+
+    @extend_schema_field(serializers.ChoiceField(choices=PartnerStatus.choices))
+    def get_partner_status(self, agreement: Agreement) -> str:
+        return partner_status(agreement.state).value
+
+    def get_partner_status_label(self, agreement: Agreement) -> str:
+        return partner_status(agreement.state).label
 
     def get_url(self, agreement: Agreement) -> str:
         request = self.context.get("request")
@@ -448,8 +525,7 @@ class AgreementCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AgreementKind.choices)
     title = serializers.CharField(max_length=300)
     short_title = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
-    partners = serializers.ListField(
-        child=PartnerCodeField(),
+    partners = PartnerCodeListField(
         min_length=1,
         max_length=60,
         help_text="Partner codes (GBR, FRA, NATO …); the first is the lead unless lead_partner is given.",
@@ -499,6 +575,60 @@ class AgreementUpdateSerializer(serializers.Serializer):
     new_expiration_date = serializers.DateField(required=False, allow_null=True)
 
 
+class DdlDecisionSerializer(serializers.ModelSerializer):
+    """The agreement's DDL / TS&FD decision: asked for by the program office, decided by a
+    disclosure office (DoD only)."""
+
+    requested_by = UserSummarySerializer(read_only=True, allow_null=True)
+    deciding_office = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    deciding_office_name = serializers.CharField(source="deciding_office.name", read_only=True, allow_null=True)
+    decided_by = UserSummarySerializer(read_only=True, allow_null=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = DdlDecision
+        fields = [
+            "agreement",
+            "status",
+            "status_label",
+            "requested_by",
+            "requested_at",
+            "deciding_office",
+            "deciding_office_name",
+            "decided_by",
+            "decision_date",
+            "document",
+            "comment",
+        ]
+        read_only_fields = fields
+
+
+class DdlRequestSerializer(serializers.Serializer):
+    """The lead program office asks for the TS&FD review."""
+
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class DdlDecideSerializer(serializers.Serializer):
+    """A disclosure office's decision (multipart/form-data with the letter, or JSON naming an
+    already attached DDL document)."""
+
+    status = serializers.ChoiceField(choices=[(s, DdlStatus(s).label) for s in DDL_DECISIONS])
+    decision_date = serializers.DateField()
+    comment = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default="", help_text="Required when not approved."
+    )
+    document = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="An attached DDL document of this agreement (else the latest one, or the uploaded file).",
+    )
+    file = serializers.FileField(required=False, help_text="The Delegation of Disclosure Authority Letter.")
+
+
 class CongressionalNoticeSerializer(serializers.Serializer):
     """The date Congress was notified (reviewer, during RFA review or the congressional wait)."""
 
@@ -506,15 +636,23 @@ class CongressionalNoticeSerializer(serializers.Serializer):
 
 
 class EquitabilityRowSerializer(serializers.Serializer):
-    """One participant's total contribution and share of the whole."""
+    """One participant's total contribution and share of the whole (the United States first)."""
 
-    participant = serializers.IntegerField(source="participant.pk")
-    partner = serializers.CharField(source="partner.code")
-    partner_name = serializers.CharField(source="partner.name")
+    participant = serializers.SerializerMethodField(help_text="The participant's id; null for the United States.")
+    partner = serializers.CharField(source="code", help_text="The partner's code; USA for the United States.")
+    partner_name = serializers.CharField(source="name")
+    united_states = serializers.BooleanField(source="is_united_states")
     financial = serializers.DecimalField(max_digits=20, decimal_places=2)
     in_kind = serializers.DecimalField(max_digits=20, decimal_places=2)
     total = serializers.DecimalField(max_digits=20, decimal_places=2)
-    share = serializers.DecimalField(max_digits=6, decimal_places=1, help_text="Percent of the whole.")
+    share = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        help_text="Percent of everyone's contributions, the United States' included; the shares add up to 100.0.",
+    )
+
+    def get_participant(self, row) -> int | None:
+        return row["participant"].pk if row["participant"] is not None else None
 
 
 # --- transitions -------------------------------------------------------------------------------
@@ -532,8 +670,9 @@ class TransitionOptionSerializer(serializers.Serializer):
 
 
 class TransitionListSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=State.choices)
-    transitions = TransitionOptionSerializer(many=True)
+    state = serializers.ChoiceField(choices=State.choices, required=False, help_text="Absent for partner liaisons.")
+    partner_status = serializers.ChoiceField(choices=PartnerStatus.choices)
+    transitions = TransitionOptionSerializer(many=True, help_text="Empty for partner liaisons (read only).")
 
 
 class TransitionRunSerializer(serializers.Serializer):

@@ -5,14 +5,15 @@ goes through the service that owns the rule, and its refusal is presented as it 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from agreements import services
@@ -24,11 +25,19 @@ from agreements.filters import (
     LoanItemFilterSet,
     ParticipantFilterSet,
 )
-from agreements.models import Agreement, Contribution, LoanItem, Participant
-from agreements.selectors import agreements_visible_to, documents_visible_to, equitability_table
+from agreements.models import Agreement, Document, LoanItem, Participant
+from agreements.partner_status import partner_status
+from agreements.selectors import (
+    agreements_visible_to,
+    contributions_visible_to,
+    documents_visible_to,
+    equitability_table,
+)
 from icp_portal.api_errors import UploadTooLarge
 from partners.api.common import PortalViewMixin
-from workflow.exceptions import TransitionConflict
+from security import events as security_events
+from security.models import Outcome
+from security.parsers import BoundedJSONParser
 from workflow.services import (
     AuditContext,
     agreement_transition,
@@ -126,26 +135,21 @@ class AgreementViewSet(
     def transitions(self, request, pk=None):
         agreement = self.get_object()
         if request.method == "GET":
-            options = available_transitions(agreement, request.user)
+            status_now = partner_status(agreement.state).value
             if _liaison(request):
-                # A liaison may do nothing, and the conditions would reveal internal facts.
-                for option in options:
-                    option.allowed = False
-                    option.reasons = ["Partner liaisons have read-only access."]
+                # A liaison may do nothing, and the internal state, the transitions and their
+                # conditions would all reveal U.S.-internal steps: the partner-facing status only.
+                return Response({"partner_status": status_now, "transitions": []})
+            options = available_transitions(agreement, request.user)
             data = {
                 "state": agreement.state,
+                "partner_status": status_now,
                 "transitions": s.TransitionOptionSerializer(options, many=True).data,
             }
             return Response(data)
         payload = s.TransitionRunSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        expected = data.get("expected_state")
-        if expected and expected != agreement.state:
-            raise TransitionConflict(
-                f"{agreement.reference} is no longer {expected}: it is {agreement.get_state_display()}.",
-                current_state=agreement.state,
-            )
         extra = {}
         if data["name"] == "record_signature":
             extra = {
@@ -157,6 +161,7 @@ class AgreementViewSet(
             user=request.user,
             comment=data.get("comment", ""),
             context=AuditContext.from_request(request),
+            expected_state=data.get("expected_state"),
             **extra,
         )
         fresh = self.get_queryset().get(pk=agreement.pk)
@@ -223,6 +228,65 @@ class AgreementViewSet(
             context=AuditContext.from_request(request),
         )
         return self._detail(agreement)
+
+    @extend_schema(methods=["GET"], summary="The DDL / TS&FD decision (DoD only)", responses=s.DdlDecisionSerializer)
+    @action(detail=True, methods=["get"], url_path="ddl", url_name="ddl")
+    def ddl(self, request, pk=None):
+        if _liaison(request):
+            raise NotFound("Not found.")  # an internal U.S. record
+        return Response(s.DdlDecisionSerializer(services.ddl_for(self.get_object())).data)
+
+    @extend_schema(
+        summary="Ask for the DDL / TS&FD review (lead program office)",
+        request=s.DdlRequestSerializer,
+        responses=s.DdlDecisionSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="ddl/request", url_name="ddl-request")
+    def ddl_request(self, request, pk=None):
+        agreement = self.get_object()
+        payload = s.DdlRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ddl = services.ddl_review_request(agreement=agreement, user=request.user, **payload.validated_data)
+        return Response(s.DdlDecisionSerializer(ddl).data)
+
+    @extend_schema(
+        summary="Record the DDL decision (a disclosure office's coordinator)",
+        request={"multipart/form-data": s.DdlDecideSerializer, "application/json": s.DdlDecideSerializer},
+        responses=s.DdlDecisionSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="ddl/decision",
+        url_name="ddl-decision",
+        parser_classes=[BoundedJSONParser, MultiPartParser, FormParser],
+    )
+    def ddl_decision(self, request, pk=None):
+        agreement = self.get_object()
+        upload = request.FILES.get("file")
+        if upload is not None and upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            raise UploadTooLarge()
+        payload = s.DdlDecideSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        document = None
+        if data.get("document"):
+            document = Document.objects.filter(pk=data["document"], agreement=agreement).first()
+            if document is None:
+                raise ValidationError({"document": "Choose a DDL document of this agreement."})
+        upload = data.get("file")
+        ddl = services.ddl_decide(
+            agreement=agreement,
+            user=request.user,
+            status=data["status"],
+            decision_date=data["decision_date"],
+            comment=data.get("comment", ""),
+            document=document,
+            content=upload.read() if upload else None,
+            filename=upload.name if upload else "",
+            content_type=(getattr(upload, "content_type", "") or "") if upload else "",
+        )
+        return Response(s.DdlDecisionSerializer(ddl).data)
 
     @extend_schema(
         summary="Each participant's contributions and share of the whole",
@@ -294,9 +358,9 @@ class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            Contribution.objects.filter(participant__agreement__in=agreements_visible_to(self.request.user))
-            .select_related("participant__partner", "participant__agreement")
-            .order_by("participant__agreement_id", "participant_id", "fiscal_year", "pk")
+            contributions_visible_to(self.request.user)
+            .select_related("participant__partner", "agreement")
+            .order_by("agreement_id", "participant_id", "fiscal_year", "pk")
         )
 
     def create(self, request, *args, **kwargs):
@@ -391,7 +455,7 @@ class DocumentViewSet(
     def get_parsers(self):
         if getattr(self, "action", None) == "create" or self.request is None or self.request.method == "POST":
             return [MultiPartParser(), FormParser()]
-        return [JSONParser(), MultiPartParser(), FormParser()]
+        return [BoundedJSONParser(), MultiPartParser(), FormParser()]
 
     def get_queryset(self):
         return (
@@ -461,11 +525,24 @@ class DocumentViewSet(
     )
     @action(detail=True, methods=["get"], url_path="download", url_name="download")
     def download(self, request, pk=None):
-        document = self.get_object()
+        try:
+            document = self.get_object()
+        except Http404:
+            security_events.document_download(
+                request._request,
+                wanted=f"document {pk}"[:200],
+                outcome=Outcome.FAILURE,
+                detail="no such document for this user",
+            )
+            raise
         try:
             handle = document.file.open("rb")
         except (FileNotFoundError, OSError):
+            security_events.document_download(
+                request._request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
+            )
             raise NotFound("The file is missing from storage.") from None
+        security_events.document_download(request._request, document=document)
         response = FileResponse(
             handle,
             as_attachment=True,

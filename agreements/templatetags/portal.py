@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from agreements.choices import State
+from agreements.partner_status import PARTNER_STATUS_TONES, partner_status
 
 register = template.Library()
 
@@ -31,13 +32,27 @@ STATE_TONES = {
 }
 
 
-@register.inclusion_tag("includes/state_badge.html")
-def state_badge(state: str) -> dict:
-    """A coloured, labelled badge for an agreement state."""
+@register.inclusion_tag("includes/state_badge.html", takes_context=True)
+def state_badge(context, state: str) -> dict:
+    """A coloured, labelled badge for an agreement state; a partner liaison sees the
+    partner-facing status instead (never the internal stage)."""
+    user = context.get("user")
+    if user is not None and getattr(user, "is_liaison", False):
+        status = partner_status(state)
+        return {"label": status.label, "tone": PARTNER_STATUS_TONES.get(status, "active")}
     return {
         "label": State(state).label if state in State.values else state,
         "tone": STATE_TONES.get(state, "neutral"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def state_label(context, state: str) -> str:
+    """The state's label as the viewer may read it (the partner-facing status for a liaison)."""
+    user = context.get("user")
+    if user is not None and getattr(user, "is_liaison", False):
+        return partner_status(state).label
+    return State(state).label if state in State.values else state
 
 
 @register.simple_tag(takes_context=True)

@@ -35,12 +35,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "security",
     "partners",
     "agreements",
     "workflow",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz are answered first: no host check, session or database on the way.
+    "icp_portal.health.HealthMiddleware",
+    "security.middleware.RequestSanityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "icp_portal.middleware.RequestIdMiddleware",
@@ -50,12 +54,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.SessionTimeoutMiddleware",
+    "security.middleware.RefusalLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "icp_portal.middleware.LiaisonAccessLogMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so CSRF and authentication have run: one-time browser form tokens.
+    "icp_portal.idempotency.FormTokenMiddleware",
 ]
 
 ROOT_URLCONF = "icp_portal.urls"
@@ -90,10 +98,14 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=15)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -135,10 +147,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ICP Portal <icp-portal@localhost>")
+# E-mail goes through the outbox (workflow.emails): seconds the SMTP connection may wait at each
+# step (connect, greeting, each reply), tries before a message is given up, and the retry delays.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=30)
+EMAIL_RETRY_MAX_SECONDS = env.int("EMAIL_RETRY_MAX_SECONDS", default=900)
+EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="icp-portal.invalid")
 
 # --- the portal's domain settings (see README "Configuration") ---
 PORTAL_MARKING = env("PORTAL_MARKING", default="CUI")
-DEMO_PASSWORD = env("DEMO_PASSWORD", default="icp-demo-2026")
+DEMO_PASSWORD = env("DEMO_PASSWORD", default="icp-demo-password-2026")
 SILENCE_PERIOD_DAYS = env.int("SILENCE_PERIOD_DAYS", default=21)
 SILENCE_REMINDER_DAYS = env.int("SILENCE_REMINDER_DAYS", default=5)
 STATE_TRANSMITTAL_DAYS = env.int("STATE_TRANSMITTAL_DAYS", default=15)
@@ -162,6 +181,11 @@ REST_FRAMEWORK = {
         "partners.authentication.ApiTokenAuthentication",
     ],
     "EXCEPTION_HANDLER": "icp_portal.api_errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "security.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -189,6 +213,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per shared choice set (partners/api/schema.py explains; check --deploy reads it here).
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementKindEnum": "agreements.choices.AgreementKind",
+        "AgreementStateEnum": "agreements.choices.State",
+        "DocumentKindEnum": "agreements.choices.DocumentKind",
+        "ContributionKindEnum": "agreements.choices.ContributionKind",
+        "ParticipantRoleEnum": "agreements.choices.ParticipantRole",
+        "PartnerKindEnum": "partners.models.PartnerKind",
+        "UserRoleEnum": "partners.models.Role",
+        "ObligationKindEnum": "workflow.models.ObligationKind",
+        "PositionStatusEnum": "workflow.models.PositionStatus",
+        "RenderKindEnum": "workflow.models.RenderKind",
+        "RenderStatusEnum": "workflow.models.RenderStatus",
+        "RecordablePositionStatusEnum": [("concur", "Concur"), ("non_concur", "Non-concur"), ("comment", "Comment")],
+    },
 }
 
 # --- Celery ---
@@ -199,25 +238,33 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 # Rendering one PDF has its own, tighter limits (workflow.tasks.render_job_run).
 CELERY_RENDER_SOFT_TIME_LIMIT = env.int("CELERY_RENDER_SOFT_TIME_LIMIT", default=120)
 CELERY_RENDER_TIME_LIMIT = env.int("CELERY_RENDER_TIME_LIMIT", default=180)
-# Longer than the longest task, so an unacknowledged task is not redelivered while it runs; a task
-# whose worker died unannounced is redelivered once it has passed.
+# Sized to the longest task's hard time limit: an unacknowledged task is not redelivered while it
+# can still be running, and a task whose worker died unannounced comes back soon after.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=max(CELERY_TASK_TIME_LIMIT, CELERY_RENDER_TIME_LIMIT) + 60
+    ),
     "socket_connect_timeout": 5,
     "socket_timeout": 10,
 }
-# The outbox relay must fail fast when the broker is down (the row stays for the next sweep).
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request hands a message to the broker with these (seconds): a hung broker costs a request
+# at most about this long, and the outbox relays the message later.
+BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=0.5)
+# After a failed hand-over, requests leave relaying to the periodic outbox sweep for this long.
+BROKER_PUBLISH_PAUSE_SECONDS = env.float("BROKER_PUBLISH_PAUSE_SECONDS", default=10)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TRACK_STARTED = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
+# Beat records its last tick for /readyz (icp_portal.celery.HeartbeatScheduler).
+CELERY_BEAT_SCHEDULER = "icp_portal.celery:HeartbeatScheduler"
 # Test-only: seconds a render sleeps mid-way, so a test can kill the worker during it. Always 0
 # outside tests.
 RENDER_TEST_DELAY_SECONDS = env.float("RENDER_TEST_DELAY_SECONDS", default=0)
@@ -225,11 +272,31 @@ RENDER_TEST_DELAY_SECONDS = env.float("RENDER_TEST_DELAY_SECONDS", default=0)
 OBLIGATION_REMINDER_DAYS = env.int("OBLIGATION_REMINDER_DAYS", default=7)
 # Where the links in e-mail digests (sent by Celery, outside any request) point.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
-# A render job queued or rendering for longer than this is handed to the broker again.
-RENDER_STALE_MINUTES = env.int("RENDER_STALE_MINUTES", default=15)
+# A render that started this long ago and is not finished cannot be running any more (its hard
+# time limit has passed): its worker died, so the sweep queues it again and its user may retry it.
+RENDER_STALE_SECONDS = env.int("RENDER_STALE_SECONDS", default=CELERY_RENDER_TIME_LIMIT + 30)
+# A job still queued this long after its message went to the broker is handed over again (a broker
+# that lost its queue, e.g. restarted without persistence).
+RENDER_QUEUED_STALE_SECONDS = env.int("RENDER_QUEUED_STALE_SECONDS", default=300)
+# How often beat runs the sweeps that heal outages (seconds).
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=30)
+EMAIL_SWEEP_SECONDS = env.float("EMAIL_SWEEP_SECONDS", default=30)
+RENDER_SWEEP_SECONDS = env.float("RENDER_SWEEP_SECONDS", default=60)
+# /readyz: a worker or beat that has not reported for longer than this is not ready (seconds).
+HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=10)
+READYZ_WORKER_MAX_AGE = env.int("READYZ_WORKER_MAX_AGE", default=60)
+READYZ_BEAT_MAX_AGE = env.int("READYZ_BEAT_MAX_AGE", default=120)
+# Idempotency-Key records are kept this long; a key may be reused after that.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# Seconds a client is told to wait (Retry-After) when the database or the broker is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE: dict = {
     # Relay outbox rows that could not be handed to the broker when their change committed.
-    "outbox-relay": {"task": "workflow.tasks.outbox_relay", "schedule": 60.0},
+    "outbox-relay": {"task": "workflow.tasks.outbox_relay", "schedule": OUTBOX_RELAY_SECONDS},
+    # Send the e-mail that is due: retries after a failure, and messages whose task was lost.
+    "emails-send-due": {"task": "workflow.tasks.emails_send_due", "schedule": EMAIL_SWEEP_SECONDS},
+    # Forget expired Idempotency-Keys and used form tokens.
+    "idempotency-expire": {"task": "workflow.tasks.idempotency_records_expire", "schedule": 3600.0},
     # Deemed concurrence, congressional waits that have ended, fixed entry-into-force dates, expiries.
     "lifecycle-sweeps": {"task": "workflow.tasks.lifecycle_sweeps", "schedule": 15 * 60.0},
     # Reminders (silence deadlines, stalled stages, expiry warnings, obligations), then the one
@@ -238,21 +305,100 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "workflow.tasks.reminders_run",
         "schedule": crontab(minute=0, hour=env.int("DIGEST_HOUR_UTC", default=6)),
     },
-    # Render jobs lost with a broker that forgot them (e.g. the local file-system broker).
-    "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": 5 * 60.0},
+    # Render jobs whose worker died mid-render, or whose message a broker lost.
+    "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": RENDER_SWEEP_SECONDS},
 }
 
-# --- Security ---
+# --- Security (docs/security.md maps each control to the STIG / ASVS item it meets) ---
+# The shared cache holds sign-in lockouts, the address slow-down and the token failure counts:
+# every process must see the same counts, so production points it at Redis (production.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "icp-portal"}}
+# Addresses (or CIDR blocks) of the reverse proxies whose X-Forwarded-For is believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# DoD Notice and Consent Banner, acknowledged on the sign-in form before credentials are checked.
+DEFAULT_CONSENT_BANNER_TEXT = (
+    "You are accessing a U.S. Government (USG) Information System (IS) that is provided for "
+    "USG-authorized use only. By using this IS (which includes any device attached to this IS), "
+    "you consent to the following conditions:\n"
+    "- The USG routinely intercepts and monitors communications on this IS for purposes including, "
+    "but not limited to, penetration testing, COMSEC monitoring, network operations and defense, "
+    "personnel misconduct (PM), law enforcement (LE), and counterintelligence (CI) investigations.\n"
+    "- At any time, the USG may inspect and seize data stored on this IS.\n"
+    "- Communications using, or data stored on, this IS are not private, are subject to routine "
+    "monitoring, interception, and search, and may be disclosed or used for any USG-authorized purpose.\n"
+    "- This IS includes security measures (e.g., authentication and access controls) to protect USG "
+    "interests--not for your personal benefit or privacy.\n"
+    "- Notwithstanding the above, using this IS does not constitute consent to PM, LE or CI "
+    "investigative searching or monitoring of the content of privileged communications, or work "
+    "product, related to personal representation or services by attorneys, psychotherapists, or "
+    "clergy, and their assistants. Such communications and work product are private and "
+    "confidential. See User Agreement for details."
+)
+# Lines starting "- " are shown as bullet points; "\n" in the variable starts a new line.
+CONSENT_BANNER_TEXT = env("CONSENT_BANNER_TEXT", default="") or DEFAULT_CONSENT_BANNER_TEXT
+
+# Account lockout (django-axes, keyed on the account name only; security/lockout.py).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=3)
+LOCKOUT_WINDOW_MINUTES = env.int("LOCKOUT_WINDOW_MINUTES", default=15)
+# Hours a locked account stays locked unless an administrator unlocks it first; 0: until unlocked.
+LOCKOUT_COOLOFF_HOURS = env.float("LOCKOUT_COOLOFF_HOURS", default=3)
+AXES_HANDLER = "security.lockout.AccountLockoutHandler"
+AXES_CACHE = "default"
+AXES_COOLOFF_TIME = "security.lockout.lockout_cooloff"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_CLIENT_IP_CALLABLE = "icp_portal.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_VERBOSE = False
+# axes' own admin pages list database attempts, which the cache handler never writes; the
+# security log (admin → Security events) is the record.
+AXES_ENABLE_ADMIN = False
+# axes.W006 asks for the address among the lockout keys. Here it is deliberately not: an address
+# (a proxy, a base's NAT) is shared by many people, so failures from it only slow it
+# (LOGIN_ADDRESS_*), and never lock other people's accounts (STIG V-222432, ASVS 2.2.1).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Failures from one address past this many in the window only slow it to one attempt per delay.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_DELAY_SECONDS = env.int("LOGIN_ADDRESS_DELAY_SECONDS", default=5)
+
+# Sessions: idle and absolute time-outs enforced on the server (security/middleware.py).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=15)
+ADMIN_SESSION_IDLE_TIMEOUT_MINUTES = env.int("ADMIN_SESSION_IDLE_TIMEOUT_MINUTES", default=10)
+SESSION_ABSOLUTE_TIMEOUT_HOURS = env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", default=12)
+# Seconds before the idle time-out that the page offers "Stay signed in".
+SESSION_WARNING_SECONDS = env.int("SESSION_WARNING_SECONDS", default=120)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Strict"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# API tokens.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+API_TOKENS_FOR_LIAISONS = env.bool("API_TOKENS_FOR_LIAISONS", default=False)
+API_TOKENS_FOR_ADMINS = env.bool("API_TOKENS_FOR_ADMINS", default=False)
+API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=10)
+API_TOKEN_FAILURE_WINDOW_MINUTES = env.int("API_TOKEN_FAILURE_WINDOW_MINUTES", default=15)
+
+# CAC/PKI sign-in through a TLS proxy that verifies the certificate (off by default).
+CAC_ENABLED = env.bool("CAC_ENABLED", default=False)
+CAC_SUBJECT_HEADER = env("CAC_SUBJECT_HEADER", default="") or "X-SSL-Client-S-DN"
+CAC_TRUSTED_PROXIES = env.list("CAC_TRUSTED_PROXIES", default=[])
+
+# Uploads: the types accepted, decided by content (security/uploads.py).
+UPLOAD_ALLOWED_TYPES = env.list("UPLOAD_ALLOWED_TYPES", default=[]) or ["pdf", "docx", "xlsx", "png", "jpeg", "txt"]
+# Deepest nesting of a JSON request body.
+JSON_MAX_DEPTH = 32
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -281,5 +427,6 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

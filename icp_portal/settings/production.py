@@ -1,17 +1,42 @@
-"""Production: everything from the environment; refuses to start without a secret key."""
+"""Production: everything from the environment; refuses to start without a secret key.
+`manage.py check --deploy --fail-level WARNING` passes with these settings."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import REDIS_URL, env
 
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 DEBUG = False
+
+# Lockouts, the sign-in slow-down and token failure counts are shared by every web process. A
+# Redis outage suspends them rather than failing every sign-in (icp_portal/cache.py).
+CACHES = {
+    "default": {
+        "BACKEND": "icp_portal.cache.ResilientRedisCache",
+        "LOCATION": env("CACHE_URL", default=REDIS_URL),
+        "KEY_PREFIX": "icp-portal",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+# Cookies: HTTPS only, bound to this exact host (the __Host- prefix forbids Domain and needs
+# Secure and Path=/), never sent on cross-site requests.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+if CSRF_COOKIE_SECURE:
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The TLS proxy tells Django the original scheme; /healthz-style probes over plain HTTP inside
+# the compose network are not redirected.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True

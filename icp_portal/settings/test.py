@@ -22,6 +22,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "100000/min"}
+# Every relay tries the broker: tests that take it down must not delay the next test's relays
+# (tests/reliability/test_broker.py sets the pause where it is under test).
+BROKER_PUBLISH_PAUSE_SECONDS = 0
 # Static files come straight from the finders; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 
 from agreements.choices import State
+from icp_portal.idempotency import IdempotentAPIMixin
 from partners.authentication import ApiTokenAuthentication
 
 ERROR_SCHEMA = {
@@ -41,7 +42,7 @@ ERROR_SCHEMA = {
         },
         "retry_after_seconds": {
             "type": "integer",
-            "description": "On a 429: seconds to wait (also in the Retry-After header).",
+            "description": "On a 429 or 503: seconds to wait (also in the Retry-After header).",
         },
     },
     "required": ["detail", "code"],
@@ -56,10 +57,13 @@ ERROR_DESCRIPTIONS = {
     "`current_state` says where it is now.",
     "413": "The upload is larger than the server's limit (MAX_UPLOAD_MB).",
     "415": "The request body's media type is not accepted here.",
+    "422": "The Idempotency-Key was already used for a different request.",
     "429": "Too many requests: wait `Retry-After` seconds.",
+    "503": "The database or the message broker is unavailable: retry after `Retry-After` seconds "
+    "(with the same Idempotency-Key, a write is then done once).",
 }
 READ_ERRORS = ("400", "401", "403", "404", "429")
-WRITE_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "429")
+WRITE_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503")
 
 
 class PortalAutoSchema(AutoSchema):
@@ -92,6 +96,18 @@ class PortalAutoSchema(AutoSchema):
             if not result["required"]:
                 del result["required"]
         return result
+
+
+class BoundedListField(serializers.ListField):
+    """A ListField that checks the list's length before validating any item (DRF checks it after,
+    so an oversized list of lookups would cost a query per item before its 400)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str | dict) or not hasattr(data, "__len__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
 
 
 class PortalPagination(PageNumberPagination):
@@ -139,8 +155,8 @@ class LiaisonSafeMixin:
         return fields
 
 
-class PortalViewMixin:
-    """Schema, pagination and the liaison rule for every v1 view."""
+class PortalViewMixin(IdempotentAPIMixin):
+    """Schema, pagination, the liaison rule and Idempotency-Key for every v1 view."""
 
     schema = PortalAutoSchema()
     # The token scheme first: it names itself in WWW-Authenticate, so a missing or bad

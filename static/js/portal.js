@@ -38,6 +38,34 @@
     });
   }
 
+  // Every POST form carries a one-time token: submitting it twice (a double click, a reload)
+  // saves once, and the second submission is shown what the first one saved.
+  function newToken() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID().replace(/-/g, "");
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function wireFormTokens(root) {
+    var forms = root.tagName === "FORM" ? [root] : root.querySelectorAll("form");
+    Array.prototype.forEach.call(forms, function (form) {
+      var method = (form.getAttribute("method") || form.getAttribute("hx-post") && "post" || "get").toLowerCase();
+      if (method !== "post" || form.querySelector("input[name=form_token]")) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "form_token";
+      input.value = newToken();
+      form.appendChild(input);
+    });
+  }
+  // A form that stays on the page after htmx saved it gets a fresh token for its next use.
+  function renewFormToken(form) {
+    var input = form && form.querySelector && form.querySelector("input[name=form_token]");
+    if (input) input.value = newToken();
+  }
+
   // A form with an error summary moves focus to it, so screen readers hear what went wrong.
   function focusErrors() {
     var summary = document.getElementById("form-errors");
@@ -270,6 +298,7 @@
     wireAutosave(document);
     wireProposalForm(document);
     collapseFilters();
+    wireFormTokens(document);
     focusErrors();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -277,5 +306,10 @@
     wireDialogs(event.target);
     wireAutosubmit(event.target);
     wireAutosave(event.target);
+    wireFormTokens(event.target);
   });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.successful) renewFormToken(event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null);
+  });
+
 })();

@@ -169,3 +169,40 @@ def test_a_master_cannot_be_shortened_before_its_pas_by_editing_either(program_o
     pa = make_agreement(State.PROPOSAL, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, partners=("GBR",))
     with pytest.raises(ValidationError, match=f"cannot outlive its master {master.reference}"):
         services.agreement_update(agreement=pa, user=program_office, expiration_date=late)
+
+
+def test_a_pa_signs_only_within_its_masters_term(program_office, make_agreement, cast):
+    from workflow.exceptions import TransitionRefused
+    from workflow.services import agreement_transition
+
+    master = make_agreement(State.IN_FORCE, partners=("GBR",))
+    pa = make_agreement(State.APPROVED, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, partners=("GBR",))
+    # The master's term is cut short behind the arrangement's back (say, by a data fix).
+    Agreement.objects.filter(pk=master.pk).update(expiration_date=pa.expiration_date - dt.timedelta(days=1))
+    with pytest.raises(TransitionRefused) as excinfo:
+        agreement_transition(
+            agreement=pa,
+            name="record_signature",
+            user=program_office,
+            participant=None,
+            signature_date=timezone.localdate(),
+            signatory_name="USD(A&S)",
+        )
+    master.refresh_from_db()
+    assert (
+        f"A project arrangement cannot outlive its master {master.reference}, which expires on "
+        f"{master.expiration_date:%Y-%m-%d}." in excinfo.value.reasons
+    )
+    Agreement.objects.filter(pk=pa.pk).update(expiration_date=None)
+    pa.refresh_from_db()
+    with pytest.raises(TransitionRefused, match="Set the expiration date: it must fall within the term"):
+        agreement_transition(
+            agreement=pa,
+            name="record_signature",
+            user=program_office,
+            participant=None,
+            signature_date=timezone.localdate(),
+            signatory_name="USD(A&S)",
+        )
+    pa.refresh_from_db()
+    assert pa.state == State.APPROVED and pa.us_signature_date is None

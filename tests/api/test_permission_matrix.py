@@ -102,6 +102,8 @@ ROWS = [
         expect(200, 200, 200, 200, 200, 404),
     ),
     Row("ssoi", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/ssoi/", expect(200, 200, 200, 200, 404, 404)),
+    Row("ddl", "get", lambda w: f"/api/v1/agreements/{w.drafting.pk}/ddl/", expect(200, 200, 200, 200, 404, 404)),
+    Row("review queue", "get", lambda w: "/api/v1/review-queue/", expect(403, 403, 200, 403, 403, 403)),
     Row(
         "equitability",
         "get",
@@ -162,7 +164,8 @@ ROWS = [
         lambda w: (
             f"/api/v1/audit-log/{TransitionLog.objects.filter(agreement=w.review, transition='submit_rad').get().pk}/"
         ),
-        expect(200, 200, 200, 200, 200, 404),
+        # Not even state changes reach a liaison: a return or a delay could be read from them.
+        expect(200, 200, 200, 200, 404, 404),
     ),
     Row(
         "audit row, coordination event",
@@ -248,6 +251,27 @@ ROWS = [
         lambda w: f"/api/v1/documents/{w.document(releasable=True).pk}/",
         expect(200, 403, 403, 403, 403, 404),
         data=lambda w: {"title": "Signed text"},
+    ),
+    Row(
+        "add the United States' contribution",
+        "post",
+        lambda w: "/api/v1/contributions/",
+        expect(201, 403, 403, 403, 403, 403),
+        data=lambda w: {"agreement": w.drafting.pk, "description": "U.S. funds", "amount_usd": "10.00"},
+    ),
+    Row(
+        "ask for the DDL review",
+        "post",
+        lambda w: f"/api/v1/agreements/{w.drafting.pk}/ddl/request/",
+        expect(200, 403, 403, 403, 403, 404),
+        data=lambda w: {},
+    ),
+    Row(
+        "decide the DDL",
+        "post",
+        lambda w: f"/api/v1/agreements/{w.review.pk}/ddl/decision/",
+        expect(403, 403, 403, 403, 403, 404),  # only a disclosure office (DTSA) decides
+        data=lambda w: {"status": "denied", "decision_date": timezone.localdate().isoformat(), "comment": "No."},
     ),
     Row(
         "record position",

@@ -61,6 +61,7 @@ def _grow(cast, count: int) -> None:
         services.contribution_add(
             participant=agreement.participants.get(), user=po, description="In kind", amount_usd=Decimal(5)
         )
+        demo.approve_ddl(agreement)
         services.document_upload(
             agreement=agreement,
             user=po,
@@ -100,6 +101,7 @@ def test_lists_run_a_fixed_number_of_queries(role, request, cast, make_agreement
         if (
             url.split("/")[3] in ("agreements", "participants", "contributions", "loan-items", "documents", "audit-log")
             and role != "reviewer"
+            and not (role == "liaison" and url.split("/")[3] == "audit-log")  # liaisons get no audit rows
         ):
             assert large_count >= small_count + 48, (url, small_count, large_count)
     assert Agreement.objects.count() == 50

@@ -62,9 +62,10 @@ class Portal:
     def sign_in(self, username: str) -> Page:
         self.context.clear_cookies()
         self.goto("/accounts/login/")
+        self.page.click("label[for=id_consent]")  # acknowledge the DoD Notice and Consent Banner
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
+        self.page.click("[data-testid=sign-in]")
         self.page.wait_for_load_state("load")
         assert "/accounts/login/" not in self.page.url, f"{username} could not sign in"
         return self.page

@@ -17,14 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-2026")
+PASSWORD = os.environ.get("DEMO_PASSWORD", "icp-demo-password-2026")
 
 
 def sign_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
+    page.click("label[for=id_consent]")  # the DoD Notice and Consent Banner
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("[data-testid=sign-in]")
     page.wait_for_load_state("networkidle")
 
 
@@ -71,6 +72,11 @@ def main(base: str) -> None:
         signatures = first_reference(page, base, "state=signing")
         returned = first_reference(page, base, "q=C-Drone")
         drafting = first_reference(page, base, "state=ssoi_drafting&kind=project_arrangement")
+        context.close()
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        sign_in(page, base, "liaison")
+        released = first_reference(page, base, "status=in_force")  # one the liaison may see
         context.close()
 
         shoot(
@@ -121,7 +127,15 @@ def main(base: str) -> None:
             "reviewer", [("review-queue", "/review/"), ("agreement-coordination", f"/agreements/{rad}/coordination/")]
         )
         shoot("coordinator", [("positions-due", "/positions/")])
-        shoot("liaison", [("liaison-dashboard", "/partner/"), ("liaison-agreement", f"/agreements/{in_force}/")])
+        shoot("coord_dtsa", [("ddl-decision", f"/agreements/{negotiation}/documents/")])
+        shoot(
+            "liaison",
+            [
+                ("liaison-dashboard", "/partner/"),
+                ("liaison-agreement", f"/agreements/{released}/"),
+                ("liaison-documents", f"/agreements/{released}/documents/"),
+            ],
+        )
         browser.close()
 
 

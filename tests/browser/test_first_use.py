@@ -13,6 +13,7 @@ import pytest
 
 from agreements.choices import State
 from agreements.models import Agreement
+from workflow import demo
 from workflow.models import Notification, TransitionLog
 
 pytestmark = pytest.mark.browser
@@ -194,18 +195,18 @@ def test_first_use_by_each_role(
         if empty:
             section.get_by_role("button", name=re.compile("^Save")).click()
             page.locator(f"#save-status-{key}").filter(has_text="Saved").wait_for()
-    page.select_option("#id_ddl_status", value="in_review")
-    page.locator("#section-ddl_status").get_by_role("button", name=re.compile("^Save")).click()
-    page.locator("#save-status-ddl_status").filter(has_text="Saved").wait_for()
-    assert bar.inner_text().startswith("14 of 15")  # the contributions are still to come
+    assert bar.inner_text().startswith("13 of 15")  # contributions and the TS&FD review are to come
 
     walk.tab("Participants and contributions")
-    page.select_option("#id_kind", value="financial")
-    page.fill("#id_description", "Share of project costs")
-    page.fill("#id_amount_usd", "4000000")
-    walk.press("Add contribution")
-    assert "$4,000,000" in walk.main_text()
+    for party, amount in (("United States", "6000000"), ("United Kingdom", "4000000")):
+        page.locator("#id_participant").select_option(label=party)
+        page.select_option("#id_kind", value="financial")
+        page.fill("#id_description", "Share of project costs")
+        page.fill("#id_amount_usd", amount)
+        walk.press("Add contribution")
+    assert "$4,000,000" in walk.main_text() and "$6,000,000" in walk.main_text()
     walk.tab("Documents")
+    walk.press("Ask for the TS&FD review")
     page.select_option("#id_kind", value="draft_text")
     page.set_input_files("#id_file", files=[{"name": "draft.txt", "mimeType": "text/plain", "buffer": b"Draft"}])
     walk.press("Upload")
@@ -266,6 +267,14 @@ def test_first_use_by_each_role(
     walk.press("Authorize negotiation")
     assert walk.state() == "Negotiation"
 
+    # --- the disclosure office approves the DDL ---------------------------------------------------
+    page = walk.sign_in(demo.disclosure_officer())
+    walk.go(f"/agreements/{reference}/documents/")
+    page.select_option("#id_status", value="approved")
+    page.set_input_files("#id_file", files=[{"name": "ddl.pdf", "mimeType": "application/pdf", "buffer": b"DDL"}])
+    walk.press("Record the DDL decision")
+    assert "The DDL decision" in walk.messages()
+
     # --- negotiation to the RFA: the SSOI review is confirmed on purpose -------------------------
     page = walk.sign_in(program_office)
     walk.go(f"/agreements/{reference}/documents/")
@@ -281,10 +290,6 @@ def test_first_use_by_each_role(
     assert "Before the RFA:" in page.get_by_test_id("ssoi-review-status").inner_text()
     walk.press("I reviewed the SSOI: it still holds")
     assert "Confirmed as reviewed on" in page.get_by_test_id("ssoi-review-status").inner_text()
-    page.select_option("#id_ddl_status", value="approved")
-    page.locator("#section-ddl_status").get_by_role("button", name=re.compile("^Save")).click()
-    page.locator("#save-status-ddl_status").filter(has_text="Saved").wait_for()
-    walk.go(f"/agreements/{reference}/ssoi/")
     assert "it counts for the RFA" in page.get_by_test_id("ssoi-review-status").inner_text()
     walk.tab("Overview")
     walk.confirm_submission("Submit for final approval (RFA)", ["Negotiated text v1 (text.txt)"])

@@ -109,9 +109,10 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     ui = portal(bypass_csp=True, width=width)  # bypass_csp only so that axe-core can be injected
     ui.goto("/accounts/login/")
     _check(ui, "/accounts/login/", failures)
+    ui.page.click("label[for=id_consent]")
     ui.page.fill("#id_username", "nobody")
     ui.page.fill("#id_password", "wrong")
-    ui.page.click("button[type=submit]")
+    ui.page.click("[data-testid=sign-in]")
     ui.page.wait_for_load_state("load")
     if violations := ui.axe_violations():
         failures["login with error"] = violations
@@ -178,8 +179,20 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     for path in ["/positions/", f"/agreements/{review.reference}/positions/{position.pk}/", "/notifications/"]:
         _check(ui, path, failures)
 
+    # A disclosure office's coordinator: its pending DDL reviews and the decision form.
+    from workflow import demo
+
+    ui.sign_in(demo.disclosure_officer().username)
+    for path in ["/positions/", f"/agreements/{drafting.reference}/documents/"]:
+        _check(ui, path, failures)
+
     ui.sign_in(liaison.username)
-    for path in ["/partner/", f"/agreements/{master.reference}/", f"/agreements/{master.reference}/documents/"]:
+    for path in [
+        "/partner/",
+        "/agreements/?status=in_force",
+        f"/agreements/{master.reference}/",
+        f"/agreements/{master.reference}/documents/",
+    ]:
         _check(ui, path, failures)
 
     ui.sign_in(admin_user.username)

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from agreements.choices import State
-from agreements.models import SSOI, Agreement
+from agreements.models import Agreement
+from workflow import demo
 
 pytestmark = pytest.mark.browser
 
@@ -86,18 +87,20 @@ def test_project_arrangement_lifecycle(
     for form in page.locator("form.portal-ssoi-form").all():
         for textarea in form.locator("textarea").all():
             textarea.fill("Agreed in the steering committee.")
-    page.select_option("#id_ddl_status", value="in_review")
-    for form in page.locator("form.portal-ssoi-form").all():
         form.get_by_role("button", name=re.compile("^Save")).click()
         form.locator("[data-save-status]").filter(has_text="Saved").wait_for()
-    assert "14 of 15 sections complete" in page.locator("main").inner_text()
+    assert "sections complete" in page.locator("main").inner_text()
     _tab(page, "Participants and contributions")
-    page.select_option("#id_kind", value="financial")
-    page.fill("#id_description", "Share of project costs")
-    page.fill("#id_amount_usd", "4000000")
-    _press(page, "Add contribution")
-    assert "$4,000,000" in page.locator("main").inner_text()
+    for party, amount in (("United States", "6000000"), ("United Kingdom", "4000000")):
+        page.locator("#id_participant").select_option(label=party)
+        page.select_option("#id_kind", value="financial")
+        page.fill("#id_description", "Share of project costs")
+        page.fill("#id_amount_usd", amount)
+        _press(page, "Add contribution")
+    main = page.locator("main").inner_text()
+    assert "$4,000,000" in main and "$6,000,000" in main and "60.0 %" in main and "40.0 %" in main
     _tab(page, "Documents")
+    _press(page, "Ask for the TS&FD review")
     page.select_option("#id_kind", value="draft_text")
     page.set_input_files("#id_file", files=[{"name": "draft.txt", "mimeType": "text/plain", "buffer": b"Draft"}])
     _press(page, "Upload")
@@ -115,7 +118,15 @@ def test_project_arrangement_lifecycle(
     _press(page, "Authorize negotiation")
     _expect_state(page, "Negotiation")
 
-    # Program office attaches the negotiated text, approves the DDL in the SSOI and submits the RFA.
+    # The disclosure office (DTSA) approves the DDL, with the letter.
+    page = ui.sign_in(demo.disclosure_officer().username)
+    ui.goto(f"/agreements/{reference}/documents/")
+    page.select_option("#id_status", value="approved")
+    page.set_input_files("#id_file", files=[{"name": "ddl.pdf", "mimeType": "application/pdf", "buffer": b"DDL"}])
+    _press(page, "Record the DDL decision")
+    assert "The DDL decision" in page.locator("#messages").inner_text()
+
+    # Program office attaches the negotiated text, releasable now, updates the SSOI and submits the RFA.
     page = ui.sign_in(program_office.username)
     ui.goto(f"/agreements/{reference}/documents/")
     page.select_option("#id_kind", value="negotiated_text")
@@ -123,7 +134,7 @@ def test_project_arrangement_lifecycle(
     page.locator("label[for=id_releasable_to_partners]").click()
     _press(page, "Upload")
     ui.goto(f"/agreements/{reference}/ssoi/")
-    page.select_option("#id_ddl_status", value="approved")
+    page.locator("#id_ddl_notes").fill("DDL approved by DTSA.")
     page.locator("#section-ddl_status").get_by_role("button", name=re.compile("^Save")).click()
     page.locator("#save-status-ddl_status").filter(has_text="Saved").wait_for()
     _tab(page, "Overview")
@@ -167,4 +178,4 @@ def test_project_arrangement_lifecycle(
     assert "What can be done now" not in html and "Concur" not in html
     assert page.locator("form[method=post]").count() == 1  # sign out only
     assert not ui.csp_violations, ui.csp_violations
-    assert SSOI.objects.get(agreement=agreement).ddl_status == "approved"
+    assert agreement.ddl.status == "approved" and agreement.ddl.deciding_office.code == "DTSA"

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import services
-from agreements.choices import DdlStatus, DocumentKind, State
+from agreements.choices import DocumentKind, State
 from agreements.models import SSOI
+from workflow import demo
 from workflow.exceptions import TransitionRefused
 from workflow.services import agreement_transition
 
@@ -29,7 +30,7 @@ def _ready_for_rfa(agreement, user):
     services.document_upload(
         agreement=agreement, user=user, kind=DocumentKind.NEGOTIATED_TEXT, content=b"text", filename="text.txt"
     )
-    SSOI.objects.filter(agreement=agreement).update(ddl_status=DdlStatus.APPROVED)
+    demo.approve_ddl(agreement)
     # The SSOI's last save is before negotiation began (state_changed_at is later).
     SSOI.objects.filter(agreement=agreement).update(updated_at=agreement.state_changed_at - dt.timedelta(hours=1))
     agreement.refresh_from_db()

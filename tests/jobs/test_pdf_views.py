@@ -70,7 +70,10 @@ def test_liaisons_never_see_internal_pdf_jobs(client, liaison, program_office, a
     assert client.get(reverse("render_status", args=[job.pk])).status_code == 404
     assert client.get(reverse("render_download", args=[job.pk])).status_code == 404
     panel = client.get(reverse("render_panel", args=[agreement.reference]), HTTP_HX_REQUEST="true")
-    assert panel.status_code == 200 and b"Download" not in panel.content and b"internal DoD documents" in panel.content
+    assert panel.status_code == 200 and b"Download" not in panel.content
+    # The liaison's panel offers only the partner summary; it does not even name the internal PDFs.
+    assert b"Partner summary" in panel.content and b"SSOI" not in panel.content
+    assert b"Agreement summary" not in panel.content and b"internal" not in panel.content
 
 
 def test_the_panel_shows_buttons_and_the_latest_job(client, program_office, agreement):
@@ -95,7 +98,7 @@ def test_a_failed_job_can_be_retried_once(client, program_office, agreement):
     assert job.status == RenderStatus.QUEUED and job.attempts == 0
     assert OutboxMessage.objects.filter(dedupe_key=f"render:{job.pk}:retry:1").exists()
     again = client.post(reverse("render_retry", args=[job.pk]))
-    assert again.status_code == 409 and b"Only a failed PDF can be retried" in again.content
+    assert again.status_code == 409 and b"Only a failed or stuck PDF can be retried" in again.content
 
 
 def test_register_request_validates_the_date(client, reviewer, liaison, partner):

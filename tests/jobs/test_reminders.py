@@ -12,16 +12,18 @@ from django.utils import timezone
 from agreements.choices import State
 from agreements.models import Agreement
 from partners.models import User
-from workflow import reminders
+from workflow import emails, reminders
 from workflow.models import (
     CoordinationPosition,
     CoordinationRound,
     EmailDigest,
+    EmailStatus,
     Notification,
+    OutboundEmail,
     PositionStatus,
     ReportingObligation,
 )
-from workflow.tasks import lifecycle_sweeps, reminders_run
+from workflow.tasks import EmailsNotDelivered, lifecycle_sweeps, reminders_run
 
 pytestmark = pytest.mark.django_db
 
@@ -161,11 +163,13 @@ def test_read_notifications_and_people_without_email_get_no_mail(make_agreement,
     Notification.objects.filter(user=coordinator).update(read_at=timezone.now())
     mail.outbox.clear()
     reminders.digests_send()
+    emails.emails_send_due()
+    assert mail.outbox  # others got theirs
     assert _mails_to(coordinator) == []
     assert not any(m.to == [""] for m in mail.outbox)
 
 
-def test_a_failed_send_is_retried_next_run(make_agreement, reviewer, monkeypatch):
+def test_a_failed_send_is_retried_within_minutes_and_the_run_reports_it(make_agreement, reviewer, monkeypatch):
     make_agreement(State.RAD_REVIEW)
     mail.outbox.clear()
 
@@ -174,8 +178,18 @@ def test_a_failed_send_is_retried_next_run(make_agreement, reviewer, monkeypatch
 
     with monkeypatch.context() as patch:
         patch.setattr("django.core.mail.EmailMultiAlternatives.send", broken_send)
-        assert reminders.digests_send() == 0
-    assert not EmailDigest.objects.exists()
-    assert Notification.objects.filter(user=reviewer, emailed_at__isnull=True).exists()
-    assert reminders.digests_send() >= 1
+        with pytest.raises(EmailsNotDelivered):  # an SMTP outage is never reported as success
+            reminders_run.apply().get()
+    assert EmailDigest.objects.filter(user=reviewer).exists()  # the digest is made once, in the outbox
+    email = OutboundEmail.objects.get(to=[reviewer.email])
+    assert email.status == EmailStatus.PENDING and "unreachable" in email.last_error and email.attempts == 1
+    assert email.next_attempt_at <= timezone.now() + dt.timedelta(minutes=1)  # soon, not the next day
+    assert _mails_to(reviewer) == []
+
+    assert emails.emails_send_due()["sent"] == 0  # not due yet
+    outcome = emails.emails_send_due(now=timezone.now() + dt.timedelta(seconds=31))
+    assert outcome["sent"] >= 1
+    mine = _mails_to(reviewer)
+    assert len(mine) == 1 and mine[0].extra_headers["Message-ID"] == email.message_id
+    reminders_run.apply().get()  # the next run sends nothing again
     assert len(_mails_to(reviewer)) == 1

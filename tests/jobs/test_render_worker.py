@@ -62,9 +62,10 @@ def test_submitting_the_rad_renders_the_ssoi_pdf(make_agreement, start_worker, p
         f"Page {pages} of {pages}",
     ):
         assert expected in text, expected
-    # Contributions: 4,000,000 and 5,500,000 → 42.1 % and 57.9 %.
-    assert "42.1 %" in text and "57.9 %" in text
-    assert "9,500,000.00" in text
+    # Contributions: the United States 5,000,000, the UK 4,000,000 and France 5,500,000 → 34.5 %,
+    # 27.6 % and 37.9 % of 14,500,000 (the United States is a participant too).
+    assert "34.5 %" in text and "27.6 %" in text and "37.9 %" in text
+    assert "14,500,000.00" in text and "All participants, the United States included" in text
     # The marking banner at the top and bottom of every page, and the DRAFT watermark.
     for page in text.split("\n"):
         assert page.count("CUI") >= 2, page[:200]

@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.choices import AgreementKind, DdlStatus, DocumentKind, State
+from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import Agreement
 from partners.models import Partner
+from workflow import demo
 from workflow.models import CoordinationRound, PositionStatus, ReportingObligation, TransitionLog
 
 pytestmark = pytest.mark.django_db
@@ -93,8 +94,11 @@ def test_ssoi_draft_saves_and_shows_completeness(client_for, program_office, mak
     client = client_for(program_office)
     url = reverse("agreement_ssoi", args=[agreement.reference])
     assert "0 of" in client.get(url).content.decode()
-    response = client.post(url, {"objectives": "Mature the seeker to TRL 6.", "ddl_status": DdlStatus.IN_REVIEW})
+    response = client.post(url, {"objectives": "Mature the seeker to TRL 6."})
     assert response.status_code == 302
+    # The DDL section is complete once the program office has asked for the TS&FD review.
+    documents = reverse("agreement_documents", args=[agreement.reference])
+    assert client.post(documents, {"action": "ddl_request"}).status_code == 302
     agreement.ssoi.refresh_from_db()
     assert agreement.ssoi.objectives == "Mature the seeker to TRL 6."
     html = client.get(url).content.decode()
@@ -194,6 +198,7 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
     html = client.get(url).content.decode()
     assert "v2" in html and "v1" in html
     document = agreement.documents.get(version=2)
+    demo.approve_ddl(agreement)  # releasable only once the DDL is approved
     client.post(
         url, {"action": "update", "document": document.pk, "marking": "UNCLASSIFIED", "releasable_to_partners": "on"}
     )

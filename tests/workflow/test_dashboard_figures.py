@@ -57,3 +57,22 @@ def test_figures_take_a_fixed_number_of_queries(make_agreement, reviewer, django
         make_agreement(State.RAD_REVIEW, partners=("FRA", "DEU"))
     with django_assert_max_num_queries(len(small.captured_queries)):
         dashboard_figures(reviewer)
+
+
+def test_a_signed_agreement_is_not_counted_in_force_anywhere(make_agreement, reviewer, liaison, client):
+    from agreements.selectors import agreements_visible_to
+    from workflow.pdf import agreements_in_force_on
+
+    signed = make_agreement(State.SIGNED, releasable_to_partners=True)
+    in_force = make_agreement(State.IN_FORCE)
+    figures = dashboard_figures(reviewer)
+    assert figures["in_force"] == 1
+    by_state = {row["key"]: row for row in figures["by_state"]}
+    assert (
+        by_state[State.SIGNED]["count"] == 1 and by_state[State.SIGNED]["label"] == "Signed, awaiting entry into force"
+    )
+    registered = agreements_in_force_on(agreements_visible_to(reviewer), timezone.localdate())
+    assert list(registered) == [in_force]
+    # The API reports the state as it is.
+    client.force_login(reviewer)
+    assert client.get(f"/api/v1/agreements/{signed.pk}/").json()["state"] == State.SIGNED

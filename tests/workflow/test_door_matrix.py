@@ -1161,7 +1161,9 @@ not_applicable("rad_package_complete", "sweep", "No sweep submits.")
 
 def _negotiated(w, agreement):
     demo._attach(agreement, w.po, DocumentKind.NEGOTIATED_TEXT)
-    agreement_services.ssoi_update(agreement=agreement, user=w.po, ddl_status=DdlStatus.IN_REVIEW, duration="Ten years")
+    agreement_services.ssoi_update(agreement=agreement, user=w.po, duration="Ten years")
+    if agreement_services.ddl_request_denial(agreement, w.po) is None:
+        agreement_services.ddl_review_request(agreement=agreement, user=w.po)  # asked for, not decided
 
 
 lifecycle_rule(
@@ -1173,7 +1175,7 @@ not_applicable("rfa_needs_ddl", "sweep", "No sweep submits.")
 def _negotiated_not_reviewed(w, agreement):
     """Everything the RFA needs except an SSOI reviewed since negotiation began."""
     demo._attach(agreement, w.po, DocumentKind.NEGOTIATED_TEXT)
-    agreement_services.ssoi_update(agreement=agreement, user=w.po, ddl_status=DdlStatus.APPROVED)
+    demo.approve_ddl(agreement)
     before = agreement.state_changed_at - dt.timedelta(hours=1)
     SSOI.objects.filter(agreement=agreement).update(updated_at=before, reviewed_at=None)
 
@@ -1311,6 +1313,191 @@ not_applicable("liaison_scope", "amendment", "Amendments are agreements: the sam
 not_applicable("liaison_scope", "sweep", "Sweeps show nothing to anyone.")
 
 
+# ddl_decided_by_disclosure_office ------------------------------------------------------------------
+@setup("ddl_decided_by_disclosure_office")
+def _(w):
+    agreement = w.make(State.NEGOTIATION, partners=("GBR",))
+    return {
+        "agreement": agreement,
+        "sentence": "Only a disclosure office (a coordinating office flagged as one, such as DTSA) may decide the DDL.",
+        "decision": {"status": DdlStatus.APPROVED, "decision_date": w.today.isoformat()},
+    }
+
+
+def _ddl_undecided(agreement) -> None:
+    assert agreement_services.ddl_for(agreement).status != DdlStatus.APPROVED
+
+
+@door("ddl_decided_by_disclosure_office", "service")
+def _(w, ctx):
+    for user in (w.po, w.reviewer):
+        text = service_refusal(
+            lambda user=user: agreement_services.ddl_decide(
+                agreement=ctx["agreement"],
+                user=user,
+                status=DdlStatus.APPROVED,
+                decision_date=w.today,
+                content=b"letter",
+                filename="ddl.pdf",
+            )
+        )
+        assert ctx["sentence"] in text
+    _ddl_undecided(ctx["agreement"])
+
+
+@door("ddl_decided_by_disclosure_office", "form")
+def _(w, ctx):
+    url = reverse("agreement_documents", args=[ctx["agreement"].reference])
+    w.refused_form(w.po, url, {"action": "ddl_decide", **ctx["decision"]}, ctx["sentence"], status=403)
+    _ddl_undecided(ctx["agreement"])
+
+
+@door("ddl_decided_by_disclosure_office", "api")
+def _(w, ctx):
+    url = f"/api/v1/agreements/{ctx['agreement'].pk}/ddl/decision/"
+    w.refused_api(w.po, "post", url, ctx["decision"], ctx["sentence"], status=403)
+    _ddl_undecided(ctx["agreement"])
+
+
+@door("ddl_decided_by_disclosure_office", "admin")
+def _(w, ctx):
+    from agreements.models import DdlDecision
+
+    demo.approve_ddl(ctx["agreement"])
+    w.admin_refuses(DdlDecision, ctx["agreement"].ddl)
+
+
+not_applicable(
+    "ddl_decided_by_disclosure_office", "amendment", "An amendment has its own DDL record; applying one decides none."
+)
+not_applicable("ddl_decided_by_disclosure_office", "sweep", "No sweep decides a DDL.")
+
+
+# release_needs_ddl ---------------------------------------------------------------------------------
+@setup("release_needs_ddl")
+def _(w):
+    agreement = w.make(State.NEGOTIATION, partners=("GBR",), releasable_to_partners=True)
+    document = agreement_services.document_upload(
+        agreement=agreement, user=w.po, kind=DocumentKind.OTHER, content=b"x", filename="x.txt"
+    )
+    sentence = f"The DDL of {agreement.reference} is not approved: no document may be released to partners"
+    return {"agreement": agreement, "document": document, "sentence": sentence}
+
+
+def _not_released(ctx) -> None:
+    ctx["document"].refresh_from_db()
+    assert not ctx["agreement"].documents.filter(releasable_to_partners=True).exists()
+
+
+@door("release_needs_ddl", "service")
+def _(w, ctx):
+    text = service_refusal(
+        lambda: agreement_services.document_update(document=ctx["document"], user=w.po, releasable_to_partners=True)
+    )
+    assert ctx["sentence"] in text
+    _not_released(ctx)
+
+
+@door("release_needs_ddl", "form")
+def _(w, ctx):
+    url = reverse("agreement_documents", args=[ctx["agreement"].reference])
+    data = {"action": "update", "document": ctx["document"].pk, "marking": "CUI", "releasable_to_partners": "on"}
+    w.refused_form(w.po, url, data, ctx["sentence"], status=400)
+    _not_released(ctx)
+
+
+@door("release_needs_ddl", "api")
+def _(w, ctx):
+    url = f"/api/v1/documents/{ctx['document'].pk}/"
+    w.refused_api(w.po, "patch", url, {"releasable_to_partners": True}, ctx["sentence"], status=400)
+    _not_released(ctx)
+
+
+@door("release_needs_ddl", "admin")
+def _(w, ctx):
+    w.admin_refuses(type(ctx["document"]), ctx["document"])
+    _not_released(ctx)
+
+
+not_applicable("release_needs_ddl", "amendment", "Applying an amendment releases no document.")
+not_applicable("release_needs_ddl", "sweep", "No sweep changes a document.")
+
+
+# internal_pdf_never_releasable ---------------------------------------------------------------------
+@setup("internal_pdf_never_releasable")
+def _(w):
+    agreement = w.make(State.IN_FORCE, partners=("GBR",), releasable_to_partners=True)  # DDL approved
+    summary = agreement_services.document_upload(
+        agreement=agreement, user=w.po, kind=DocumentKind.SUMMARY_PDF, content=b"%PDF", filename="s.pdf"
+    )
+    return {"agreement": agreement, "document": summary, "sentence": "is never releasable to partners"}
+
+
+def _summary_not_released(ctx) -> None:
+    assert (
+        not ctx["agreement"]
+        .documents.filter(kind__in=(DocumentKind.SUMMARY_PDF, DocumentKind.SSOI_PDF), releasable_to_partners=True)
+        .exists()
+    )
+
+
+@door("internal_pdf_never_releasable", "service")
+def _(w, ctx):
+    text = service_refusal(
+        lambda: agreement_services.document_update(document=ctx["document"], user=w.po, releasable_to_partners=True)
+    )
+    assert ctx["sentence"] in text
+    text = service_refusal(
+        lambda: agreement_services.document_upload(
+            agreement=ctx["agreement"],
+            user=w.po,
+            kind=DocumentKind.SSOI_PDF,
+            content=b"%PDF",
+            filename="ssoi.pdf",
+            releasable_to_partners=True,
+        )
+    )
+    assert ctx["sentence"] in text
+    _summary_not_released(ctx)
+
+
+@door("internal_pdf_never_releasable", "form")
+def _(w, ctx):
+    url = reverse("agreement_documents", args=[ctx["agreement"].reference])
+    data = {"action": "update", "document": ctx["document"].pk, "marking": "CUI", "releasable_to_partners": "on"}
+    w.refused_form(w.po, url, data, ctx["sentence"], status=400)
+    _summary_not_released(ctx)
+
+
+@door("internal_pdf_never_releasable", "api")
+def _(w, ctx):
+    url = f"/api/v1/documents/{ctx['document'].pk}/"
+    w.refused_api(w.po, "patch", url, {"releasable_to_partners": True}, ctx["sentence"], status=400)
+    _summary_not_released(ctx)
+
+
+@door("internal_pdf_never_releasable", "admin")
+def _(w, ctx):
+    w.admin_refuses(type(ctx["document"]), ctx["document"])
+    _summary_not_released(ctx)
+
+
+not_applicable("internal_pdf_never_releasable", "amendment", "Applying an amendment releases no document.")
+
+
+@door("internal_pdf_never_releasable", "sweep")
+def _(w, ctx):
+    # The render worker (the PDF door that runs without a person) stores its PDFs unreleased.
+    from workflow import pdf
+    from workflow.models import RenderKind
+
+    job = workflow_services.render_job_request(kind=RenderKind.SUMMARY, agreement=ctx["agreement"], user=w.po)
+    pdf.render_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.document is not None and not job.document.releasable_to_partners
+    _summary_not_released(ctx)
+
+
 # --- the tests ------------------------------------------------------------------------------------
 def lifecycle_admin_objects(agreement):
     from agreements.models import SSOI, Contribution
@@ -1371,9 +1558,11 @@ SERVICE_DOORS = {
         "loan_item_delete": "pen_holder_edits",
         "ssoi_update": "pen_holder_edits",
         "ssoi_confirm_reviewed": "pen_holder_edits ssoi_reviewed_for_rfa",
-        "document_upload": "pen_holder_edits",
-        "document_update": "pen_holder_edits",
+        "document_upload": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
+        "document_update": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
         "document_withdraw": "pen_holder_edits",
+        "ddl_review_request": "pen_holder_edits",
+        "ddl_decide": "ddl_decided_by_disclosure_office",
     },
     "workflow.services": {
         "agreement_transition": "transition_role comment_required rad_package_complete rfa_needs_ddl "
@@ -1403,6 +1592,9 @@ NOT_DOORS = {
     "participant_last_denial",
     "validate_agreement",
     "agreement_violations",
+    "ddl_for",
+    "ddl_request_denial",
+    "ddl_decision_denial",
 }
 
 
@@ -1430,7 +1622,8 @@ BROWSER_WRITE_ROUTES = {
     "agreement_ssoi_section": "pen_holder_edits",
     "agreement_ssoi_confirm_review": "pen_holder_edits ssoi_reviewed_for_rfa",
     "agreement_participants": "pa_partners_in_master keeps_a_partner",
-    "agreement_documents": "pen_holder_edits",
+    "agreement_documents": "pen_holder_edits ddl_decided_by_disclosure_office release_needs_ddl "
+    "internal_pdf_never_releasable",
     "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force",
     "position_record": "silence_is_final",
 }
@@ -1482,7 +1675,7 @@ API_ROUTES = {
     "partner": "reference data (read-only)",
     "organization": "reference data (read-only)",
     "coordinating-office": "reference data (read-only)",
-    "agreement": "agreement_create agreement_update agreement_transition",
+    "agreement": "agreement_create agreement_update agreement_transition ddl_review_request ddl_decide",
     "participant": "participant_add participant_update participant_remove",
     "contribution": "contribution_add contribution_update contribution_delete",
     "loan-item": "loan_item_add loan_item_delete",
@@ -1541,4 +1734,7 @@ def test_every_sweep_is_a_known_door():
         "workflow.tasks.lifecycle_sweeps",
         "workflow.tasks.reminders_run",
         "workflow.tasks.render_jobs_requeue_stale",
+        # Not lifecycle doors: they expire idempotency records and send queued e-mail.
+        "workflow.tasks.idempotency_records_expire",
+        "workflow.tasks.emails_send_due",
     }, f"new scheduled task(s): {tasks}"

@@ -60,9 +60,10 @@ def _prepare(agreement: Agreement, name: str, cast) -> dict:
         demo._concur_all(agreement, cast)
     elif name == "submit_rfa":
         demo._attach(agreement, po, DocumentKind.NEGOTIATED_TEXT)
+        demo.approve_ddl(agreement)
         from agreements.services import ssoi_update
 
-        ssoi_update(agreement=agreement, user=po, ddl_status="approved")
+        ssoi_update(agreement=agreement, user=po, ddl_notes="Reviewed after negotiation.")
     elif name == "end_congressional_wait":
         from workflow.services import congressional_notice_record
 

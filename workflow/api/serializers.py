@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from agreements.choices import State
-from partners.api.common import LiaisonSafeMixin
+from partners.api.common import BoundedListField, LiaisonSafeMixin
 from partners.api.serializers import UserSummarySerializer
 from partners.models import CoordinatingOffice
 from workflow.models import (
@@ -94,7 +95,7 @@ class CoordinationRoundSerializer(serializers.ModelSerializer):
 class RoundOfficesSerializer(serializers.Serializer):
     """The offices that take part in the open round (reviewer)."""
 
-    offices = serializers.ListField(
+    offices = BoundedListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=CoordinatingOffice.objects.filter(active=True)),
         min_length=1,
         max_length=50,
@@ -195,17 +196,49 @@ class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
     in_review = serializers.IntegerField(help_text="In RAD or RFA review.")
     expiring_within_180_days = serializers.IntegerField()
     positions_due = serializers.IntegerField(help_text="Open positions of the caller's office.")
+    stalled_reviews = serializers.SerializerMethodField(
+        help_text="Agreements in review longer than STALLED_STAGE_DAYS allows (the review queue's definition)."
+    )
     obligations_overdue = serializers.IntegerField()
     obligations_open = serializers.IntegerField()
+
+    def get_stalled_reviews(self, figures) -> int:
+        return len(figures["stalled_reviews"])
 
     class Meta:
         internal_fields = (
             "in_review",
             "median_days",
             "positions_due",
+            "stalled_reviews",
             "obligations_overdue",
             "obligations_open",
         )
+
+
+class ReviewQueueRowSerializer(serializers.Serializer):
+    """One agreement awaiting OUSD(A&S) review, with what makes it urgent."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=State.choices)
+    lead_organization = serializers.CharField(source="lead_organization.code")
+    partners = serializers.SerializerMethodField()
+    state_changed_at = serializers.DateTimeField(help_text="When the review began.")
+    days_in_review = serializers.SerializerMethodField()
+    stalled = serializers.BooleanField(help_text="In review longer than STALLED_STAGE_DAYS allows.")
+    nearest_deadline = serializers.DateTimeField(
+        allow_null=True, help_text="The earliest silence deadline of an office still awaited; null when all answered."
+    )
+    deadline_passed = serializers.BooleanField(help_text="An awaited office is past its silence deadline.")
+    needs_attention = serializers.BooleanField(help_text="Stalled or past a deadline: listed first.")
+
+    def get_partners(self, agreement) -> list[str]:
+        return [p.partner.code for p in agreement.participants.all()]
+
+    def get_days_in_review(self, agreement) -> int:
+        return (timezone.now() - agreement.state_changed_at).days
 
 
 class RenderJobSerializer(serializers.ModelSerializer):

@@ -9,6 +9,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +32,7 @@ from workflow.selectors import (
     dashboard_figures,
     obligations_visible_to,
     positions_visible_to,
+    review_queue_for,
     transition_logs_visible_to,
 )
 from workflow.services import AuditContext
@@ -228,6 +231,26 @@ class DashboardView(PortalViewMixin, APIView):
     def get(self, request):
         figures = dashboard_figures(request.user)
         return Response(s.DashboardSerializer(figures, context={"request": request}).data)
+
+
+class ReviewQueueView(PortalViewMixin, ListAPIView):
+    """The review queue (OUSD(A&S) reviewers and administrators): agreements in RAD or RFA review,
+    those stalled or past a silence deadline first. Read from ``review_queue_for``, the selector
+    the review queue page, the dashboard and the stalled-stage reminders share."""
+
+    serializer_class = s.ReviewQueueRowSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False):
+            return RenderJob.objects.none()
+        if not (user.is_reviewer or user.is_portal_admin):
+            raise PermissionDenied("The review queue is for OUSD(A&S) reviewers.")
+        return review_queue_for(user).with_list_relations()
+
+    @extend_schema(operation_id="review_queue_list", summary="Agreements awaiting review, most urgent first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class RenderJobViewSet(ReadOnlyViewSet):

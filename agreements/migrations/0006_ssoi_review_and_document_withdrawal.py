@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0003_agreement_state_signed'),
+        ('agreements', '0005_united_states_contributions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,51 @@
+# Run by the fault suite through `manage.py shell` against its throwaway database: the people,
+# their API tokens and the agreements each fault test starts from. Prints one line of JSON.
+import json
+
+from agreements.choices import State
+from partners.models import User
+from partners.services import api_token_create
+from workflow import demo
+from workflow.models import CoordinationRound, OutboxMessage, RenderJob
+from workflow.notifications import notify
+
+cast = demo.ensure_cast(password="faults-password-1")
+po, reviewer = cast.program_office, cast.reviewer
+
+approvals = []
+for index in range(20):
+    agreement = demo.propose(user=po, title=f"Parallel approval {index:02d}", partners=("GBR",))
+    demo.drive_to(agreement, State.RAD_REVIEW, cast)
+    demo._concur_all(agreement, cast)
+    assert CoordinationRound.objects.current_for(agreement) is not None
+    approvals.append(agreement.pk)
+
+renders = []
+for index in range(10):
+    agreement = demo.propose(user=po, title=f"Killed render {index:02d}", partners=("FRA",))
+    agreement = demo.drive_to(agreement, State.SSOI_DRAFTING, cast)
+    demo._fill_ssoi(agreement, po)
+    renders.append(agreement.reference)
+
+outage = demo.propose(user=po, title="Broker outage summaries", partners=("CAN",))
+
+# Setup's own side effects (the SSOI renders of submit_rad) are not under test.
+RenderJob.objects.all().delete()
+OutboxMessage.objects.all().delete()
+
+people = list(User.objects.filter(is_active=True).exclude(email="").order_by("pk"))
+notify(users=people, kind="faults", message="Fault suite digest item", dedupe_key="faults:digest")
+
+print(
+    json.dumps(
+        {
+            "po_token": api_token_create(user=po, name="faults")[1],
+            "reviewer_token": api_token_create(user=reviewer, name="faults")[1],
+            "po_username": po.username,
+            "approvals": approvals,
+            "renders": renders,
+            "outage_reference": outage.reference,
+            "digest_recipients": sorted(u.email for u in people),
+        }
+    )
+)

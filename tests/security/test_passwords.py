@@ -1,0 +1,73 @@
+"""At least 15 characters, whichever door sets the password."""
+
+from __future__ import annotations
+
+import os
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from partners.models import Role, User
+from partners.services import user_create
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+SHORT = "fourteen-chars"  # 14
+LONG_ENOUGH = "fifteen-chars!!"  # 15
+
+
+def test_the_service_refuses_a_short_password(cast):
+    with pytest.raises(ValidationError) as refused:
+        user_create(username="shorty", role=Role.REVIEWER, password=SHORT)
+    assert "at least 15 characters" in str(refused.value.message_dict["password"])
+    assert not User.objects.filter(username="shorty").exists()
+    assert user_create(username="longer", role=Role.REVIEWER, password=LONG_ENOUGH).check_password(LONG_ENOUGH)
+
+
+def test_the_create_user_command_refuses_abc(cast, monkeypatch):
+    monkeypatch.setitem(os.environ, "ICP_PASSWORD", "abc")
+    with pytest.raises(CommandError, match="at least 15 characters"):
+        call_command("create_user", "weak", "--role", "reviewer", stdout=StringIO())
+    assert not User.objects.filter(username="weak").exists()
+
+
+def test_set_password_itself_enforces_the_policy(reviewer):
+    with pytest.raises(ValidationError, match="at least 15"):
+        reviewer.set_password("abc")
+    reviewer.refresh_from_db()
+    assert reviewer.check_password(PASSWORD)
+
+
+def test_the_admin_refuses_a_short_password(client, admin_user, reviewer):
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/partners/user/{reviewer.pk}/password/",
+        {"password1": SHORT, "password2": SHORT, "usable_password": "true"},
+    )
+    assert response.status_code == 200
+    assert "at least 15 characters" in response.content.decode()
+    reviewer.refresh_from_db()
+    assert reviewer.check_password(PASSWORD)
+    response = client.post(
+        "/admin/partners/user/add/",
+        {"username": "newbie", "password1": SHORT, "password2": SHORT, "usable_password": "true", "role": "reviewer"},
+    )
+    assert "at least 15 characters" in response.content.decode()
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_the_password_change_form_refuses_a_short_password(client, program_office):
+    client.force_login(program_office)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": SHORT, "new_password2": SHORT},
+    )
+    assert response.status_code == 200 and "at least 15 characters" in response.content.decode()
+
+
+def test_signing_in_as_nobody_with_a_short_password_is_a_plain_failure(client, db):
+    response = client.post("/accounts/login/", {"username": "nobody", "password": "abc", "consent": "on"})
+    assert response.status_code == 400
+    assert "Check your user name and password" in response.content.decode() or "correct" in response.content.decode()
