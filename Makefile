@@ -87,12 +87,13 @@ demo: system-run python-deps node-deps ## Migrate the local database and load th
 run: demo ## Serve on http://127.0.0.1:PORT (default 8000) with a Celery worker and beat beside it
 	@PORT=$(PORT) VENV=$(VENV) $(LOCAL_ENV) exec scripts/run-local.sh
 
-bench: system-run python-deps node-deps ## Run the benchmarks in bench/run.py
-	@if [ -f bench/run.py ]; then \
-		$(PY) bench/run.py; \
-	else \
-		echo "make bench: bench/run.py does not exist yet"; \
-	fi
+# Portfolios of 1k/10k/100k agreements in scratch databases icp_bench_* on DATABASE_URL's server
+# (generated once), every page timed at each size, a locust load test against gunicorn on
+# BENCH_PORT (8150); results in bench/results/latest.json and docs/performance.md. BENCH_ARGS
+# narrows it, e.g. BENCH_ARGS="--sizes 1000,10000 --load-seconds 20".
+BENCH_ARGS ?=
+bench: system-run python-deps node-deps ## Benchmark 1k/10k/100k portfolios and load-test gunicorn (about 25 min)
+	@DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" $(PY) bench/run.py $(BENCH_ARGS)
 
 # --- quality ---------------------------------------------------------------------------------
 

@@ -72,6 +72,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     """One international agreement of any kind, moved through its lifecycle by one state machine."""
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
+    external_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="The identifier an imported agreement had in the office's own records (the import's key).",
+    )
     title = models.CharField(max_length=300)
     short_title = models.CharField(max_length=80, blank=True)
     kind = models.CharField(max_length=30, choices=AgreementKind.choices)
@@ -134,7 +140,20 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The default order of every list and of the API (ties broken by id: stable pages).
+            models.Index(fields=["-created_at", "-id"], name="agreement_newest_first"),
+            models.Index(fields=["lead_organization", "-created_at", "-id"], name="agreement_org_newest_first"),
+            # Review queue, stalled reviews, expiring agreements, and the list's other sort orders.
+            models.Index(fields=["state", "state_changed_at"], name="agreement_state_since"),
+            models.Index(fields=["state", "expiration_date"], name="agreement_state_expiry"),
+            models.Index(fields=["expiration_date", "id"], name="agreement_expiry"),
+            models.Index(fields=["effective_date", "id"], name="agreement_effective"),
+            models.Index(fields=["entry_into_force_date", "id"], name="agreement_in_force_since"),
+            models.Index(fields=["-state_changed_at", "id"], name="agreement_changed"),
+            models.Index(fields=["title", "id"], name="agreement_title"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expiration_date__isnull=True)
@@ -148,6 +167,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
                 | Q(parent__isnull=False),
                 name="agreement_pa_and_amendment_have_parent",
                 violation_error_message="A project arrangement or amendment needs its parent agreement.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_reference"],
+                condition=~Q(external_reference=""),
+                name="agreement_unique_external_reference",
+                violation_error_message="Another agreement already has this external reference.",
             ),
             models.CheckConstraint(
                 condition=Q(kind=AgreementKind.SYSTEM_LEVEL) | Q(phase=""),
@@ -588,6 +613,8 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["agreement", "-role", "partner__name"]
+        # A partner's agreements (the liaison's scope, the partner filter) without a scan.
+        indexes = [models.Index(fields=["partner", "agreement"], name="participant_partner_agreement")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "partner"],
@@ -843,11 +870,17 @@ class Document(models.Model):
     )
     withdrawal_reason = models.CharField(max_length=300, blank=True)
 
-    history = HistoricalRecords()
+    text = models.TextField(
+        blank=True, editable=False, help_text="The words of the file, extracted at upload for search and comparison."
+    )
+
+    history = HistoricalRecords(excluded_fields=["text"])
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement", "kind", "-version"]
+        # The most recently released documents (the liaison's page) without sorting them all.
+        indexes = [models.Index(fields=["-uploaded_at", "-id"], name="document_newest_first")]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "kind", "version"], name="document_unique_version"),
         ]
@@ -946,3 +979,21 @@ class DdlDecision(models.Model):
         if self.document_id is not None:
             if self.document.agreement_id != self.agreement_id or self.document.kind != DocumentKind.DDL:
                 raise ValidationError({"document": "Attach a DDL document of this agreement."})
+
+
+class SavedView(models.Model):
+    """A named, filtered list of agreements (the list page's query string), kept per user; a
+    reviewer may share one with the other reviewers."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True, help_text="The list's filters, as a query string.")
+    shared_with_team = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from .choices import INTERNAL_GENERATED_DOCUMENT_KINDS, ContributionKind, DdlStatus
-from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, parent_candidate_q
+from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, SavedView, parent_candidate_q
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -19,6 +19,26 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
         own_partner = Participant.objects.filter(agreement=OuterRef("pk"), partner_id=user.partner_id)
         return Agreement.objects.filter(Exists(own_partner), releasable_to_partners=True)
     return Agreement.objects.all()
+
+
+def agreements_listed(user, params, request=None) -> tuple:
+    """The list a user asked for: visible agreements, the program office's own by default
+    (``scope``), filtered and sorted by ``AgreementFilterSet`` from the query ``params`` (as
+    ``user`` may filter: a liaison neither filters nor sorts by internal state). Returns
+    (filterset, queryset, scope); the browser list, its exports and export jobs use it."""
+    from types import SimpleNamespace
+
+    from .filters import AgreementFilterSet
+
+    queryset = agreements_visible_to(user).with_list_relations()
+    scope = params.get("scope", "mine" if user.is_program_office else "all")
+    if scope == "mine" and user.is_program_office:
+        queryset = queryset.filter(lead_organization_id=user.organization_id)
+    filterset = AgreementFilterSet(params or None, queryset=queryset, request=request or SimpleNamespace(user=user))
+    queryset = filterset.qs
+    if not params.get("ordering"):
+        queryset = queryset.order_by("-created_at", "-pk")
+    return filterset, queryset, scope
 
 
 def parent_candidates(user, kind: str | None = None) -> QuerySet[Agreement]:
@@ -146,3 +166,13 @@ def _shares(rows: list[dict]) -> None:
         floors[i] += 1
     for r, t in zip(rows, floors, strict=True):
         r["share"] = (Decimal(t) / 10).quantize(Decimal("0.1"))
+
+
+def saved_views_for(user) -> QuerySet[SavedView]:
+    """A user's own saved views, and for a reviewer those other reviewers share with the team."""
+    if user is None or not user.is_authenticated:
+        return SavedView.objects.none()
+    condition = Q(owner=user)
+    if user.is_reviewer:
+        condition |= Q(shared_with_team=True, owner__role=user.role, owner__is_active=True)
+    return SavedView.objects.filter(condition).select_related("owner").order_by("name", "pk")[:50]

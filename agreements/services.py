@@ -37,8 +37,10 @@ from .models import (
     Document,
     LoanItem,
     Participant,
+    SavedView,
     validate_agreement,
 )
+from .text_extraction import extract_text
 
 # Fields a program office may edit while it holds the pen.
 AGREEMENT_EDITABLE_FIELDS = (
@@ -406,6 +408,9 @@ def document_upload(
     the detected one, and the client's ``content_type`` is ignored."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})
+    # The words of the file, for search and comparison: read before the row lock is taken.
+    within_limit = 0 < len(content) <= settings.MAX_UPLOAD_MB * 1024 * 1024
+    text = extract_text(content, filename or "", content_type or "") if within_limit else ""
     # Lock the agreement (serializes version numbers), then decide on the locked row.
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if check_permission:
@@ -433,6 +438,7 @@ def document_upload(
         marking=marking or agreement.marking,
         releasable_to_partners=releasable_to_partners,
         uploaded_by=user,
+        text=text,
     )
     document.clean()  # the release rule (DDL approved, never an internal PDF), before the file is stored
     document.file.save(safe_name, ContentFile(content), save=False)
@@ -626,3 +632,53 @@ def ddl_decide(
         agreement=agreement,
     )
     return ddl
+
+
+# --- saved views ------------------------------------------------------------------------------
+SAVED_VIEW_KEYS = (
+    "q",
+    "kind",
+    "state",
+    "status",
+    "authority",
+    "partner",
+    "organization",
+    "effective_after",
+    "effective_before",
+    "expires_after",
+    "expires_before",
+    "created_after",
+    "created_before",
+    "ordering",
+    "scope",
+)
+
+
+@transaction.atomic
+def saved_view_create(*, owner: User, name: str, query, shared_with_team: bool = False) -> SavedView:
+    """Save the list's current filters under a name (the same name again replaces the view).
+    Only a reviewer shares a view, with the other reviewers."""
+    from urllib.parse import urlencode
+
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the view."})
+    if len(name) > 80:
+        raise ValidationError({"name": "A view's name has at most 80 characters."})
+    if shared_with_team and not owner.is_reviewer:
+        raise PermissionDenied("Only a reviewer shares views with the review team.")
+    pairs = [(key, value) for key in SAVED_VIEW_KEYS for value in query.getlist(key) if value]
+    encoded = urlencode(pairs)
+    if len(encoded) > 1000:
+        raise ValidationError({"query": "These filters are too long to save."})
+    view, _ = SavedView.objects.update_or_create(
+        owner=owner, name=name, defaults={"query": encoded, "shared_with_team": shared_with_team}
+    )
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, user: User) -> None:
+    if view.owner_id != user.pk:
+        raise PermissionDenied("Only the person who saved a view may delete it.")
+    view.delete()

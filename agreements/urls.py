@@ -3,15 +3,24 @@ relies on that name)."""
 
 from django.urls import path
 
-from . import views
+from . import compare_views, saved_views, search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", search_views.search_page, name="search"),
     path("agreements/", views.agreement_list, name="agreement_list"),
     path("agreements/export.<str:fmt>", views.agreement_export, name="agreement_export"),
+    path("agreements/views/", saved_views.saved_view_create, name="saved_view_create"),
+    path("agreements/views/<int:pk>/delete/", saved_views.saved_view_delete, name="saved_view_delete"),
     path("agreements/new/", views.agreement_create, name="agreement_create"),
     path("agreements/<str:reference>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<str:reference>/ssoi/", views.agreement_ssoi, name="agreement_ssoi"),
+    path("agreements/<str:reference>/ssoi/compare/", compare_views.ssoi_compare, name="ssoi_compare"),
+    path(
+        "agreements/<str:reference>/documents/compare/",
+        compare_views.document_compare,
+        name="document_compare",
+    ),
     path(
         "agreements/<str:reference>/ssoi/confirm-review/",
         views.agreement_ssoi_confirm_review,

@@ -4,6 +4,7 @@ call a service and present its answer; no rule lives here."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +23,7 @@ from security.uploads import download_content_type
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
 from workflow.models import CoordinationRound
+from workflow.pdf import export_request
 from workflow.selectors import (
     obligations_visible_to,
     open_return,
@@ -36,7 +38,6 @@ from workflow.views import coordination_url, obligation_for
 
 from . import exports, services
 from .choices import LIFECYCLE_STEPS, TERMINAL_STATES, AgreementKind, DocumentKind, State
-from .filters import AgreementFilterSet
 from .forms import (
     AgreementCreateForm,
     AgreementEditForm,
@@ -58,14 +59,18 @@ from .forms import (
 from .models import SSOI, Agreement, Contribution, Document, LoanItem, Participant, document_release_denial
 from .partner_status import PartnerStatus, partner_steps
 from .selectors import (
+    agreements_listed,
     agreements_visible_to,
     documents_visible_to,
     equitability_table,
     liaison_agreement_facts,
     parent_candidates,
+    saved_views_for,
 )
 
 PAGE_SIZE = 25
+HISTORY_PAGE_SIZE = 50
+HISTORY_CHANGES_CAP = 100
 DOD_TABS = (
     ("overview", "Overview", "agreement_detail"),
     ("ssoi", "SSOI", "agreement_ssoi"),
@@ -99,16 +104,13 @@ def home(request):
 # --- list and exports -------------------------------------------------------------------------
 def _filtered_agreements(request):
     """The visible agreements, scoped and filtered as the query string asks."""
-    user = request.user
-    queryset = agreements_visible_to(user).with_list_relations()
-    scope = request.GET.get("scope", "mine" if user.is_program_office else "all")
-    if scope == "mine" and user.is_program_office:
-        queryset = queryset.filter(lead_organization_id=user.organization_id)
-    filterset = AgreementFilterSet(request.GET or None, queryset=queryset, request=request)
-    queryset = filterset.qs
-    if not request.GET.get("ordering"):
-        queryset = queryset.order_by("-created_at", "-pk")
-    return filterset, queryset, scope
+    return agreements_listed(request.user, request.GET, request=request)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @login_required
@@ -143,6 +145,8 @@ def agreement_list(request):
             ("effective_date", "Effective date"),
         ],
         "filtered": any(request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")),
+        "saved_views": saved_views_for(request.user),
+        "current_query": _query_without_page(request),
     }
     template = "agreements/_list_results.html" if request.htmx else "agreements/list.html"
     return render(request, template, context)
@@ -150,15 +154,21 @@ def agreement_list(request):
 
 @login_required
 def agreement_export(request, fmt: str):
-    """The filtered list (every page) as CSV or XLSX."""
+    """The filtered list (every page) as CSV or XLSX: streamed (CSV) or written to a temporary
+    file (XLSX) up to a size, a background job past it (the page follows the job's progress)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Export as csv or xlsx.")
     _filterset, queryset, _scope = _filtered_agreements(request)
+    limit = settings.EXPORT_CSV_STREAM_MAX_ROWS if fmt == "csv" else settings.EXPORT_SYNC_MAX_ROWS
+    if queryset.count() > limit:
+        job = export_request(user=request.user, fmt=fmt, query=request.GET.urlencode())
+        messages.info(
+            request, "This export is large: it is prepared in the background. Download it here when it is ready."
+        )
+        return redirect("render_status", pk=job.pk)
     if fmt == "csv":
         return exports.csv_response(queryset, request.user)
-    if fmt == "xlsx":
-        from django.conf import settings
-
-        return exports.xlsx_response(queryset, request.user, settings.PORTAL_MARKING)
-    raise Http404("Export as csv or xlsx.")
+    return exports.xlsx_response(queryset, request.user, settings.PORTAL_MARKING)
 
 
 # --- new proposal -----------------------------------------------------------------------------
@@ -1026,9 +1036,20 @@ def _display(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _field_changes(agreement: Agreement) -> list[dict]:
-    """Field changes from django-simple-history, newest first (at most 100 records)."""
-    records = list(agreement.history.select_related("history_user").order_by("-history_date", "-history_id")[:101])
+def _field_changes(agreement: Agreement, newer_than=None, up_to=None) -> list[dict]:
+    """Field changes from django-simple-history, newest first: those made after ``newer_than``
+    and up to ``up_to`` (either open), at most HISTORY_CHANGES_CAP records of them."""
+    history = agreement.history.select_related("history_user").order_by("-history_date", "-history_id")
+    if up_to is not None:
+        history = history.filter(history_date__lte=up_to)
+    if newer_than is None:
+        records = list(history[: HISTORY_CHANGES_CAP + 1])
+    else:
+        records = list(history.filter(history_date__gt=newer_than)[:HISTORY_CHANGES_CAP])
+        # The record just before the window, to tell what the window's oldest change changed.
+        before = history.filter(history_date__lte=newer_than).first()
+        if before is not None:
+            records.append(before)
     entries = []
     for newer, older in zip(records, records[1:], strict=False):
         delta = newer.diff_against(older)
@@ -1055,7 +1076,7 @@ def _field_changes(agreement: Agreement) -> list[dict]:
             )
     if records:
         first = records[-1]
-        if first.history_type == "+":
+        if first.history_type == "+" and (newer_than is None or first.history_date > newer_than):
             entries.append(
                 {
                     "when": first.history_date,
@@ -1069,9 +1090,20 @@ def _field_changes(agreement: Agreement) -> list[dict]:
 
 @login_required
 def agreement_history(request, reference: str):
-    """The audit trail and field changes, as one timeline, newest first."""
+    """The audit trail and field changes, as one timeline, newest first, HISTORY_PAGE_SIZE audit
+    events a page with the field changes made in the same span of time."""
     _dod_only(request)
     agreement = _agreement_for(request, reference)
+    logs = transition_logs_visible_to(request.user).filter(agreement=agreement).order_by("-timestamp", "-pk")
+    page = Paginator(logs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_logs = list(page.object_list)
+    # The page covers the time from its oldest event (exclusive, unless it is the last page) up to
+    # the oldest event of the page before it (the present, on the first page).
+    up_to = None
+    if page.has_previous():
+        previous_oldest = logs[page.start_index() - 2]
+        up_to = previous_oldest.timestamp
+    newer_than = page_logs[-1].timestamp if page.has_next() and page_logs else None
     events = [
         {
             "when": log.timestamp,
@@ -1082,9 +1114,9 @@ def agreement_history(request, reference: str):
             "source": State(log.source).label if log.source in State.values else "",
             "target": State(log.target).label if log.target in State.values else "",
         }
-        for log in transition_logs_visible_to(request.user).filter(agreement=agreement)
+        for log in page_logs
     ]
-    for change in _field_changes(agreement):
+    for change in _field_changes(agreement, newer_than=newer_than, up_to=up_to):
         events.append(
             {
                 **change,
@@ -1094,7 +1126,7 @@ def agreement_history(request, reference: str):
             }
         )
     events.sort(key=lambda e: e["when"], reverse=True)
-    return _page(request, agreement, "history", "agreements/detail_history.html", {"events": events})
+    return _page(request, agreement, "history", "agreements/detail_history.html", {"events": events, "page": page})
 
 
 # --- lifecycle actions ------------------------------------------------------------------------

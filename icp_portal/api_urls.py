@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from agreements.api import search_views
 from agreements.api import views as agreement_views
 from partners.api import views as partner_views
 from partners.api.schema import SCHEMA_SETTINGS
@@ -46,6 +47,7 @@ urlpatterns = [
     ),
     path("me/", partner_views.MeView.as_view(), name="me"),
     path("dashboard/", workflow_views.DashboardView.as_view(), name="dashboard"),
+    path("search/", search_views.SearchView.as_view(), name="search"),
     path("review-queue/", workflow_views.ReviewQueueView.as_view(), name="review-queue"),
     *router.urls,
     re_path(r"^.*$", api_not_found, name="not-found"),

@@ -160,9 +160,9 @@ def outage_response(request, kind: str) -> HttpResponse:
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width, initial-scale=1'>"
             "<title>Temporarily unavailable — ICP Portal</title></head>"
-            "<body style='font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem'>"
+            "<body><main>"
             f"<p>{settings.PORTAL_MARKING}</p><h1>Temporarily unavailable</h1><p>{OUTAGE_MESSAGE[kind]}</p>"
-            f"<p>{SAVED_NOTE}</p><p>Try again in a minute.</p></body></html>"
+            f"<p>{SAVED_NOTE}</p><p>Try again in a minute.</p></main></body></html>"
         )
         response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = retry_after

@@ -27,25 +27,56 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 PREFIX_LENGTH = 8
 
 
+def _cache_key(key_hash: str) -> str:
+    return f"api-token:{key_hash}"
+
+
+def api_token_cache_forget(key_hashes) -> None:
+    """Drop cached lookups of these tokens: called whenever a token or its user changes
+    (revocation, expiry, deactivation), so a revoked token stops working at once."""
+    cache.delete_many([_cache_key(h) for h in key_hashes])
+
+
+def _token_still_valid(token: ApiToken, now: dt.datetime) -> bool:
+    """The checks a cached lookup repeats on every request: not revoked, not expired."""
+    if token.revoked_at is not None:
+        return False
+    expires_at = getattr(token, "expires_at", None)
+    return expires_at is None or expires_at > now
+
+
 def api_token_user(key: str, *, address: str | None = None) -> tuple[User, ApiToken] | None:
-    """The active user an unrevoked, unexpired key belongs to, or None."""
+    """The active user an unrevoked, unexpired key belongs to, or None.
+
+    A verified token is remembered (with its user) for API_TOKEN_CACHE_SECONDS under its hash,
+    so a script's every call does not join four tables; any change to the token or its user
+    (revocation, expiry, deactivation) deletes the entry at once (``api_token_cache_forget``,
+    called from the model signals in partners.apps), and expiry is checked again on every hit."""
     key = (key or "").strip()
     if not key or len(key) > 200:
         return None
-    token = (
-        ApiToken.objects.active()
-        .select_related(
-            "user",
-            "user__organization",
-            "user__coordinating_office",
-            "user__partner",
-        )
-        .filter(key_hash=ApiToken.hash_key(key))
-        .first()
-    )
-    if token is None or not token.user.is_active or not token.user.may_hold_api_tokens:
-        return None
+    key_hash = ApiToken.hash_key(key)
     now = timezone.now()
+    cached = cache.get(_cache_key(key_hash))
+    if cached is not None:
+        token = cached
+    else:
+        token = (
+            ApiToken.objects.active()
+            .select_related(
+                "user",
+                "user__organization",
+                "user__coordinating_office",
+                "user__partner",
+            )
+            .filter(key_hash=key_hash)
+            .first()
+        )
+        if token is None:
+            return None
+    if not _token_still_valid(token, now) or not token.user.is_active or not token.user.may_hold_api_tokens:
+        cache.delete(_cache_key(key_hash))
+        return None
     if (
         token.last_used_at is None
         or now - token.last_used_at >= LAST_USED_RESOLUTION
@@ -53,6 +84,9 @@ def api_token_user(key: str, *, address: str | None = None) -> tuple[User, ApiTo
     ):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_from=address)
         token.last_used_at, token.last_used_from = now, address
+        cached = None
+    if cached is None:
+        cache.set(_cache_key(key_hash), token, timeout=settings.API_TOKEN_CACHE_SECONDS)
     return token.user, token
 
 

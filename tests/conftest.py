@@ -18,8 +18,8 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(autouse=True)
 def _fresh_shared_cache():
-    """Lockouts, the sign-in slow-down and token failure counts live in the cache: each test
-    starts with none."""
+    """Lockouts, the sign-in slow-down, token failure counts, cached token lookups and dashboard
+    figures live in the cache: each test starts with none."""
     from django.core.cache import cache
 
     cache.clear()

@@ -74,6 +74,15 @@ class CoordinationPosition(models.Model):
 
     class Meta:
         ordering = ["due_at", "office__name"]
+        indexes = [
+            # Overdue and due positions (dashboard, positions due) among the few still unanswered.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["pending", "comment"]),
+                name="position_unanswered_due",
+            ),
+            models.Index(fields=["office", "due_at"], name="position_office_due"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["round", "office"], name="position_unique_office_per_round"),
             models.CheckConstraint(
@@ -182,6 +191,9 @@ class ReportingObligation(models.Model):
 
     class Meta:
         ordering = ["due_date"]
+        indexes = [
+            models.Index(fields=["due_date"], condition=Q(completed_date__isnull=True), name="obligation_open_due"),
+        ]
         constraints = [models.UniqueConstraint(fields=["agreement", "kind"], name="obligation_unique_kind")]
 
     def __str__(self) -> str:
@@ -225,6 +237,7 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="notification_user_newest")]
         constraints = [
             models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_unique_per_user"),
         ]
@@ -253,6 +266,7 @@ class RenderKind(models.TextChoices):
     SUMMARY = "summary", "Agreement summary"
     REGISTER = "register", "Register of agreements in force"
     PARTNER_SUMMARY = "partner_summary", "Partner summary"
+    EXPORT = "export", "Agreement list export"
 
 
 class RenderStatus(models.TextChoices):
@@ -407,3 +421,63 @@ class ServiceHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed (nothing written)"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    REFUSED = "refused", "Nothing imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportBatch(models.Model):
+    """One uploaded import file: its dry-run preview, then the import itself and its progress."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_batches")
+    filename = models.CharField(max_length=120)
+    file = models.FileField(upload_to="imports/", max_length=300)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
+    valid_only = models.BooleanField(default=False)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True, help_text="The dry run's row-by-row report.")
+    result = models.JSONField(default=dict, blank=True, help_text="The import's row-by-row report.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def report(self) -> dict:
+        return self.result or self.preview
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class CalendarFeed(models.Model):
+    """A personal iCalendar feed. The secret token is in the feed's URL; only its SHA-256 is
+    stored, and revoking the feed makes the URL answer 404."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.prefix}… of {self.user}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import mimetypes
 import time
@@ -55,6 +56,10 @@ PDF_BASE_URL = "https://pdf.icp-portal.invalid/"
 STATIC_PREFIX = f"{PDF_BASE_URL}static/"
 # States in which the agreement is signed: no DRAFT watermark.
 SIGNED_STATES = (State.SIGNED, State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+# A summary's timeline up to this many events is printed whole; a longer one is summarised.
+SUMMARY_TIMELINE_ROWS = 40
+# A register of more agreements than this uses the compact layout (one line per agreement).
+REGISTER_COMPACT_OVER = 1500
 # How many times a job may start before it is declared failed (a render that kills its worker
 # would otherwise be redelivered forever).
 MAX_RENDER_ATTEMPTS = 5
@@ -221,6 +226,8 @@ def summary_context(agreement: Agreement) -> dict:
         }
         for log in TransitionLog.objects.filter(agreement=agreement).select_related("user").order_by("timestamp", "pk")
     ]
+    timeline_total = len(timeline)
+    timeline = summarise_timeline(timeline)
     obligations = list(ReportingObligation.objects.filter(agreement=agreement).order_by("due_date"))
     today = timezone.localdate()
     return {
@@ -230,12 +237,39 @@ def summary_context(agreement: Agreement) -> dict:
         "agreement": agreement,
         "participants": list(agreement.participants.all()),
         "timeline": timeline,
+        "timeline_total": timeline_total,
+        "timeline_summarised": len(timeline) < timeline_total,
         "obligations": [{"obligation": o, "overdue": o.is_overdue(today)} for o in obligations],
         "amendments": list(agreement.children.filter(kind=AgreementKind.AMENDMENT).order_by("created_at")),
         "project_arrangements": list(
             agreement.children.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).order_by("reference")
         ),
     }
+
+
+def summarise_timeline(timeline: list[dict]) -> list[dict]:
+    """A long history, readable on a few pages: every state change on its own line, the other
+    events (positions, notices, amendments applied…) grouped by kind and year with their count and
+    dates. A history of up to SUMMARY_TIMELINE_ROWS events is shown whole."""
+    if len(timeline) <= SUMMARY_TIMELINE_ROWS:
+        return timeline
+    rows: list[dict] = []
+    groups: dict[tuple[str, int], dict] = {}
+    for entry in timeline:
+        if entry["state_change"]:
+            rows.append(entry)
+            continue
+        key = (entry["event"], entry["when"].year)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {**entry, "count": 0, "until": entry["when"], "actor": "", "comment": ""}
+            rows.append(group)
+        group["count"] += 1
+        group["until"] = entry["when"]
+    for group in groups.values():
+        if group["count"] > 1:
+            group["event"] = f"{group['event']} ×{group['count']}"
+    return rows
 
 
 def partner_summary_context(agreement: Agreement, *, user: User | None) -> dict:
@@ -314,6 +348,7 @@ def register_context(*, user: User, as_of: dt.date, partner: Partner | None = No
             group = by_partner.setdefault(participant.partner_id, {"partner": participant.partner, "agreements": []})
             group["agreements"].append(agreement)
     groups = sorted(by_partner.values(), key=lambda g: g["partner"].name)
+    count = len({a.pk for g in groups for a in g["agreements"]} | {a.pk for a in multilateral})
     scope = f" — {partner.name}" if partner is not None else ""
     return {
         **_base_context(f"Agreements in force on {as_of:%d %B %Y}{scope}", f"Register {as_of:%Y-%m-%d}", False),
@@ -322,8 +357,98 @@ def register_context(*, user: User, as_of: dt.date, partner: Partner | None = No
         "multilateral": multilateral,
         "releasable": releasable,
         "partner": partner,
-        "count": len({a.pk for g in groups for a in g["agreements"]} | {a.pk for a in multilateral}),
+        "count": count,
+        "compact": count > REGISTER_COMPACT_OVER,
     }
+
+
+def _pdf_text(text: str) -> bytes:
+    """Text for a standard PDF font (WinAnsi): characters it lacks become '?'."""
+    return str(text).encode("cp1252", errors="replace")
+
+
+def register_compact_pdf(context: dict, stamp: Stamp) -> RenderedPdf:
+    """The register as plain text lines in a standard font, written straight to PDF (no layout
+    engine): tens of thousands of agreements in seconds, where a laid-out table would take many
+    minutes. Every page carries the marking at its top and bottom and its page number."""
+    import pydyf
+
+    width, height, margin, leading, size = 612, 792, 40, 8.6, 7
+    per_page = int((height - 2 * margin - 24) // leading)
+    lines: list[tuple[str, bool]] = [
+        (str(context["doc_title"]), True),
+        (
+            f"{context['count']} agreements in force on {context['as_of']:%d %B %Y}, one line each: "
+            "reference, title, kind, entry into force, expiry. For DoD use.",
+            False,
+        ),
+        ("", False),
+    ]
+
+    def agreement_line(agreement, participants: bool) -> str:
+        parts = [agreement.reference, agreement.title[:95]]
+        if participants:
+            parts.append(", ".join(p.partner.code for p in agreement.participants.all()))
+        parts += [agreement.get_kind_display(), f"in force {agreement.entry_into_force_date:%Y-%m-%d}"]
+        if agreement.expiration_date:
+            parts.append(f"expires {agreement.expiration_date:%Y-%m-%d}")
+        return " · ".join(parts)
+
+    for group in context["groups"]:
+        lines.append((f"{group['partner'].name} ({group['partner'].code})", True))
+        lines += [(agreement_line(a, False), False) for a in group["agreements"]]
+    if context["multilateral"]:
+        lines.append(("Multilateral agreements", True))
+        lines += [(agreement_line(a, True), False) for a in context["multilateral"]]
+    document = pydyf.PDF()
+    regular = pydyf.Dictionary(
+        {"Type": "/Font", "Subtype": "/Type1", "BaseFont": "/Helvetica", "Encoding": "/WinAnsiEncoding"}
+    )
+    bold = pydyf.Dictionary(
+        {"Type": "/Font", "Subtype": "/Type1", "BaseFont": "/Helvetica-Bold", "Encoding": "/WinAnsiEncoding"}
+    )
+    document.add_object(regular)
+    document.add_object(bold)
+    marking = context["banner_marking"]
+    pages = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+    generated = f"Generated {timezone.localtime(stamp.generated_at):%Y-%m-%d %H:%M %Z}"
+    for number, page_lines in enumerate(pages, start=1):
+        stream = pydyf.Stream(compress=True)
+        stream.begin_text()
+        stream.set_font_size("B", 9)
+        for y in (height - 22, 14):  # the marking, top and bottom
+            stream.set_text_matrix(1, 0, 0, 1, width / 2 - 3 * len(marking), y)
+            stream.show_text_string(_pdf_text(marking))
+        stream.set_font_size("F", 6)
+        stream.set_text_matrix(1, 0, 0, 1, margin, 14)
+        stream.show_text_string(_pdf_text(f"{context['reference']} · {generated}"))
+        stream.set_text_matrix(1, 0, 0, 1, width - margin - 60, 14)
+        stream.show_text_string(_pdf_text(f"Page {number} of {len(pages)}"))
+        y = height - margin - 12
+        for text, heading in page_lines:
+            stream.set_font_size("B" if heading else "F", size + 1 if heading else size)
+            stream.set_text_matrix(1, 0, 0, 1, margin, y)
+            stream.show_text_string(_pdf_text(text[:170]))
+            y -= leading
+        stream.end_text()
+        document.add_object(stream)
+        page = pydyf.Dictionary(
+            {
+                "Type": "/Page",
+                "Parent": document.pages.reference,
+                "MediaBox": pydyf.Array([0, 0, width, height]),
+                "Contents": stream.reference,
+                "Resources": pydyf.Dictionary(
+                    {"Font": pydyf.Dictionary({"F": regular.reference, "B": bold.reference})}
+                ),
+            }
+        )
+        document.add_page(page)
+    document.info["Title"] = pydyf.String(_pdf_text(context["doc_title"]))
+    output = io.BytesIO()
+    document.write(output, compress=True)
+    digest = hashlib.sha256("\n".join(text for text, _ in lines).encode()).hexdigest()
+    return RenderedPdf(content=output.getvalue(), content_digest=digest)
 
 
 def render_pdf(template: str, context: dict, stamp: Stamp) -> RenderedPdf:
@@ -451,7 +576,11 @@ def _render_register(job: RenderJob) -> None:
         raise RenderFailed("The register's date is not a valid date.") from None
     partner = Partner.objects.filter(pk=job.params.get("partner_id")).first() if job.params.get("partner_id") else None
     context = register_context(user=job.requested_by, as_of=as_of, partner=partner)
-    rendered = render_pdf(TEMPLATE[RenderKind.REGISTER], context, Stamp(version=None, generated_at=timezone.now()))
+    stamp = Stamp(version=None, generated_at=timezone.now())
+    if context["compact"]:
+        rendered = register_compact_pdf(context, stamp)
+    else:
+        rendered = render_pdf(TEMPLATE[RenderKind.REGISTER], context, stamp)
     variant = "releasable" if context["releasable"] else "dod"
     job.file.save(f"register-{as_of:%Y%m%d}-{variant}-{job.pk}.pdf", ContentFile(rendered.content), save=False)
     job.sha256 = rendered.sha256
@@ -478,6 +607,47 @@ def _render_partner_summary(job: RenderJob) -> None:
     job.file.save(f"{agreement.reference}-partner-summary-{job.pk}.pdf", ContentFile(rendered.content), save=False)
     job.sha256 = rendered.sha256
     job.params = {**job.params, "content_digest": rendered.content_digest}
+
+
+def _render_export(job: RenderJob) -> None:
+    """A large CSV or XLSX export of the list its requester asked for (visibility, scope and
+    filters applied again now, for that person), written to a temporary file, then stored."""
+    import tempfile
+
+    from django.core.files import File
+    from django.http import QueryDict
+
+    from agreements import exports
+    from agreements.selectors import agreements_listed
+
+    user = job.requested_by
+    if user is None or not user.is_active:
+        raise RenderFailed("The person who asked for this export can no longer sign in.")
+    fmt = job.params.get("format")
+    if fmt not in ("csv", "xlsx"):
+        raise RenderFailed("Unknown export format.")
+    _filterset, queryset, _scope = agreements_listed(user, QueryDict(job.params.get("query", "")))
+    with tempfile.TemporaryFile() as handle:
+        if fmt == "csv":
+            headers, rows = exports.export_rows(queryset, user)
+            count = -1
+            for count, line in enumerate(exports.csv_lines(headers, rows)):  # noqa: B007
+                handle.write(line.encode())
+        else:
+            count = exports.xlsx_write(queryset, user, settings.PORTAL_MARKING, handle)
+        handle.seek(0)
+        filename = exports.export_filename(fmt)
+        job.file.save(f"export-{job.pk}-{filename}", File(handle), save=False)
+    job.params = {**job.params, "filename": filename, "count": count}
+
+
+def export_request(*, user: User, fmt: str, query: str) -> RenderJob:
+    """Queue a large export of the list ``query`` describes; the worker writes it."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("Sign in to export agreements.")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationError({"format": "Export as csv or xlsx."})
+    return render_job_request(kind=RenderKind.EXPORT, user=user, params={"format": fmt, "query": query[:4000]})
 
 
 def _render_job_finish(job_id: int, store) -> RenderJob | None:
@@ -516,9 +686,11 @@ def render_job_run(*, job_id: int) -> RenderJob | None:
                 break
         else:
             raise RenderFailed("The document kept changing while it was rendered. Try again.")
-    elif job.kind in (RenderKind.REGISTER, RenderKind.PARTNER_SUMMARY):
+    elif job.kind in (RenderKind.REGISTER, RenderKind.PARTNER_SUMMARY, RenderKind.EXPORT):
         if job.kind == RenderKind.REGISTER:
             _render_register(job)
+        elif job.kind == RenderKind.EXPORT:
+            _render_export(job)
         else:
             _render_partner_summary(job)
         result = {"file": job.file.name, "sha256": job.sha256, "params": job.params}
@@ -549,7 +721,7 @@ def render_permission_denial(*, user: User, kind: str, agreement: Agreement | No
     documents; the register is for DoD users and, in its releasable variant, liaisons."""
     if user is None or not user.is_authenticated or not user.is_active:
         return "Sign in to ask for a PDF."
-    if kind == RenderKind.REGISTER:
+    if kind in (RenderKind.REGISTER, RenderKind.EXPORT):
         return None
     if kind == RenderKind.PARTNER_SUMMARY:
         if agreement is None or not agreements_visible_to(user).filter(pk=agreement.pk).exists():

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agreements.exports import XLSX_CONTENT_TYPE
 from agreements.models import Agreement
 from agreements.selectors import agreements_visible_to, documents_visible_to
 from icp_portal.forms_ids import posted_id
@@ -150,6 +151,11 @@ def render_download(request: HttpRequest, pk: int) -> FileResponse:
         filename = f"{document.agreement.reference}-{job.kind}-v{document.version}.pdf"
         handle = document.file.open("rb")
         security_events.document_download(request, document=document, detail=filename)
+    elif job.file and job.requested_by_id == request.user.pk and job.kind == RenderKind.EXPORT:
+        filename = job.params.get("filename") or f"icp-agreements.{job.params.get('format', 'csv')}"
+        content_type = "text/csv; charset=utf-8" if filename.endswith(".csv") else XLSX_CONTENT_TYPE
+        security_events.document_download(request, wanted=f"export job {job.pk}", detail=filename)
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
     elif job.file and job.requested_by_id == request.user.pk:
         if job.kind == RenderKind.PARTNER_SUMMARY:
             filename = f"{job.agreement.reference}-partner-summary.pdf"

@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +32,7 @@ from .models import (
 )
 from .notifications import notify
 from .selectors import agreements_stalled
+from .transitions import EVENT_REMINDER_SENT
 
 logger = logging.getLogger(__name__)
 
@@ -286,3 +289,65 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
     return unread.update(read_at=timezone.now())
+
+
+# --- reminders a reviewer sends from the review queue ---------------------------------------------
+@dataclass
+class ReminderOutcome:
+    reference: str
+    offices: list[str]
+    skipped: str = ""
+
+
+def coordination_reminders_send(
+    *, agreements: Iterable[Agreement], user: User, context: services.AuditContext | None = None
+) -> list[ReminderOutcome]:
+    """A reviewer reminds the offices that have not answered, for several agreements at once.
+    Each agreement gets its own audit row naming the offices reminded; an office is reminded at
+    most once a day per position however often the button is pressed."""
+    if not (user.is_reviewer or user.is_portal_admin):
+        raise PermissionDenied("Only an OUSD(A&S) reviewer sends reminders from the review queue.")
+    today = timezone.localdate()
+    outcomes = []
+    coordinators: dict[int, list[User]] = {}
+    for coordinator in User.objects.filter(role=Role.COORDINATOR, is_active=True):
+        coordinators.setdefault(coordinator.coordinating_office_id, []).append(coordinator)
+    for agreement in agreements:
+        positions = list(
+            CoordinationPosition.objects.filter(
+                round__agreement=agreement,
+                round__closed_at__isnull=True,
+                status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
+            ).select_related("office", "round")
+        )
+        if not positions:
+            outcomes.append(ReminderOutcome(agreement.reference, [], "every office has answered"))
+            continue
+        reminded = []
+        with transaction.atomic():
+            for position in positions:
+                made = notify(
+                    users=coordinators.get(position.office_id, []),
+                    kind="silence_reminder",
+                    message=(
+                        f"{agreement.reference}: the reviewer asks for {position.office.name}'s "
+                        f"{position.round.get_stage_display()} position, due by {position.due_at:%Y-%m-%d}."
+                    ),
+                    dedupe_key=f"manual_reminder:{position.pk}:{today:%Y%m%d}",
+                    agreement=agreement,
+                )
+                if made:
+                    reminded.append(position.office.name)
+            if reminded:
+                services.audit_event(
+                    agreement=agreement,
+                    event=EVENT_REMINDER_SENT,
+                    user=user,
+                    comment="Reminder sent to " + ", ".join(sorted(reminded)) + ".",
+                    data={"offices": sorted(reminded)},
+                    context=context,
+                )
+        outcomes.append(
+            ReminderOutcome(agreement.reference, sorted(reminded), "" if reminded else "already reminded today")
+        )
+    return outcomes

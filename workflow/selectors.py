@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import statistics
+import time
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.core.cache import cache
+from django.db.models import BooleanField, Case, Count, F, Min, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, State
@@ -18,6 +19,16 @@ from .models import CoordinationPosition, CoordinationRound, PositionStatus, Rep
 from .transitions import TRANSITION_NAMES
 
 
+def restrict_to_visible(queryset: QuerySet, user, field: str = "agreement") -> QuerySet:
+    """``queryset`` limited to rows whose agreement ``user`` may see. When that is every
+    agreement (``agreements_visible_to`` filters nothing, as for DoD users), no filter is added,
+    so the database is not asked to match each row against the whole agreement table."""
+    visible = agreements_visible_to(user)
+    if not visible.query.where and not visible.query.is_empty():
+        return queryset
+    return queryset.filter(**{f"{field}__in": visible})
+
+
 def transition_logs_visible_to(user) -> QuerySet[TransitionLog]:
     """The audit trail of visible agreements, for DoD users only. A partner liaison gets none:
     the internal transitions (a return for revision, a disapproval), their states and their
@@ -25,7 +36,7 @@ def transition_logs_visible_to(user) -> QuerySet[TransitionLog]:
     status instead."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return TransitionLog.objects.none()
-    logs = TransitionLog.objects.filter(agreement__in=agreements_visible_to(user))
+    logs = restrict_to_visible(TransitionLog.objects.all(), user)
     return logs.select_related("user", "agreement")
 
 
@@ -56,14 +67,14 @@ def obligations_visible_to(user) -> QuerySet[ReportingObligation]:
     """Reporting obligations are internal: DoD users see those of the agreements they see."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return ReportingObligation.objects.none()
-    return ReportingObligation.objects.filter(agreement__in=agreements_visible_to(user)).select_related("agreement")
+    return restrict_to_visible(ReportingObligation.objects.all(), user).select_related("agreement")
 
 
 def coordination_rounds_visible_to(user) -> QuerySet[CoordinationRound]:
     """Coordination rounds are internal: never shown to a liaison."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return CoordinationRound.objects.none()
-    return CoordinationRound.objects.filter(agreement__in=agreements_visible_to(user))
+    return restrict_to_visible(CoordinationRound.objects.all(), user)
 
 
 # --- returned for revision ----------------------------------------------------------------------
@@ -169,17 +180,24 @@ def review_queue_for(user, *, now: dt.datetime | None = None) -> QuerySet[Agreem
     deadline, then the longest in review. One query, however long the queue; the browser page,
     the dashboard and the API all read it (a partner liaison gets nothing)."""
     now = now or timezone.now()
-    awaited = CoordinationPosition.objects.filter(
-        round__agreement=OuterRef("pk"), round__closed_at__isnull=True, status__in=AWAITED_POSITION_STATUSES
-    )
     stalled = stalled_condition(now)
+    # One pass over the open rounds' positions (a grouped MIN, not a subquery per agreement): an
+    # awaited position is past its deadline exactly when the earliest awaited deadline is.
+    awaited = Q(
+        coordination_rounds__closed_at__isnull=True,
+        coordination_rounds__positions__status__in=AWAITED_POSITION_STATUSES,
+    )
     queue = (
         agreements_visible_to(user)
         .filter(state__in=REVIEW_STATES)
         .annotate(
             stalled=Case(When(stalled, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            nearest_deadline=Subquery(awaited.order_by("due_at").values("due_at")[:1]),
-            deadline_passed=Exists(awaited.filter(due_at__lte=now)),
+            nearest_deadline=Min("coordination_rounds__positions__due_at", filter=awaited),
+        )
+        .annotate(
+            deadline_passed=Case(
+                When(nearest_deadline__lte=now, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
         )
         .annotate(
             needs_attention=Case(
@@ -246,31 +264,71 @@ def stage_durations(agreement: Agreement) -> dict[str, dt.timedelta]:
     return _stage_spans(agreement.created_at, list(changes), agreement.state, timezone.now())
 
 
-def median_days_per_stage(agreements) -> list[dict]:
-    """The median number of days agreements spent in each main-line stage (two queries)."""
-    created = dict(agreements.values_list("pk", "created_at"))
-    states = dict(agreements.values_list("pk", "state"))
-    rows = (
-        TransitionLog.objects.filter(agreement_id__in=list(created), transition__in=TRANSITION_NAMES)
-        .exclude(source=F("target"))
-        .order_by("agreement_id", "timestamp", "pk")
-        .values_list("agreement_id", "source", "target", "timestamp")
+def _stage_spans_sql(vendor: str, visible_sql: str) -> str:
+    """SQL for (state, days) of every stay of every visible agreement in a main-line stage: the
+    finished stays from the audit trail (each state change closes the stay its source began, at
+    the previous change or the creation), and the current stay of every agreement still moving."""
+    if vendor == "postgresql":
+        days = "EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0"
+    else:
+        days = "(julianday({end}) - julianday({start}))"
+    placeholders = ", ".join(["%s"] * len(TRANSITION_NAMES))
+    finished = days.format(
+        end="log.timestamp",
+        start="COALESCE(LAG(log.timestamp) OVER (PARTITION BY log.agreement_id ORDER BY log.timestamp, log.id), "
+        "a.created_at)",
     )
-    per_agreement: dict[int, list] = defaultdict(list)
-    for agreement_id, source, target, timestamp in rows:
-        per_agreement[agreement_id].append((source, target, timestamp))
-    samples: dict[str, list[float]] = defaultdict(list)
-    now = timezone.now()
-    for agreement_id, created_at in created.items():
-        spans = _stage_spans(created_at, per_agreement.get(agreement_id, []), states[agreement_id], now)
-        for state, span in spans.items():
-            samples[state].append(span.total_seconds() / 86400)
+    current = days.format(end="%s", start="a.state_changed_at")
+    # Only placeholders and the ORM's own compiled subquery are interpolated; values are parameters.
+    return f"""
+        SELECT log.agreement_id AS agreement_id, log.source AS state, {finished} AS days
+          FROM workflow_transitionlog log
+          JOIN agreements_agreement a ON a.id = log.agreement_id
+         WHERE log.transition IN ({placeholders}) AND log.source <> log.target
+           AND log.agreement_id IN ({visible_sql})
+        UNION ALL
+        SELECT a.id, a.state, {current}
+          FROM agreements_agreement a
+         WHERE a.id IN ({visible_sql}) AND a.state IN ({", ".join(["%s"] * len(LIFECYCLE_STEPS))})
+    """  # noqa: S608  # nosec B608
+
+
+def median_days_per_stage(agreements) -> list[dict]:
+    """The median number of days agreements spent in each main-line stage (the stays of one
+    agreement in a stage added up), computed in the database: one query, window functions on
+    PostgreSQL and SQLite alike, no Python loop over agreements or audit rows."""
+    from django.db import connection
+
+    visible_sql, visible_params = agreements.order_by().values("pk").query.sql_with_params()
+    spans = _stage_spans_sql(connection.vendor, visible_sql)
+    query = f"""
+        WITH spans AS ({spans}),
+        per_agreement AS (
+            SELECT agreement_id, state, SUM(days) AS days FROM spans
+             WHERE state IN ({", ".join(["%s"] * len(LIFECYCLE_STEPS))})
+             GROUP BY agreement_id, state
+        ),
+        ranked AS (
+            SELECT state, days,
+                   ROW_NUMBER() OVER (PARTITION BY state ORDER BY days) AS position,
+                   COUNT(*) OVER (PARTITION BY state) AS total
+              FROM per_agreement
+        )
+        SELECT state, AVG(days), MAX(total) FROM ranked
+         WHERE position IN ((total + 1) / 2, (total + 2) / 2)
+         GROUP BY state
+    """  # noqa: S608  # nosec B608
+    steps = [str(s) for s in LIFECYCLE_STEPS]
+    params = [*TRANSITION_NAMES, *visible_params, timezone.now(), *visible_params, *steps, *steps]
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        found = {state: (median, count) for state, median, count in cursor.fetchall()}
     return [
         {
             "state": state,
             "label": State(state).label,
-            "median": round(statistics.median(samples[state]), 1) if samples[state] else None,
-            "count": len(samples[state]),
+            "median": round(float(found[state][0]), 1) if state in found else None,
+            "count": int(found[state][1]) if state in found else 0,
         }
         for state in LIFECYCLE_STEPS
     ]
@@ -286,40 +344,114 @@ def _by_status(by_state: dict[str, int]) -> list[dict]:
     return [{"key": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in PartnerStatus]
 
 
+# How many rows each dashboard panel shows; the rest is behind its "show all" link.
+DASHBOARD_PANEL_ROWS = 10
+MEDIANS_CACHE_KEY = "dashboard:stage-medians:dod"
+
+
+def stage_medians_cached(user) -> list[dict]:
+    """``median_days_per_stage`` over everything DoD users see, reused for DASHBOARD_MEDIANS_SECONDS.
+
+    The figure reads the whole audit trail (seconds at 100,000 agreements) and one transition
+    barely moves a median over decades, so it is refreshed on a clock, not per transition. While
+    one request recomputes it, the others show the previous value instead of computing it too.
+    Liaisons never see it (it is internal): empty for them."""
+    if user is None or not user.is_authenticated or user.is_liaison:
+        return []
+    cached = cache.get(MEDIANS_CACHE_KEY)
+    now = time.time()
+    if cached and now - cached["at"] < settings.DASHBOARD_MEDIANS_SECONDS:
+        return cached["rows"]
+    if cached and not cache.add(f"{MEDIANS_CACHE_KEY}:lock", 1, timeout=120):
+        return cached["rows"]  # another request is recomputing it
+    try:
+        rows = median_days_per_stage(agreements_visible_to(user))
+        cache.set(MEDIANS_CACHE_KEY, {"at": now, "rows": rows}, timeout=None)
+    finally:
+        cache.delete(f"{MEDIANS_CACHE_KEY}:lock")
+    return rows
+
+
+def portfolio_stamp() -> tuple[int, int, int]:
+    """Changes whenever an agreement or a participation is saved or an audit row is written
+    (django-simple-history records every save and delete): the dashboard's cache key."""
+    from django.db import connection
+
+    history_agreement = Agreement.history.model._meta.db_table
+    history_participant = Participant.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {TransitionLog._meta.db_table}), "  # noqa: S608  # nosec B608 (table names only)
+            f"(SELECT MAX(history_id) FROM {history_agreement}), "
+            f"(SELECT MAX(history_id) FROM {history_participant})"
+        )
+        return tuple(value or 0 for value in cursor.fetchone())
+
+
+def _dashboard_scope(user) -> str:
+    """Users who see the same agreements share cached figures: every DoD user, or one partner's liaisons."""
+    return f"liaison:{user.partner_id}" if user.is_liaison else "dod"
+
+
 def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
     """Every figure of the dashboard, over the agreements ``user`` may see: the browser dashboard
-    and the API both show these. A fixed number of queries whatever the number of agreements."""
+    and the API both show these. A fixed number of queries whatever the number of agreements;
+    every list is capped at DASHBOARD_PANEL_ROWS and comes with its full count.
+
+    The figures are cached per visibility scope for DASHBOARD_CACHE_SECONDS under a key that
+    changes with every transition, edit or coordination event (``portfolio_stamp``)."""
     today = today or timezone.localdate()
+    if user is None or not user.is_authenticated:
+        return _dashboard_figures(user, today)
+    stamp = "-".join(str(part) for part in portfolio_stamp())
+    key = f"dashboard:{_dashboard_scope(user)}:{today.isoformat()}:{stamp}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = _dashboard_figures(user, today)
+        cache.set(key, figures, timeout=settings.DASHBOARD_CACHE_SECONDS)
+    return {
+        **figures,
+        "median_days": stage_medians_cached(user),
+        "positions_due": positions_due_for(user).count(),
+    }
+
+
+def _dashboard_figures(user, today: dt.date) -> dict:
     now = timezone.now()
     visible = agreements_visible_to(user)
-    by_state = dict(visible.order_by().values_list("state").annotate(n=Count("pk")))
-    by_kind = dict(visible.order_by().values_list("kind").annotate(n=Count("pk")))
+    by_state_kind = visible.order_by().values_list("state", "kind").annotate(n=Count("pk"))
+    by_state: dict[str, int] = defaultdict(int)
+    by_kind: dict[str, int] = defaultdict(int)
+    for state, kind, n in by_state_kind:
+        by_state[state] += n
+        by_kind[kind] += n
     total = sum(by_state.values())
     by_partner = (
         Participant.objects.filter(agreement__in=visible.open())
         .values("partner__code", "partner__name")
-        .annotate(n=Count("agreement", distinct=True))
+        .annotate(n=Count("agreement_id"))
         .order_by("-n", "partner__name")
     )
+    expiring_qs = visible.filter(
+        state=State.IN_FORCE, expiration_date__gte=today, expiration_date__lte=today + dt.timedelta(days=180)
+    )
     expiring = list(
-        visible.filter(
-            state=State.IN_FORCE, expiration_date__gte=today, expiration_date__lte=today + dt.timedelta(days=180)
-        )
-        .select_related("lead_organization")
-        .order_by("expiration_date")
+        expiring_qs.select_related("lead_organization").order_by("expiration_date", "pk")[:DASHBOARD_PANEL_ROWS]
     )
-    overdue_positions = list(
-        positions_visible_to(user)
-        .filter(
-            round__closed_at__isnull=True,
-            status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
-            due_at__lte=now,
-        )
-        .order_by("due_at")
+    overdue_positions_qs = positions_visible_to(user).filter(
+        round__closed_at__isnull=True,
+        status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
+        due_at__lte=now,
     )
-    stalled_reviews = list(review_queue_for(user, now=now).filter(stalled=True).select_related("lead_organization"))
+    overdue_positions = list(overdue_positions_qs.order_by("due_at", "pk")[:DASHBOARD_PANEL_ROWS])
+    # The review queue's stalled rows (the one definition), longest in review first.
+    stalled_qs = review_queue_for(user, now=now).filter(stalled=True)
+    stalled_reviews = list(
+        stalled_qs.select_related("lead_organization").order_by("state_changed_at", "pk")[:DASHBOARD_PANEL_ROWS]
+    )
     obligations = obligations_visible_to(user).filter(completed_date__isnull=True)
-    overdue_obligations = list(obligations.filter(due_date__lt=today).order_by("due_date"))
+    overdue_obligations_qs = obligations.filter(due_date__lt=today)
+    overdue_obligations = list(overdue_obligations_qs.order_by("due_date", "pk")[:DASHBOARD_PANEL_ROWS])
     return {
         "today": today,
         "total": total,
@@ -333,13 +465,18 @@ def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
         "by_partner": [
             {"key": row["partner__code"], "label": row["partner__name"], "count": row["n"]} for row in by_partner
         ],
-        "median_days": median_days_per_stage(visible),
         "expiring": expiring,
-        "expiring_within_180_days": len(expiring),
+        "expiring_within_180_days": _count_beyond(expiring, expiring_qs),
         "overdue_positions": overdue_positions,
+        "overdue_positions_count": _count_beyond(overdue_positions, overdue_positions_qs),
         "stalled_reviews": stalled_reviews,
-        "positions_due": positions_due_for(user).count(),
+        "stalled_reviews_count": _count_beyond(stalled_reviews, stalled_qs),
         "overdue_obligations": overdue_obligations,
-        "obligations_overdue": len(overdue_obligations),
+        "obligations_overdue": _count_beyond(overdue_obligations, overdue_obligations_qs),
         "obligations_open": obligations.count(),
     }
+
+
+def _count_beyond(first_rows: list, queryset: QuerySet) -> int:
+    """The full count of a capped panel: its rows when the cap was not reached, else a COUNT."""
+    return queryset.count() if len(first_rows) == DASHBOARD_PANEL_ROWS else len(first_rows)

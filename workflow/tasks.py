@@ -113,6 +113,22 @@ def render_jobs_requeue_stale() -> int:
     return pdf.render_jobs_requeue_stale()
 
 
+@shared_task(
+    name="workflow.tasks.import_batch_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def import_batch_run(batch_id: int) -> str:
+    """Import a queued file (large files are imported here, the page showing progress)."""
+    from .imports import import_batch_run as run
+
+    batch = run(batch_id=batch_id)
+    return "skipped" if batch is None else batch.status
+
+
 @shared_task(name="workflow.tasks.idempotency_records_expire", acks_late=True, ignore_result=True)
 def idempotency_records_expire() -> int:
     """Forget Idempotency-Keys and used form tokens older than IDEMPOTENCY_KEY_TTL_HOURS."""

@@ -42,6 +42,8 @@ EVENT_MASTER_LAPSED = "master_lapsed"
 EVENT_OFFICES_CHANGED = "coordination_offices_changed"
 EVENT_OBLIGATION_COMPLETED = "obligation_completed"
 EVENT_POSITION_REMINDED = "position_reminder_sent"
+EVENT_IMPORTED = "imported"
+EVENT_REMINDER_SENT = "reminder_sent"
 EVENT_DDL_REQUESTED = "ddl_review_requested"
 EVENT_DDL_DECIDED = "ddl_decided"
 EVENT_LABELS = {
@@ -53,6 +55,8 @@ EVENT_LABELS = {
     EVENT_MASTER_LAPSED: "Master agreement lapsed",
     EVENT_OFFICES_CHANGED: "Coordinating offices changed",
     EVENT_OBLIGATION_COMPLETED: "Reporting obligation completed",
+    EVENT_IMPORTED: "Imported",
+    EVENT_REMINDER_SENT: "Reminder sent to coordinating offices",
     EVENT_DDL_REQUESTED: "DDL / TS&FD review requested",
     EVENT_DDL_DECIDED: "DDL / TS&FD decision recorded",
 }

@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
+    path("review/remind/", views.review_queue_remind, name="review_queue_remind"),
     path("positions/", views.positions_due, name="positions_due"),
     path(
         "agreements/<str:reference>/positions/<int:pk>/",
@@ -27,4 +28,25 @@ urlpatterns += [
     path("pdf/jobs/<int:pk>/retry/", pdf_views.render_retry, name="render_retry"),
     path("pdf/register/", pdf_views.register_pdf, name="register_pdf"),
     path("notifications/", pdf_views.notifications, name="notifications"),
+]
+
+# Import of existing agreements.
+from . import import_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", import_views.import_upload, name="import_upload"),
+    path("import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/<int:pk>/", import_views.import_batch, name="import_batch"),
+    path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
+    path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
+]
+
+# The calendar page and the personal iCalendar feed.
+from . import calendar_views  # noqa: E402
+
+urlpatterns += [
+    path("calendar/", calendar_views.calendar_page, name="calendar"),
+    path("calendar/feed/new/", calendar_views.calendar_feed_create_view, name="calendar_feed_create"),
+    path("calendar/feed/<int:pk>/revoke/", calendar_views.calendar_feed_revoke_view, name="calendar_feed_revoke"),
+    path("calendar/feed/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
 ]

@@ -6,172 +6,318 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agreements', '0001_initial'),
-        ('partners', '0001_initial'),
+        ("agreements", "0001_initial"),
+        ("partners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreement',
-            name='action_officer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='agreements_as_action_officer', to=settings.AUTH_USER_MODEL),
+            model_name="agreement",
+            name="action_officer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="agreements_as_action_officer",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='lead_organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='partners.organization'),
+            model_name="agreement",
+            name="lead_organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="agreements", to="partners.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='parent',
-            field=models.ForeignKey(blank=True, help_text="A project arrangement's master agreement; an amendment's agreement.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='agreements.agreement'),
+            model_name="agreement",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="A project arrangement's master agreement; an amendment's agreement.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="children",
+                to="agreements.agreement",
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='agreement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='agreements.agreement'),
+            model_name="document",
+            name="agreement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="documents", to="agreements.agreement"
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='documents', to=settings.AUTH_USER_MODEL),
+            model_name="document",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="documents",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalagreement',
-            name='action_officer',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalagreement",
+            name="action_officer",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalagreement',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalagreement",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalagreement',
-            name='lead_organization',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.organization'),
+            model_name="historicalagreement",
+            name="lead_organization",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="partners.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalagreement',
-            name='parent',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text="A project arrangement's master agreement; an amendment's agreement.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.agreement'),
+            model_name="historicalagreement",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="A project arrangement's master agreement; an amendment's agreement.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="agreements.agreement",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontribution',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalcontribution",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicaldocument',
-            name='agreement',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.agreement'),
+            model_name="historicaldocument",
+            name="agreement",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="agreements.agreement",
+            ),
         ),
         migrations.AddField(
-            model_name='historicaldocument',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicaldocument",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicaldocument',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicaldocument",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalloanitem',
-            name='agreement',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.agreement'),
+            model_name="historicalloanitem",
+            name="agreement",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="agreements.agreement",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalloanitem',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalloanitem",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalparticipant',
-            name='agreement',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.agreement'),
+            model_name="historicalparticipant",
+            name="agreement",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="agreements.agreement",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalparticipant',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalparticipant",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalparticipant',
-            name='partner',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.partner'),
+            model_name="historicalparticipant",
+            name="partner",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="partners.partner",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalssoi',
-            name='agreement',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.agreement'),
+            model_name="historicalssoi",
+            name="agreement",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="agreements.agreement",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalssoi',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalssoi",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='loanitem',
-            name='agreement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='loan_items', to='agreements.agreement'),
+            model_name="loanitem",
+            name="agreement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="loan_items", to="agreements.agreement"
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='agreement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='agreements.agreement'),
+            model_name="participant",
+            name="agreement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="participants", to="agreements.agreement"
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='participations', to='partners.partner'),
+            model_name="participant",
+            name="partner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="participations", to="partners.partner"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontribution',
-            name='participant',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.participant'),
+            model_name="historicalcontribution",
+            name="participant",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="agreements.participant",
+            ),
         ),
         migrations.AddField(
-            model_name='contribution',
-            name='participant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contributions', to='agreements.participant'),
+            model_name="contribution",
+            name="participant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="contributions", to="agreements.participant"
+            ),
         ),
         migrations.AddField(
-            model_name='ssoi',
-            name='agreement',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ssoi', to='agreements.agreement'),
+            model_name="ssoi",
+            name="agreement",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="ssoi", to="agreements.agreement"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('expiration_date__isnull', True), ('effective_date__isnull', True), ('expiration_date__gt', models.F('effective_date')), _connector='OR'), name='agreement_expiration_after_effective', violation_error_message='The expiration date must come after the effective date.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("expiration_date__isnull", True),
+                    ("effective_date__isnull", True),
+                    ("expiration_date__gt", models.F("effective_date")),
+                    _connector="OR",
+                ),
+                name="agreement_expiration_after_effective",
+                violation_error_message="The expiration date must come after the effective date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['project_arrangement', 'amendment']), _negated=True), ('parent__isnull', False), _connector='OR'), name='agreement_pa_and_amendment_have_parent', violation_error_message='A project arrangement or amendment needs its parent agreement.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["project_arrangement", "amendment"]), _negated=True),
+                    ("parent__isnull", False),
+                    _connector="OR",
+                ),
+                name="agreement_pa_and_amendment_have_parent",
+                violation_error_message="A project arrangement or amendment needs its parent agreement.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'system_level'), ('phase', ''), _connector='OR'), name='agreement_phase_only_system_level', violation_error_message='Only a system-level agreement has a phase.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "system_level"), ("phase", ""), _connector="OR"),
+                name="agreement_phase_only_system_level",
+                violation_error_message="Only a system-level agreement has a phase.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.UniqueConstraint(fields=('agreement', 'kind', 'version'), name='document_unique_version'),
+            model_name="document",
+            constraint=models.UniqueConstraint(fields=("agreement", "kind", "version"), name="document_unique_version"),
         ),
         migrations.AddConstraint(
-            model_name='loanitem',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='loan_item_quantity_positive'),
+            model_name="loanitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="loan_item_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('agreement', 'partner'), name='participant_unique_partner', violation_error_message='This partner already takes part in the agreement.'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                fields=("agreement", "partner"),
+                name="participant_unique_partner",
+                violation_error_message="This partner already takes part in the agreement.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contribution',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_usd__gte', 0)), name='contribution_amount_not_negative', violation_error_message='A contribution cannot be negative.'),
+            model_name="contribution",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_usd__gte", 0)),
+                name="contribution_amount_not_negative",
+                violation_error_message="A contribution cannot be negative.",
+            ),
         ),
     ]

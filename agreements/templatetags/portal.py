@@ -70,6 +70,13 @@ def query_with(context, **changes) -> str:
 
 
 @register.filter
+def page_window(page) -> list:
+    """Page numbers around the current page, the first and the last, with ellipses between:
+    a pager that stays short whatever the number of pages."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+@register.filter
 def days_label(days) -> str:
     """'1 day', '12 days', 'less than a day'."""
     if days is None:

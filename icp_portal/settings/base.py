@@ -141,6 +141,8 @@ STORAGES = {
 }
 
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=25)
+# The most rows one import file may hold (workflow/imports.py).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -232,6 +234,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+# --- cache (dashboard figures, API token lookups) ---
+# Seconds the dashboard's figures are reused per visibility scope (a transition, edit or coordination
+# event starts afresh at once), and how often its median days per stage is recomputed.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+DASHBOARD_MEDIANS_SECONDS = env.int("DASHBOARD_MEDIANS_SECONDS", default=300)
+# Exports: a CSV of up to this many agreements is streamed, an XLSX of up to EXPORT_SYNC_MAX_ROWS is
+# written while the person waits; larger ones are background jobs downloaded when ready.
+EXPORT_CSV_STREAM_MAX_ROWS = env.int("EXPORT_CSV_STREAM_MAX_ROWS", default=250_000)
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20_000)
+# Seconds a verified API token is remembered by the web process; a revocation clears it at once.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # A task is acknowledged only once it has finished; a worker killed mid-task gives it back.
@@ -260,6 +274,10 @@ BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=0.5)
 # After a failed hand-over, requests leave relaying to the periodic outbox sweep for this long.
 BROKER_PUBLISH_PAUSE_SECONDS = env.float("BROKER_PUBLISH_PAUSE_SECONDS", default=10)
 CELERY_TASK_IGNORE_RESULT = True
+# WeasyPrint's native memory grows with every render (measured by `make bench`): a worker child is
+# replaced after this many tasks, or once its resident memory passes this many kilobytes.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=100)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=400_000)
 CELERY_TASK_TRACK_STARTED = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from agreements import services
 from agreements.choices import DdlStatus, DocumentKind, State
@@ -83,7 +84,7 @@ def test_the_program_office_asks_and_the_disclosure_office_decides(negotiation, 
             user=dtsa,
             status=DdlStatus.APPROVED,
             decision_date=timezone.localdate() + dt.timedelta(days=1),
-            content=b"letter",
+            content=b"%PDF-1.4 letter",
             filename="ddl.pdf",
         )
     with pytest.raises(ValidationError, match="Say why"):
@@ -93,7 +94,7 @@ def test_the_program_office_asks_and_the_disclosure_office_decides(negotiation, 
         user=dtsa,
         status=DdlStatus.APPROVED,
         decision_date=timezone.localdate(),
-        content=b"letter",
+        content=b"%PDF-1.4 letter",
         filename="ddl.pdf",
     )
     assert decided.status == DdlStatus.APPROVED and decided.deciding_office.code == "DTSA"
@@ -162,7 +163,7 @@ def test_the_browser_asks_and_decides_on_the_documents_tab(negotiation, program_
             "action": "ddl_decide",
             "status": "approved",
             "decision_date": timezone.localdate().isoformat(),
-            "file": SimpleUploadedFile("ddl.pdf", b"%PDF letter"),
+            "file": SimpleUploadedFile("ddl.pdf", b"%PDF-1.4 letter"),
         },
     )
     assert done.status_code == 302
@@ -174,7 +175,9 @@ def test_the_api_asks_and_decides(negotiation, program_office, dtsa, liaison):
     DdlDecision.objects.filter(agreement=negotiation).delete()
     base = f"/api/v1/agreements/{negotiation.pk}/ddl"
     assert token_client(program_office).get(f"{base}/").json()["status"] == DdlStatus.NOT_STARTED
-    assert token_client(liaison).get(f"{base}/").status_code == 404  # an internal U.S. record
+    liaison_api = APIClient()  # no API token is issued to a liaison: the session it signs in with
+    liaison_api.force_login(liaison)
+    assert liaison_api.get(f"{base}/").status_code == 404  # an internal U.S. record
     assert token_client(program_office).post(f"{base}/request/", {}, format="json").status_code == 200
     forged = token_client(program_office).post(
         f"{base}/decision/", {"status": "approved", "decision_date": timezone.localdate().isoformat()}, format="json"
@@ -185,7 +188,7 @@ def test_the_api_asks_and_decides(negotiation, program_office, dtsa, liaison):
         {
             "status": "approved",
             "decision_date": timezone.localdate().isoformat(),
-            "file": SimpleUploadedFile("ddl.pdf", b"%PDF letter"),
+            "file": SimpleUploadedFile("ddl.pdf", b"%PDF-1.4 letter"),
         },
         format="multipart",
     )
@@ -269,7 +272,8 @@ def test_generated_internal_pdfs_are_never_releasable(make_agreement, program_of
 def test_liaisons_see_released_documents_only_while_the_ddl_stands(make_agreement, program_office, liaison, dtsa):
     agreement = make_agreement(State.IN_FORCE, partners=("GBR",), releasable_to_partners=True)
     released = agreement.documents.get(kind=DocumentKind.NEGOTIATED_TEXT, releasable_to_partners=True)
-    api = token_client(liaison)
+    api = APIClient()  # no API token is issued to a liaison: the session it signs in with
+    api.force_login(liaison)
     assert [d["id"] for d in api.get("/api/v1/documents/").json()["results"]] == [released.pk]
     assert api.get(f"/api/v1/documents/{released.pk}/download/").status_code == 200
     # The disclosure office withdraws its approval: the document stays marked but is held back.
@@ -299,7 +303,9 @@ def test_the_admin_cannot_edit_a_ddl_decision(make_agreement, admin_user):
 
 def test_a_disclosure_officer_from_a_new_office(cast):
     office = CoordinatingOffice.objects.create(code="NAVYFD", name="Navy Foreign Disclosure", is_disclosure_office=True)
-    user = user_create(username="navy_fd", role=Role.COORDINATOR, password="x" * 12, office_code=office.code)
+    user = user_create(
+        username="navy_fd", role=Role.COORDINATOR, password="a-disclosure-officer-password", office_code=office.code
+    )
     assert user.is_disclosure_officer
 
 

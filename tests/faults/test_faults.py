@@ -113,6 +113,14 @@ def test_malformed_inputs_get_4xx_save_nothing_and_the_service_keeps_answering(s
             f"{stack.url}/api/v1/agreements/", json={"kind": "master"}, headers={"Idempotency-Key": "a b"}, timeout=30
         ),
         "unknown agreement": lambda: api.get(f"{stack.url}/api/v1/agreements/999999999/", timeout=30),
+        "huge id": lambda: api.get(f"{stack.url}/api/v1/agreements/{'9' * 40}/", timeout=30),
+        "NUL in the URL": lambda: api.get(f"{stack.url}/agreements/%00/", timeout=30),
+        "deeply nested JSON": lambda: api.post(
+            f"{stack.url}/api/v1/agreements/",
+            data="[" * 100_000 + "]" * 100_000,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        ),
     }
     figures = []
     for name, call in cases.items():

@@ -73,7 +73,7 @@ def test_dod_user_sees_what_was_planted(client_for, program_office, planted):
     assert PLANTED["return"] in history
     assert PLANTED["position"] in coordination
     assert PLANTED["us_doc"] in documents
-    assert PLANTED["note"] in client.get(reverse("agreement_export", args=["csv"]) + "?scope=all").content.decode(
+    assert PLANTED["note"] in client.get(reverse("agreement_export", args=["csv"]) + "?scope=all").getvalue().decode(
         "utf-8-sig"
     )
 
@@ -104,11 +104,11 @@ def test_liaison_pages_hold_none_of_it(client_for, liaison, planted):
 
 def test_liaison_exports_hold_none_of_it(client_for, liaison, planted):
     client = client_for(liaison)
-    csv_text = client.get(reverse("agreement_export", args=["csv"])).content.decode("utf-8-sig")
+    csv_text = client.get(reverse("agreement_export", args=["csv"])).getvalue().decode("utf-8-sig")
     assert planted.reference in csv_text
     _assert_clean(csv_text, "CSV export")
     assert "internal notes" not in csv_text.lower()
-    xlsx = client.get(reverse("agreement_export", args=["xlsx"])).content
+    xlsx = client.get(reverse("agreement_export", args=["xlsx"])).getvalue()
     sheet = load_workbook(io.BytesIO(xlsx)).active
     cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
     assert planted.reference in cells

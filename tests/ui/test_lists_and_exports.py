@@ -50,6 +50,9 @@ def test_list_queries_do_not_grow_with_rows(
     _propose(program_office, 49, releasable_to_partners=True)
     with django_assert_max_num_queries(at_one):
         response = client.get(url)
+    if url_name == "liaison_dashboard":  # 25 a page, by reference: the 49th is on page 2
+        assert "Bulk cooperative project 048" not in response.content.decode()
+        response = client.get(url + "?page=2")
     assert "Bulk cooperative project 048" in response.content.decode() or url_name == "dashboard"
 
 
@@ -99,11 +102,12 @@ def test_exports_contain_exactly_the_filtered_rows(client_for, program_office, m
     client = client_for(program_office)
     response = client.get(reverse("agreement_export", args=["csv"]), {"state": State.IN_FORCE})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.streaming  # rows are sent as the database returns them
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert rows[0][:2] == ["Reference", "Title"]
     assert [r[0] for r in rows[1:]] == [in_force.reference]
     assert rows[1][1].startswith("'=")  # a formula is neutralised
-    xlsx = client.get(reverse("agreement_export", args=["xlsx"]), {"q": "Bulk"}).content
+    xlsx = client.get(reverse("agreement_export", args=["xlsx"]), {"q": "Bulk"}).getvalue()
     sheet = load_workbook(io.BytesIO(xlsx)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "CUI"

@@ -133,7 +133,7 @@ def test_liaison_pages_and_api_show_only_partner_statuses(state, make_agreement,
         html = client.get(url).content.decode()
         _assert_partner_safe(html, f"{url} ({state})")
         assert expected in html
-    csv = client.get(reverse("agreement_export", args=["csv"])).content.decode()
+    csv = client.get(reverse("agreement_export", args=["csv"])).getvalue().decode()
     assert expected in csv and not any(re.search(rf"\b{re.escape(label)}\b", csv) for label in INTERNAL_LABELS)
     panel = client.get(reverse("render_panel", args=[agreement.reference]), HTTP_HX_REQUEST="true")
     _assert_partner_safe(panel.content.decode(), f"PDF panel ({state})")

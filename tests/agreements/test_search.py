@@ -1,0 +1,177 @@
+"""Global search: document text extracted at upload, ranking, highlighted snippets, the API, and a
+partner liaison who never finds a hidden agreement or internal text."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from agreements import services
+from agreements.choices import DocumentKind, State
+from agreements.search import search
+from agreements.text_extraction import extract_text
+from workflow import demo
+from workflow import services as workflow_services
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _pdf(text: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=f"<html><body><h1>Project text</h1><p>{text}</p></body></html>").write_pdf()
+
+
+def _docx(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "word/document.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><w:document '
+            'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+            f"<w:p><w:r><w:t>Article 1.</w:t></w:r></w:p><w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+            "</w:body></w:document>",
+        )
+    return buffer.getvalue()
+
+
+def _upload(agreement, user, content: bytes, filename: str, releasable: bool = False, kind=DocumentKind.OTHER):
+    return services.document_upload(
+        agreement=agreement,
+        user=user,
+        kind=kind,
+        content=content,
+        filename=filename,
+        releasable_to_partners=releasable,
+    )
+
+
+def test_text_is_extracted_from_pdf_docx_and_plain_text():
+    assert "quasicrystal" in extract_text(_pdf("The quasicrystal lattice."), "text.pdf", "application/pdf")
+    assert (
+        extract_text(_docx("Heliostat arrays are shared."), "t.docx", "") == "Article 1.\nHeliostat arrays are shared."
+    )
+    assert extract_text(b"Plain words", "notes.txt", "text/plain") == "Plain words"
+    assert extract_text(b"\x89PNG\r\n", "picture.png", "image/png") == ""
+    assert extract_text(b"%PDF-1.4 broken", "broken.pdf", "application/pdf") == ""
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w") as archive:
+        archive.writestr("word/document.xml", '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    assert extract_text(bomb.getvalue(), "evil.docx", "") == ""
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "fallback"])
+def test_a_word_only_in_an_uploaded_pdf_is_found_and_a_title_match_ranks_first(
+    backend, monkeypatch, program_office, reviewer, make_agreement
+):
+    if backend == "fallback":
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    in_pdf = make_agreement(State.NEGOTIATION, title="Cooperative radar research")
+    in_title = make_agreement(title="Ornithopter flight demonstration")
+    make_agreement(title="Unrelated undersea project")
+    _upload(in_pdf, program_office, _pdf("Annex B covers the ornithopter wing trials."), "annex-b.pdf")
+    hits = search(reviewer, "ornithopter")
+    assert [h.agreement for h in hits] == [in_title, in_pdf]
+    assert hits[0].source == "title" and hits[1].source == "document"
+    assert "<mark>" in str(hits[1].snippet) and "ornithopter" in hits[1].snippet_text.lower()
+    assert hits[1].source_label == "Other v1"
+
+
+def test_ssoi_text_comments_partners_and_references_are_found(reviewer, program_office, make_agreement):
+    agreement = make_agreement(State.SSOI_DRAFTING, title="Sensor fusion", partners=("GBR", "AUS"))
+    services.ssoi_update(agreement=agreement, user=program_office, objectives="Mature the photonic gyroscope.")
+    other = make_agreement(State.RAD_REVIEW, title="Hypersonic materials")
+    workflow_services.agreement_transition(
+        agreement=other, name="return_for_revision", user=reviewer, comment="Clarify the tungsten supply chain."
+    )
+    assert [h.source for h in search(reviewer, "gyroscope")] == ["ssoi"]
+    comment_hits = search(reviewer, "tungsten")
+    assert [h.agreement for h in comment_hits] == [other] and comment_hits[0].source == "comment"
+    assert agreement in [h.agreement for h in search(reviewer, "Australia")]
+    assert search(reviewer, agreement.reference)[0].agreement == agreement
+
+
+def test_snippets_escape_what_users_typed(reviewer, make_agreement):
+    make_agreement(title="<script>alert(1)</script> falconry pact")
+    snippet = str(search(reviewer, "falconry")[0].snippet)
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet and "<mark>falconry</mark>" in snippet
+
+
+def test_a_liaison_never_finds_a_hidden_agreement_or_internal_text(liaison, reviewer, program_office, make_agreement):
+    released = make_agreement(State.NEGOTIATION, title="Released kestrel programme", releasable_to_partners=True)
+    hidden = make_agreement(State.NEGOTIATION, title="Hidden kestrel programme", releasable_to_partners=False)
+    french = make_agreement(
+        State.NEGOTIATION, title="French kestrel programme", partners=("FRA",), releasable_to_partners=True
+    )
+    services.ssoi_update(agreement=released, user=program_office, objectives="Internal marmot objective.")
+    services.agreement_update(agreement=released, user=program_office, internal_notes="marmot internal note")
+    _upload(released, program_office, b"US-only marmot position paper", "position.txt", releasable=False)
+    demo.approve_ddl(released)  # nothing is released to partners before the DDL is approved
+    _upload(released, program_office, b"Released wombat annex", "annex.txt", releasable=True)
+    for user_hits in (search(liaison, "kestrel"),):
+        assert [h.agreement for h in user_hits] == [released]
+    assert search(liaison, "marmot") == []
+    assert [h.source for h in search(liaison, "wombat")] == ["document"]
+    assert {h.agreement for h in search(reviewer, "kestrel")} == {released, hidden, french}
+    assert [h.source for h in search(reviewer, "marmot")] in (["ssoi"], ["document"])
+
+    api = client_for(liaison)
+    body = api.get(reverse("api:search"), {"q": "kestrel marmot"}).json()
+    assert body["results"] == []
+    body = api.get(reverse("api:search"), {"q": "kestrel"}).json()
+    assert [r["reference"] for r in body["results"]] == [released.reference]
+    page = client_for(liaison).get(reverse("search"), {"q": "kestrel"}).content.decode()
+    assert released.reference in page and hidden.reference not in page and french.reference not in page
+
+
+def test_search_api_and_page(reviewer, make_agreement):
+    agreement = make_agreement(title="Tiltrotor sustainment")
+    client = client_for(reviewer)
+    body = client.get(reverse("api:search"), {"q": "tiltrotor"}).json()
+    assert body["count"] == 1
+    result = body["results"][0]
+    assert result["reference"] == agreement.reference and result["source"] == "title"
+    assert "<mark>Tiltrotor</mark>" in result["snippet"]
+    assert client.get(reverse("api:search")).status_code == 400
+    assert client.get(reverse("api:search"), {"q": "x" * 201}).status_code == 400
+    assert client.get(reverse("api:search"), {"q": "a", "limit": "many"}).status_code == 400
+    assert Client().get(reverse("api:search"), {"q": "tiltrotor"}).status_code in (401, 403)
+    page = client.get(reverse("search"), {"q": "tiltrotor"}).content.decode()
+    assert "<mark>Tiltrotor</mark>" in page and 'data-testid="header-search"' in page
+    assert "No agreement you may see matches" in client.get(reverse("search"), {"q": "zyzzyva"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("table", "vector", "index"),
+    [
+        ("agreements_agreement a", "TITLE_VECTOR", "agreement_title_fts"),
+        ("agreements_ssoi s", "SSOI_VECTOR", "ssoi_text_fts"),
+        ("workflow_transitionlog t", "COMMENT_VECTOR", "transitionlog_comment_fts"),
+        ("agreements_document d", "DOCUMENT_VECTOR", "document_text_fts"),
+    ],
+)
+def test_full_text_queries_can_use_their_gin_index(table, vector, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("GIN indexes exist on PostgreSQL only")
+    from agreements import search as search_module
+
+    expression = getattr(search_module, vector)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT 1 FROM {table} WHERE {expression} @@ websearch_to_tsquery('english'::regconfig, %s)",
+            ["radar"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan
