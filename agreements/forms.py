@@ -23,7 +23,7 @@ from .choices import (
     ParticipantRole,
     SystemPhase,
 )
-from .models import SSOI, Agreement, LoanItem
+from .models import SSOI, Agreement, LoanItem, agreement_violations
 from .services import SSOI_FIELDS
 
 
@@ -75,6 +75,34 @@ def apply_service_error(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+DATE_HINT = "Pick it from the calendar, or type it."
+
+# Which kinds of agreement carry which optional fields on the proposal form.
+KIND_FIELDS = {
+    "parent": (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT),
+    "phase": (AgreementKind.SYSTEM_LEVEL,),
+    "amendment_type": (AgreementKind.AMENDMENT,),
+    "new_expiration_date": (AgreementKind.AMENDMENT,),
+}
+
+
+class ParentSelect(forms.Select):
+    """The parent list, each option saying which kinds of agreement it may be the parent of
+    (``data-parent-for``), so the form offers only fitting parents for the chosen kind."""
+
+    def __init__(self, *args, kinds_by_pk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kinds_by_pk = kinds_by_pk or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        pk = getattr(value, "value", value)
+        kinds = self.kinds_by_pk.get(pk)
+        if kinds:
+            option["attrs"]["data-parent-for"] = " ".join(kinds)
+        return option
+
+
 class ParentChoiceField(forms.ModelChoiceField):
     """Offers the parent candidates, but accepts any agreement the user can see, so that a parent
     that may not be chosen is refused by the service with its own sentence (as in the API)."""
@@ -93,7 +121,8 @@ class ParentChoiceField(forms.ModelChoiceField):
 
 
 class AgreementCreateForm(UswdsFormMixin, forms.Form):
-    """The guided proposal form: kind, parent, partners, authority, title, dates."""
+    """The guided proposal form: kind, parent, partners, authority, title, dates. The kind decides
+    which fields apply; the model's own validation runs here too, so every error shows at once."""
 
     kind = forms.ChoiceField(
         label="Kind of agreement",
@@ -105,20 +134,20 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="Parent agreement",
         queryset=Agreement.objects.none(),
         required=False,
-        help_text="A project arrangement's master agreement, or the agreement an amendment amends. "
-        "Leave empty for a master, system-level agreement or Section 65 loan.",
+        help_text="A project arrangement's master agreement, or the agreement an amendment amends.",
     )
     partners = forms.ModelMultipleChoiceField(
         label="Partners",
         queryset=Partner.objects.filter(active=True),
-        help_text="Hold Ctrl (or Command) to choose more than one.",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Type to find a partner, then tick it. Tick every partner that takes part.",
     )
     lead_partner = forms.ModelChoiceField(
         label="Lead partner",
         queryset=Partner.objects.filter(active=True),
         required=False,
-        empty_label="- The first partner in the list -",
-        help_text="The partner nation or organization that leads on its side; one of the partners above.",
+        empty_label="- The first partner ticked -",
+        help_text="The partner that leads on its side: one of the partners ticked above.",
     )
     authority = forms.ChoiceField(
         label="Legal authority",
@@ -127,16 +156,22 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
     )
     authority_text = forms.CharField(label="Statute (when the authority is “Other”)", max_length=200, required=False)
     phase = forms.ChoiceField(
-        label="Phase (system-level agreements)",
+        label="Phase",
         choices=[("", "- Select -"), *SystemPhase.choices],
         required=False,
+        help_text="The phase of the weapon system's life the agreement covers.",
     )
     amendment_type = forms.ChoiceField(
-        label="Amendment type (amendments)",
+        label="Amendment type",
         choices=[("", "- Select -"), *AmendmentType.choices],
         required=False,
     )
-    new_expiration_date = forms.DateField(label="New expiration date (extensions)", required=False, widget=DateInput())
+    new_expiration_date = forms.DateField(
+        label="New expiration date (extensions)",
+        required=False,
+        widget=DateInput(),
+        help_text="The parent's expiration date once the extension is in force. " + DATE_HINT,
+    )
     title = forms.CharField(label="Title", max_length=300)
     short_title = forms.CharField(
         label="Short title",
@@ -148,13 +183,13 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="Effective date",
         required=False,
         widget=DateInput(),
-        help_text="For example: 2026-04-01",
+        help_text="When the agreement takes effect, if known. " + DATE_HINT,
     )
     expiration_date = forms.DateField(
         label="Expiration date",
         required=False,
         widget=DateInput(),
-        help_text="For example: 2036-03-31",
+        help_text="After the effective date (a project arrangement: no later than its master's). " + DATE_HINT,
     )
     releasable_to_partners = forms.BooleanField(
         label="Releasable to partners",
@@ -165,12 +200,61 @@ class AgreementCreateForm(UswdsFormMixin, forms.Form):
         label="US-only internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, parents=None, parent_lookup=None, **kwargs):
+    def __init__(self, *args, parents=None, parent_kinds=None, parent_lookup=None, organization=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         if parents is not None:
             self.fields["parent"].queryset = parents
         self.fields["parent"].lookup_queryset = parent_lookup
-        self.fields["partners"].widget.attrs["size"] = 8
+        self.fields["parent"].widget = ParentSelect(kinds_by_pk=parent_kinds or {}, attrs={"class": "usa-select"})
+        self.fields["parent"].widget.choices = self.fields["parent"].choices
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        # Fields of other kinds are ignored (the form hides them; a stale value must not count).
+        for name, kinds in KIND_FIELDS.items():
+            if kind and kind not in kinds:
+                data[name] = None if name in ("parent", "new_expiration_date") else ""
+                self.errors.pop(name, None)
+        self._agreement_errors(data)
+        return data
+
+    def _agreement_errors(self, data) -> None:
+        """The whole-agreement validation the service applies (``agreement_violations``), run on
+        what was entered, so its errors show together with the form's, all at once."""
+        if not data.get("kind") or self.organization is None:
+            return
+        provisional = Agreement(
+            kind=data["kind"],
+            title=data.get("title") or "provisional",
+            parent=data.get("parent"),
+            phase=data.get("phase") or "",
+            lead_organization=self.organization,
+            authority=data.get("authority") or "",
+            authority_text=data.get("authority_text") or "",
+            effective_date=data.get("effective_date"),
+            expiration_date=data.get("expiration_date"),
+            amendment_type=data.get("amendment_type") or "",
+            new_expiration_date=data.get("new_expiration_date"),
+        )
+        partners = list(data.get("partners") or [])
+        if data["kind"] == AgreementKind.SECTION_65_LOAN and not provisional.authority:
+            provisional.authority = LegalAuthority.AECA_65
+        if data["kind"] == AgreementKind.AMENDMENT and provisional.parent is not None:
+            provisional.authority = provisional.authority or provisional.parent.authority
+            provisional.authority_text = provisional.authority_text or provisional.parent.authority_text
+            if not partners and "partners" not in self.errors:
+                partners = [p.partner for p in provisional.parent.participants.select_related("partner")]
+        violations = agreement_violations(
+            provisional, partners=partners, lead_partner=data.get("lead_partner"), check_parent_state=True
+        )
+        for name, messages in violations.items():
+            target = name if name in self.fields else None
+            if target and target in self.errors:
+                continue
+            for message in messages:
+                self.add_error(target, message)
 
 
 class AgreementEditForm(UswdsFormMixin, forms.ModelForm):
@@ -181,6 +265,8 @@ class AgreementEditForm(UswdsFormMixin, forms.ModelForm):
         fields = [
             "title",
             "short_title",
+            "authority",
+            "authority_text",
             "effective_date",
             "expiration_date",
             "fixed_entry_into_force_date",
@@ -319,13 +405,19 @@ class SignatureForm(UswdsFormMixin, forms.Form):
 
     def __init__(self, *args, agreement=None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = []
+        choices, expected = [], []
         if agreement is not None:
             if not agreement.us_signature_date:
                 choices.append(("us", "United States"))
-            choices += [(str(p.pk), p.partner.name) for p in agreement.participants.all() if not p.signature_date]
+                expected.append((agreement.us_signatory_name, agreement.us_signatory_title))
+            for p in agreement.participants.all():
+                if not p.signature_date:
+                    choices.append((str(p.pk), p.partner.name))
+                    expected.append((p.signatory_name, p.signatory_title))
         self.fields["participant"].choices = choices
         self.fields["signature_date"].initial = timezone.localdate()
+        if expected:  # the signatory expected for the first party offered
+            self.fields["signatory_name"].initial, self.fields["signatory_title"].initial = expected[0]
 
 
 class PositionForm(UswdsFormMixin, forms.Form):

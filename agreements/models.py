@@ -269,6 +269,14 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         return bool(self.us_signature_date) and all(p.signature_date for p in self.participants.all())
 
     @property
+    def effective_after_entry_into_force(self) -> bool:
+        """An effective date later than the entry into force is most likely a data-entry slip:
+        pages and the summary PDF flag it."""
+        return bool(
+            self.effective_date and self.entry_into_force_date and self.effective_date > self.entry_into_force_date
+        )
+
+    @property
     def awaits_fixed_entry_into_force(self) -> bool:
         """The text fixes an entry-into-force date that has not come yet."""
         return bool(self.fixed_entry_into_force_date and self.fixed_entry_into_force_date > timezone.localdate())
@@ -734,6 +742,15 @@ class SSOI(models.Model):
     consumption_determination = models.TextField(blank=True)
 
     updated_at = models.DateTimeField(auto_now=True)
+    reviewed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the program office confirmed the SSOI still holds after negotiation began.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -814,6 +831,12 @@ SSOI_SECTIONS: tuple[SsoiSection, ...] = (
 )
 
 
+class DocumentQuerySet(models.QuerySet):
+    def current(self):
+        """Versions that count: not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 def document_upload_to(instance: Document, filename: str) -> str:
     return f"agreements/{instance.agreement.reference}/{instance.kind}/v{instance.version}-{filename}"
 
@@ -836,11 +859,23 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A withdrawn version stays in the history but no longer counts.",
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    withdrawal_reason = models.CharField(max_length=300, blank=True)
+
     text = models.TextField(
         blank=True, editable=False, help_text="The words of the file, extracted at upload for search and comparison."
     )
 
     history = HistoricalRecords(excluded_fields=["text"])
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement", "kind", "-version"]
@@ -852,6 +887,10 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version} of {self.agreement.reference}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @staticmethod
     def digest(content: bytes) -> str:

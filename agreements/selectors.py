@@ -53,8 +53,10 @@ def documents_visible_to(user) -> QuerySet[Document]:
     if user is not None and user.is_authenticated and user.is_liaison:
         # Marked releasable, of an agreement whose DDL is approved (a DDL not yet approved, or
         # refused later, holds every document back), and never a generated internal PDF.
-        documents = documents.filter(releasable_to_partners=True, agreement__ddl__status=DdlStatus.APPROVED).exclude(
-            kind__in=INTERNAL_GENERATED_DOCUMENT_KINDS
+        documents = (
+            documents.filter(releasable_to_partners=True, agreement__ddl__status=DdlStatus.APPROVED)
+            .exclude(kind__in=INTERNAL_GENERATED_DOCUMENT_KINDS)
+            .filter(withdrawn_at__isnull=True)
         )
     return documents
 

@@ -62,7 +62,9 @@ AGREEMENT_EDITABLE_FIELDS = (
 # Still editable after the pen has passed (record-keeping, not substance).
 AGREEMENT_ALWAYS_EDITABLE_FIELDS = ("releasable_to_partners", "internal_notes", "marking", "action_officer")
 SSOI_FIELDS = tuple(
-    f.name for f in SSOI._meta.get_fields() if f.concrete and f.name not in ("id", "agreement", "updated_at")
+    f.name
+    for f in SSOI._meta.get_fields()
+    if f.concrete and f.name not in ("id", "agreement", "updated_at", "reviewed_at", "reviewed_by")
 )
 
 
@@ -351,6 +353,25 @@ def ssoi_update(*, agreement: Agreement, user: User, **sections) -> SSOI:
     return ssoi
 
 
+@transaction.atomic
+def ssoi_confirm_reviewed(*, agreement: Agreement, user: User) -> SSOI:
+    """The program office confirms, deliberately, that it reviewed the SSOI after negotiation
+    began and that it still holds. Counts for the RFA like an edit does (``submit_rfa``)."""
+    _require_edit(agreement, user)
+    if agreement.state != State.NEGOTIATION:
+        raise ValidationError(
+            f"The SSOI is confirmed as reviewed during negotiation; {agreement.reference} is "
+            f"{State(agreement.state).label}."
+        )
+    ssoi, _ = SSOI.objects.select_for_update().get_or_create(agreement=agreement)
+    ssoi.reviewed_at = timezone.now()
+    ssoi.reviewed_by = user
+    ssoi._history_user = user
+    ssoi._change_reason = "SSOI confirmed as reviewed after negotiation"
+    ssoi.save(update_fields=["reviewed_at", "reviewed_by"])
+    return ssoi
+
+
 def document_edit_denial(agreement: Agreement, user: User, kind: str) -> str | None:
     """Texts and notices can be attached by the lead program office in any open state; a reviewer
     attaches termination notices."""
@@ -427,6 +448,29 @@ def document_upload(
 
 
 @transaction.atomic
+def document_withdraw(*, document: Document, user: User, reason: str) -> Document:
+    """Withdraw a wrong or superseded version: it stays in the history (and downloadable for DoD
+    users) but no longer counts as attached, and partners no longer see it."""
+    denial = document_edit_denial(document.agreement, user, document.kind)
+    if denial:
+        raise PermissionDenied(denial)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the document is withdrawn."})
+    if len(reason) > 300:
+        raise ValidationError({"reason": "Keep the reason under 300 characters."})
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.withdrawn_at is not None:
+        raise ValidationError(f"{document} was withdrawn on {document.withdrawn_at:%Y-%m-%d} already.")
+    document.withdrawn_at = timezone.now()
+    document.withdrawn_by = user
+    document.withdrawal_reason = reason
+    document.releasable_to_partners = False
+    _save(document, user)
+    return document
+
+
+@transaction.atomic
 def document_update(*, document: Document, user: User, **fields) -> Document:
     """Change a document's marking, title or releasability (the file itself is immutable)."""
     allowed = {"title", "marking", "releasable_to_partners"}
@@ -436,6 +480,8 @@ def document_update(*, document: Document, user: User, **fields) -> Document:
     denial = document_edit_denial(agreement, user, document.kind)
     if denial:
         raise PermissionDenied(denial)
+    if document.withdrawn_at is not None and fields.get("releasable_to_partners"):
+        raise ValidationError({"releasable_to_partners": f"{document} is withdrawn: it cannot be released."})
     for name, value in fields.items():
         setattr(document, name, value)
     _save(document, user)

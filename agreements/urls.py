@@ -22,6 +22,16 @@ urlpatterns = [
         name="document_compare",
     ),
     path(
+        "agreements/<str:reference>/ssoi/confirm-review/",
+        views.agreement_ssoi_confirm_review,
+        name="agreement_ssoi_confirm_review",
+    ),
+    path(
+        "agreements/<str:reference>/ssoi/sections/<slug:key>/",
+        views.agreement_ssoi_section,
+        name="agreement_ssoi_section",
+    ),
+    path(
         "agreements/<str:reference>/participants/",
         views.agreement_participants,
         name="agreement_participants",

@@ -26,11 +26,14 @@ from workflow.models import CoordinationRound
 from workflow.pdf import export_request
 from workflow.selectors import (
     obligations_visible_to,
+    open_return,
+    open_returns,
     positions_visible_to,
     stage_durations,
+    submission_summary,
     transition_logs_visible_to,
 )
-from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, event_label
+from workflow.transitions import EVENT_POSITION_REMINDED, TRANSITION_INFO, TRANSITION_NAMES, event_label
 from workflow.views import coordination_url, obligation_for
 
 from . import exports, services
@@ -115,6 +118,10 @@ def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
     filterset, queryset, scope = _filtered_agreements(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    returns = open_returns(page.object_list, request.user)
+    for agreement in page.object_list:
+        agreement.open_return = returns.get(agreement.pk)
     selected = {name: request.GET.getlist(name) for name in ("kind", "state", "status", "partner", "organization")}
     liaison = request.user.is_liaison
     context = {
@@ -165,16 +172,29 @@ def agreement_export(request, fmt: str):
 
 
 # --- new proposal -----------------------------------------------------------------------------
+def _parent_options(user):
+    """The parent candidates (the selector the service applies), and for which kinds each may be
+    the parent, so the form offers only fitting parents for the kind chosen."""
+    parents = parent_candidates(user).order_by("reference")
+    kinds: dict[int, list[str]] = {}
+    for kind in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
+        for pk in parent_candidates(user, kind).values_list("pk", flat=True):
+            kinds.setdefault(pk, []).append(kind)
+    return parents, kinds
+
+
 @login_required
 def agreement_create(request):
     """The guided proposal form; the service and the model say what is wrong."""
     if not request.user.is_program_office:
         raise PermissionDenied("Only a program office may propose an agreement.")
-    parents = parent_candidates(request.user).order_by("reference")
+    parents, parent_kinds = _parent_options(request.user)
     form = AgreementCreateForm(
         request.POST or None,
         parents=parents,
+        parent_kinds=parent_kinds,
         parent_lookup=agreements_visible_to(request.user),
+        organization=request.user.organization,
         initial={"kind": request.GET.get("kind", AgreementKind.MASTER)},
     )
     status = 200
@@ -252,30 +272,70 @@ def _stepper(agreement: Agreement) -> list[dict]:
     return result
 
 
+SUBMISSIONS = ("submit_rad", "submit_rfa")
+
+
+def _fix_href(agreement: Agreement, fix) -> str | None:
+    """The link to the tab and field that fixes one reason (see workflow.rules.REASON_FIXES)."""
+    if fix is None:
+        return None
+    route, query, anchor = fix
+    url = reverse(route, kwargs={"reference": agreement.reference})
+    return f"{url}{'?' + query if query else ''}{'#' + anchor if anchor else ''}"
+
+
 def _actions(agreement: Agreement, user) -> list:
     if user.is_liaison:
         return []
-    return [
+    options = [
         o
         for o in workflow_services.available_transitions(agreement, user)
         if not (o.system_only or (o.name == "end_congressional_wait" and not user.is_reviewer and not o.allowed))
     ]
+    for option in options:
+        option.links = [{"text": reason, "href": _fix_href(agreement, fix)} for reason, fix in option.fixes]
+        option.confirm = option.name in SUBMISSIONS
+        option.dialog = (
+            option.comment_required or option.destructive or option.confirm or (option.name == "record_signature")
+        )
+    return options
 
 
 def _page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200):
     user = request.user
+    actions = _actions(agreement, user)
     context = {
         "agreement": agreement,
         "tab": tab,
         "tabs": LIAISON_TABS if user.is_liaison else DOD_TABS,
         # A liaison's stepper shows partner-facing statuses only: no internal stage, no duration.
         "steps": partner_steps(agreement.state) if user.is_liaison else _stepper(agreement),
-        "actions": _actions(agreement, user),
+        "actions": actions,
+        "open_return": open_return(agreement, user),
+        "submission": next(
+            (submission_summary(agreement, o.name) for o in actions if o.confirm and o.allowed),
+            None,
+        ),
         "edit_denial": services.agreement_edit_denial(agreement, user) if user.is_dod else "read only",
         "terminal": agreement.state in TERMINAL_STATES,
         **context,
     }
     return render(request, template, context, status=status)
+
+
+class _Refused(Exception):
+    """A refusal already told to the user (as a message): only its HTTP status remains."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such item.") from None
 
 
 def _dod_only(request) -> None:
@@ -290,6 +350,26 @@ def _fail(form, exc) -> int:
         return 403
     apply_service_error(form, exc)
     return 400
+
+
+def _signature_panel(agreement: Agreement, user) -> dict | None:
+    """After the first signature: who has signed (the United States included) and who is still
+    outstanding, with the signatory expected for each. Liaisons are left to the partner view."""
+    participants = list(agreement.participants.all())
+    if user.is_liaison or not (agreement.us_signature_date or any(p.signature_date for p in participants)):
+        return None
+    rows = [
+        {
+            "party": "United States",
+            "date": agreement.us_signature_date,
+            "name": agreement.us_signatory_name,
+            "title": agreement.us_signatory_title,
+        }
+    ] + [
+        {"party": p.partner.name, "date": p.signature_date, "name": p.signatory_name, "title": p.signatory_title}
+        for p in participants
+    ]
+    return {"rows": rows, "signed_count": sum(1 for r in rows if r["date"])}
 
 
 @login_required
@@ -314,29 +394,71 @@ def agreement_detail(request, reference: str):
                     return redirect("agreement_detail", reference=reference)
     elif request.method == "POST":
         raise PermissionDenied("You may not edit this agreement.")
-    children = agreements_visible_to(request.user).filter(parent=agreement).order_by("reference")
-    extra = {"form": form, "children": children}
+    children = agreements_visible_to(request.user).filter(parent=agreement).order_by("reference")[:50]
+    extra = {"form": form, "children": children, "signature_panel": _signature_panel(agreement, request.user)}
     if request.user.is_liaison:
         extra.update(liaison_agreement_facts(agreement, request.user))
     return _page(request, agreement, "overview", "agreements/detail_overview.html", extra, status)
 
 
-@login_required
-def agreement_ssoi(request, reference: str):
-    """The SSOI by section, with a completeness indicator; saved as a draft."""
-    _dod_only(request)
-    agreement = _agreement_for(request, reference)
-    # Reading the tab never writes: an agreement without its SSOI row shows an empty one, and
-    # ssoi_update creates the row on the first save.
-    ssoi = SSOI.objects.filter(agreement=agreement).first() or SSOI(agreement=agreement)
-    can_edit = services.agreement_edit_denial(agreement, request.user) is None
-    form = SsoiForm(
-        request.POST or None, instance=SSOI.objects.get(pk=ssoi.pk) if ssoi.pk else SSOI(agreement=agreement)
-    )
+def _ssoi_of(agreement: Agreement) -> SSOI:
+    """The agreement's SSOI, or an unsaved empty one: reading never writes (ssoi_update creates
+    the row on the first save)."""
+    return SSOI.objects.filter(agreement=agreement).first() or SSOI(agreement=agreement)
+
+
+def _ssoi_form(ssoi: SSOI, data=None, only: tuple[str, ...] | None = None) -> SsoiForm:
+    """The SSOI form with the fields of this agreement's template variant (or of one section)."""
+    instance = SSOI.objects.get(pk=ssoi.pk) if ssoi.pk else SSOI(agreement=ssoi.agreement)
+    form = SsoiForm(data, instance=instance)
     shown = {name for section in ssoi.sections() for name in section.fields} | {"ddl_notes"}
+    if only is not None:
+        shown &= set(only)
     for name in list(form.fields):
         if name not in shown:
             del form.fields[name]  # fields of the other template variant are left untouched
+    return form
+
+
+def _section_fields(section) -> tuple[str, ...]:
+    return (*section.fields, "ddl_notes") if section.key == "ddl_status" else tuple(section.fields)
+
+
+def _ssoi_sections(ssoi: SSOI, form: SsoiForm) -> list[dict]:
+    sections = []
+    for section in ssoi.sections():
+        fields = [form[name] for name in _section_fields(section) if name in form.fields]
+        sections.append({"section": section, "complete": section.is_complete(ssoi), "fields": fields})
+    return sections
+
+
+def _ssoi_progress(ssoi: SSOI) -> dict:
+    done, total = ssoi.completeness()
+    return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0}
+
+
+def _ssoi_review(agreement: Agreement, ssoi: SSOI) -> dict | None:
+    """During negotiation: whether the SSOI was updated or confirmed since negotiation began."""
+    if agreement.state != State.NEGOTIATION:
+        return None
+    since = agreement.state_changed_at
+    return {
+        "since": since,
+        "updated": bool(ssoi.updated_at and ssoi.updated_at >= since),
+        "confirmed": ssoi.reviewed_at if ssoi.reviewed_at and ssoi.reviewed_at >= since else None,
+        "confirmed_by": ssoi.reviewed_by,
+    }
+
+
+@login_required
+def agreement_ssoi(request, reference: str):
+    """The SSOI by section, with a completeness bar; each section saves on its own (htmx), and a
+    POST of the whole form saves every changed section (the form without JavaScript)."""
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    ssoi = _ssoi_of(agreement)
+    can_edit = services.agreement_edit_denial(agreement, request.user) is None
+    form = _ssoi_form(ssoi, request.POST or None)
     status = 200
     if request.method == "POST":
         status = 400
@@ -348,15 +470,8 @@ def agreement_ssoi(request, reference: str):
             except (ValidationError, PermissionDenied) as exc:
                 status = _fail(form, exc)
             else:
-                messages.success(request, "The SSOI draft is saved.")
+                messages.success(request, "The SSOI is saved." if changed else "Nothing changed in the SSOI.")
                 return redirect("agreement_ssoi", reference=reference)
-    sections = []
-    for section in ssoi.sections():
-        fields = [form[name] for name in section.fields if name in form.fields]
-        if section.key == "ddl_status":
-            fields.append(form["ddl_notes"])
-        sections.append({"section": section, "complete": section.is_complete(ssoi), "fields": fields})
-    done, total = ssoi.completeness()
     return _page(
         request,
         agreement,
@@ -364,15 +479,87 @@ def agreement_ssoi(request, reference: str):
         "agreements/detail_ssoi.html",
         {
             "form": form,
-            "sections": sections,
-            "done": done,
-            "total": total,
+            "sections": _ssoi_sections(ssoi, form),
             "can_edit": can_edit,
-            "percent": round(100 * done / total) if total else 0,
+            "review": _ssoi_review(agreement, ssoi),
             "ddl": services.ddl_for(agreement),
+            **_ssoi_progress(ssoi),
         },
         status,
     )
+
+
+@login_required
+def agreement_ssoi_section(request, reference: str, key: str):
+    """Save one SSOI section. With htmx the section comes back in place, with the completeness
+    bar; without JavaScript the browser returns to the SSOI page."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    ssoi = _ssoi_of(agreement)
+    section = next((s for s in ssoi.sections() if s.key == key), None)
+    if section is None or not _section_fields(section):
+        raise Http404("No such SSOI section.")
+    form = _ssoi_form(ssoi, request.POST, only=_section_fields(section))
+    status, saved = 400, None
+    if form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changed:
+                ssoi = services.ssoi_update(agreement=agreement, user=request.user, **changed)
+        except (ValidationError, PermissionDenied) as exc:
+            status = _fail(form, exc)
+        else:
+            status = 200
+            saved = "saved" if changed else "unchanged"
+    if not request.htmx:
+        if status == 200:
+            messages.success(request, f"“{section.label}” is saved." if saved == "saved" else "Nothing changed.")
+            return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#section-{key}")
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#section-{key}")
+    ssoi = _ssoi_of(agreement)
+    item = {
+        "section": section,
+        "complete": section.is_complete(ssoi),
+        "fields": [form[n] for n in form.fields],
+        "errors": form.non_field_errors(),
+    }
+    return render(
+        request,
+        "agreements/_ssoi_section_saved.html",
+        {
+            "agreement": agreement,
+            "item": item,
+            "can_edit": True,
+            "saved": saved or "error",
+            "saved_at": timezone.localtime(),
+            "ddl": services.ddl_for(agreement),
+            "review": _ssoi_review(agreement, ssoi),
+            **_ssoi_progress(ssoi),
+        },
+        status=status,
+    )
+
+
+@login_required
+def agreement_ssoi_confirm_review(request, reference: str):
+    """The program office confirms the SSOI was reviewed after negotiation began and still holds."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _dod_only(request)
+    agreement = _agreement_for(request, reference)
+    try:
+        services.ssoi_confirm_reviewed(agreement=agreement, user=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or "You may not do this.")
+        return redirect("agreement_ssoi", reference=reference)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("agreement_ssoi", reference=reference)
+    messages.success(request, "The SSOI is confirmed as reviewed since negotiation began; it counts for the RFA.")
+    return redirect(f"{reverse('agreement_ssoi', kwargs={'reference': reference})}#ssoi-review")
 
 
 def _participants_context(agreement, user, **forms):
@@ -389,6 +576,7 @@ def _participants_context(agreement, user, **forms):
             "values": [float(r["total"]) for r in table],
             "axis": "US dollars",
             "horizontal": True,
+            "format": "usd",
         },
         "loan_items": list(agreement.loan_items.all()) if agreement.is_section_65 else [],
         "can_edit": services.agreement_edit_denial(agreement, user) is None,
@@ -556,7 +744,10 @@ def agreement_documents(request, reference: str):
     """Documents with their versions, markings and releasability; upload and re-mark."""
     agreement = _agreement_for(request, reference)
     user = request.user
-    upload_form = DocumentUploadForm(initial={"marking": agreement.marking})
+    kind = request.GET.get("kind")
+    upload_form = DocumentUploadForm(
+        initial={"marking": agreement.marking, "kind": kind if kind in DocumentKind.values else ""}
+    )
     ddl_form = DdlDecisionForm(initial={"decision_date": timezone.localdate()})
     status = 200
     if request.method == "POST":
@@ -635,13 +826,23 @@ def agreement_documents(request, reference: str):
             else:
                 messages.error(request, "Choose a marking.")
                 status = 400
+        elif action == "withdraw":
+            document = get_object_or_404(Document, pk=_int_or_404(request.POST.get("document")), agreement=agreement)
+            try:
+                services.document_withdraw(document=document, user=user, reason=request.POST.get("reason", ""))
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                status = 403 if isinstance(exc, PermissionDenied) else 400
+            else:
+                messages.success(request, f"{document} is withdrawn; it stays in the history.")
+                return redirect("agreement_documents", reference=reference)
         else:
             raise Http404("Unknown action.")
     documents = (
         documents_visible_to(user)
         .filter(agreement=agreement)
         .select_related("uploaded_by")
-        .order_by("kind", "-version")
+        .order_by("kind", "-version")[:200]
     )
     can_upload = user.is_dod and any(
         services.document_edit_denial(agreement, user, kind) is None for kind in DocumentKind.values
@@ -751,6 +952,20 @@ def agreement_coordination(request, reference: str):
                     )
                     messages.success(request, "The congressional notice date is recorded.")
                     return redirect(coordination_url(reference))
+            elif action == "remind":
+                position = get_object_or_404(
+                    positions_visible_to(user), pk=_int_or_404(request.POST.get("position")), round__agreement=agreement
+                )
+                try:
+                    made = workflow_services.coordination_reminder_send(position=position, user=user, context=context_)
+                except (ValidationError, PermissionDenied) as exc:
+                    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                    raise _Refused(403 if isinstance(exc, PermissionDenied) else 400) from None
+                messages.success(
+                    request,
+                    f"Reminder sent to {position.office.name} ({made} coordinator{'s' if made != 1 else ''}).",
+                )
+                return redirect(coordination_url(reference))
             elif action == "obligation":
                 obligation = obligation_for(request, reference, posted_id(request.POST.get("obligation")))
                 form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
@@ -765,11 +980,28 @@ def agreement_coordination(request, reference: str):
                 raise Http404("Unknown action.")
         except (ValidationError, PermissionDenied) as exc:
             status = _fail(form, exc)
-    rounds = (
+        except _Refused as refused:
+            status = refused.status
+    rounds = list(
         CoordinationRound.objects.filter(agreement=agreement)
         .prefetch_related(Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name")))
-        .order_by("-opened_at")
+        .order_by("-opened_at")[:20]
     )
+    now = timezone.now()
+    reminded = {}
+    if open_round is not None and user.is_reviewer:
+        for log in transition_logs_visible_to(user).filter(
+            agreement=agreement, transition=EVENT_POSITION_REMINDED, timestamp__gte=open_round.opened_at
+        ):
+            reminded[log.data.get("office")] = log.timestamp
+    for round_ in rounds:
+        round_.awaiting = [
+            p
+            for p in round_.positions.all()
+            if round_.is_open and not p.is_answered and not p.is_silent_concurrence(now)
+        ]
+        for position in round_.awaiting:
+            position.last_reminded = reminded.get(position.office.code)
     obligations = list(obligations_visible_to(user).filter(agreement=agreement))
     for obligation in obligations:
         obligation.form = forms["obligation_forms"].get(obligation.pk) or ObligationCompleteForm(
@@ -922,6 +1154,8 @@ def agreement_transition(request, reference: str, name: str):
         return TransitionForm(data, initial={"state": agreement.state})
 
     def page(form, status=200, error=None):
+        if option is not None:
+            option.confirm = name in SUBMISSIONS
         return render(
             request,
             "agreements/transition.html",
@@ -932,6 +1166,7 @@ def agreement_transition(request, reference: str, name: str):
                 "form": form,
                 "error": error,
                 "is_signature": is_signature,
+                "submission": submission_summary(agreement, name) if name in SUBMISSIONS else None,
             },
             status=status,
         )

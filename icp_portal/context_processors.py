@@ -1,7 +1,15 @@
-"""Template context every page needs: the deployment's marking banner, the consent banner text
-and the session time-out the page warns about."""
+"""Template context every page needs: the deployment's marking banner, the consent banner text,
+the session time-out the page warns about and, for a signed-in person, the number of unread
+notifications shown in the header (one COUNT query, made lazily)."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+
+def _unread_count(user) -> int:
+    from workflow.models import Notification
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def _banner_lines(text: str) -> tuple[str, list[str]]:
@@ -25,4 +33,5 @@ def portal(request):
     if user is not None and user.is_authenticated:
         context["SESSION_IDLE_SECONDS"] = idle_limit_seconds(user)
         context["SESSION_WARNING_SECONDS"] = settings.SESSION_WARNING_SECONDS
+        context["unread_notifications"] = SimpleLazyObject(lambda: _unread_count(user))
     return context

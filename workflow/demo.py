@@ -470,6 +470,19 @@ DEMO_AGREEMENTS = (
         {"phase": "sustainment", "releasable_to_partners": True},
     ),
     (
+        "Counter-Drone Electronic Warfare Research MOU",
+        "C-Drone EW MOU",
+        AgreementKind.MASTER,
+        ("SWE",),
+        LegalAuthority.USC_2350A,
+        State.RAD_REVIEW,
+        {
+            "dwell": 3,
+            "returned": "Quantify Sweden's in-kind test-range contribution and restate the cost-share "
+            "rationale; the Comptroller cannot concur as drafted.",
+        },
+    ),
+    (
         "Directed Energy Cooperative Research with India",
         "IND DE Research",
         AgreementKind.MASTER,
@@ -536,6 +549,7 @@ def seed_demo() -> dict[str, int]:
         extra = dict(extra)
         years = extra.pop("years", 10)
         dwell = extra.pop("dwell", 7)  # days since the last step
+        returned = extra.pop("returned", None)  # a reviewer's return-for-revision comment
         parent_short = extra.pop("parent", None)
         parent = Agreement.objects.get(short_title=parent_short) if parent_short else None
         if "fixed_entry_into_force_date" in extra:
@@ -562,6 +576,8 @@ def seed_demo() -> dict[str, int]:
                 **extra,
             )
             drive_to(agreement, target, cast, clock=clock)
+        if returned:
+            _step(agreement, "return_for_revision", cast.reviewer, comment=returned)
         if target == State.IN_FORCE and dwell > 60:
             # An agreement long in force has met its reporting obligations.
             for obligation in agreement.obligations.all():

@@ -106,6 +106,18 @@ class CoordinationPosition(models.Model):
     def is_overdue(self, now=None) -> bool:
         return not self.is_answered and self.due_at <= (now or timezone.now())
 
+    def is_silent_concurrence(self, now=None) -> bool:
+        """Unanswered past the deadline: deemed to concur at once, before the sweep records it."""
+        return self.status == PositionStatus.CONCURRED_BY_SILENCE or (
+            self.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and self.is_overdue(now)
+        )
+
+    def status_label(self, now=None) -> str:
+        """The position as people should read it now (computed "Concurred by silence")."""
+        if self.is_silent_concurrence(now):
+            return PositionStatus.CONCURRED_BY_SILENCE.label
+        return self.get_status_display()
+
     def counts_as_concurrence(self, now=None) -> bool:
         if self.status in (PositionStatus.CONCUR, PositionStatus.CONCURRED_BY_SILENCE):
             return True

@@ -127,6 +127,11 @@ RULES: tuple[Rule, ...] = (
         "workflow.rules.negotiated_text_attached / ssoi_updated_since_negotiation / ddl_approved",
     ),
     Rule(
+        "ssoi_reviewed_for_rfa",
+        "Submitting the RFA needs the SSOI updated, or deliberately confirmed as reviewed, since negotiation began.",
+        "workflow.rules.ssoi_updated_since_negotiation / agreements.services.ssoi_confirm_reviewed",
+    ),
+    Rule(
         "coordination_complete",
         "Authorization and approval need every office's concurrence (or silence past its deadline) and "
         "no open non-concurrence.",

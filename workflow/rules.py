@@ -111,7 +111,7 @@ def ssoi_complete(agreement: Agreement) -> str | None:
 
 
 def _document_attached(agreement: Agreement, kind: str, label: str) -> str | None:
-    if not agreement.documents.filter(kind=kind).exists():
+    if not agreement.documents.current().filter(kind=kind).exists():
         return f"No {label} is attached."
     return None
 
@@ -200,10 +200,16 @@ def fixed_entry_into_force_date_reached(agreement: Agreement) -> str | None:
 
 @Condition
 def ssoi_updated_since_negotiation(agreement: Agreement) -> str | None:
+    """The SSOI sent with the RFA reflects the negotiation: it was edited after negotiation began,
+    or the program office deliberately confirmed it reviewed it and it still holds."""
     ssoi = getattr(agreement, "ssoi", None)
-    if ssoi is None or ssoi.updated_at < agreement.state_changed_at:
-        return "The SSOI has not been updated since negotiation began."
-    return None
+    since = agreement.state_changed_at
+    if ssoi is not None and (ssoi.updated_at >= since or (ssoi.reviewed_at and ssoi.reviewed_at >= since)):
+        return None
+    return (
+        "The SSOI has not been reviewed since negotiation began: update it, or confirm on the SSOI tab "
+        "that it still holds."
+    )
 
 
 @Condition
@@ -254,3 +260,42 @@ def expiration_date_reached(agreement: Agreement) -> str | None:
     if timezone.localdate() < agreement.expiration_date:
         return f"The agreement expires on {agreement.expiration_date:%Y-%m-%d}."
     return None
+
+
+# --- where each failing condition is fixed -------------------------------------------------
+# The tab (a browser route taking the agreement's reference), an optional query string and the
+# id of the element on that tab. "What can be done now" turns each reason into a link there.
+def _ssoi_fix(agreement: Agreement) -> tuple[str, str, str]:
+    ssoi = getattr(agreement, "ssoi", None)
+    missing = ssoi.missing_sections() if ssoi is not None else []
+    first = missing[0].key if missing else ""
+    if first == "financial_contributions":
+        return ("agreement_participants", "", "add-contribution")
+    if first == "loan_list":
+        return ("agreement_participants", "", "add-loan-item")
+    return ("agreement_ssoi", "", f"section-{first}" if first else "ssoi-sections")
+
+
+def _contributions_fix(agreement: Agreement) -> tuple[str, str, str]:
+    return ("agreement_participants", "", "add-loan-item" if agreement.is_section_65 else "add-contribution")
+
+
+REASON_FIXES: dict[str, Callable[[Agreement], tuple[str, str, str]]] = {
+    "has_participants": lambda a: ("agreement_participants", "", "add-participant"),
+    "has_authority": lambda a: ("agreement_detail", "edit=1", "id_authority"),
+    "ssoi_complete": _ssoi_fix,
+    "draft_text_attached": lambda a: ("agreement_documents", "kind=draft_text", "upload-document"),
+    "negotiated_text_attached": lambda a: ("agreement_documents", "kind=negotiated_text", "upload-document"),
+    "termination_notice_attached": lambda a: ("agreement_documents", "kind=notice", "upload-document"),
+    "contributions_entered": _contributions_fix,
+    "ssoi_updated_since_negotiation": lambda a: ("agreement_ssoi", "", "ssoi-review"),
+    "ddl_approved": lambda a: ("agreement_ssoi", "", "section-ddl_status"),
+    "coordination_complete": lambda a: ("agreement_coordination", "", "open-round"),
+    "congressional_wait_over": lambda a: ("agreement_coordination", "", "congressional-notice"),
+}
+
+
+def reason_fix(condition: Condition, agreement: Agreement) -> tuple[str, str, str] | None:
+    """(route name, query string, element id) of the place that fixes ``condition``, or None."""
+    fix = REASON_FIXES.get(condition.__name__)
+    return fix(agreement) if fix else None

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, Count, F, Min, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, F, Min, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, State
@@ -47,13 +47,18 @@ def positions_visible_to(user) -> QuerySet[CoordinationPosition]:
     return CoordinationPosition.objects.select_related("round__agreement", "office", "responded_by")
 
 
-def positions_due_for(user) -> QuerySet[CoordinationPosition]:
-    """Open positions of the coordinator's own office, nearest deadline first."""
+def positions_due_for(user, *, now=None) -> QuerySet[CoordinationPosition]:
+    """Open positions of the coordinator's own office, nearest deadline first. A position left
+    unanswered past its deadline is no longer due: the office is deemed to concur (at once, even
+    before the silence sweep records it)."""
     if user is None or not user.is_authenticated or not user.is_coordinator:
         return CoordinationPosition.objects.none()
+    now = now or timezone.now()
     return (
         positions_visible_to(user)
         .filter(office_id=user.coordinating_office_id, round__closed_at__isnull=True)
+        .exclude(status=PositionStatus.CONCURRED_BY_SILENCE)
+        .exclude(status__in=[PositionStatus.PENDING, PositionStatus.COMMENT], due_at__lte=now)
         .order_by("due_at")
     )
 
@@ -70,6 +75,70 @@ def coordination_rounds_visible_to(user) -> QuerySet[CoordinationRound]:
     if user is None or not user.is_authenticated or user.is_liaison:
         return CoordinationRound.objects.none()
     return restrict_to_visible(CoordinationRound.objects.all(), user)
+
+
+# --- returned for revision ----------------------------------------------------------------------
+RETURN = "return_for_revision"
+
+
+def _last_state_change():
+    return (
+        TransitionLog.objects.filter(agreement=OuterRef("pk"), transition__in=TRANSITION_NAMES)
+        .exclude(source=F("target"))
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def open_returns(agreements, user) -> dict[int, TransitionLog]:
+    """For DoD users: the return-for-revision each agreement is still answering (its last state
+    change was a return; it ends when the program office resubmits), by agreement id. Two queries
+    whatever the number of agreements. Liaisons never learn of a return."""
+    if user is None or not user.is_authenticated or user.is_liaison:
+        return {}
+    ids = [a.pk for a in agreements]
+    if not ids:
+        return {}
+    last = (
+        Agreement.objects.filter(pk__in=ids)
+        .annotate(last_log=Subquery(_last_state_change().values("pk")[:1]))
+        .values_list("last_log", flat=True)
+    )
+    logs = TransitionLog.objects.filter(pk__in=[pk for pk in last if pk], transition=RETURN).select_related("user")
+    return {log.agreement_id: log for log in logs}
+
+
+def open_return(agreement: Agreement, user) -> TransitionLog | None:
+    """The return-for-revision ``agreement`` is still answering, or None."""
+    return open_returns([agreement], user).get(agreement.pk)
+
+
+# --- what a submission sends ---------------------------------------------------------------------
+def submission_summary(agreement: Agreement, name: str) -> dict:
+    """What ``submit_rad`` or ``submit_rfa`` sends up: SSOI completeness, the texts attached (current
+    versions) and the offices that will coordinate, for the confirmation before submitting."""
+    from agreements.choices import DocumentKind
+    from partners.models import CoordinatingOffice
+
+    ssoi = getattr(agreement, "ssoi", None)
+    done, total = ssoi.completeness() if ssoi is not None else (0, 0)
+    kinds = (
+        [DocumentKind.DRAFT_TEXT, DocumentKind.DDL]
+        if name == "submit_rad"
+        else [DocumentKind.NEGOTIATED_TEXT, DocumentKind.DDL]
+    )
+    latest: dict[str, object] = {}
+    for document in agreement.documents.current().filter(kind__in=kinds).order_by("kind", "-version"):
+        latest.setdefault(document.kind, document)
+    return {
+        "stage": "RAD" if name == "submit_rad" else "RFA",
+        "ssoi_done": done,
+        "ssoi_total": total,
+        "ssoi_missing": [s.label for s in ssoi.missing_sections()] if ssoi is not None else [],
+        "ssoi_reviewed_at": getattr(ssoi, "reviewed_at", None),
+        "documents": [latest[k] for k in kinds if k in latest],
+        "offices": list(CoordinatingOffice.objects.filter(coordinates_by_default=True, active=True).order_by("name")),
+        "silence_days": settings.SILENCE_PERIOD_DAYS,
+    }
 
 
 # --- stalled agreements and the review queue ---------------------------------------------------

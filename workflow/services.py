@@ -18,11 +18,13 @@ from agreements.choices import AgreementKind, AmendmentType, State
 from agreements.models import Agreement, Participant, agreement_violations, validate_agreement
 from partners.models import CoordinatingOffice, Role, User
 
+from . import rules
 from .exceptions import TransitionConflict, TransitionForbidden, TransitionRefused
 from .models import (
     CoordinationPosition,
     CoordinationRound,
     CoordinationStage,
+    Notification,
     ObligationKind,
     PositionStatus,
     RenderJob,
@@ -30,7 +32,7 @@ from .models import (
     ReportingObligation,
     TransitionLog,
 )
-from .notifications import notify
+from .notifications import POSITION_KINDS, notify
 from .outbox import outbox_enqueue
 from .transitions import (
     EVENT_AMENDMENT_APPLIED,
@@ -40,6 +42,7 @@ from .transitions import (
     EVENT_OBLIGATION_COMPLETED,
     EVENT_OFFICES_CHANGED,
     EVENT_POSITION_RECORDED,
+    EVENT_POSITION_REMINDED,
     TRANSITION_INFO,
     TRANSITION_NAMES,
 )
@@ -106,6 +109,8 @@ class TransitionOption:
     comment_required: bool = False
     destructive: bool = False
     system_only: bool = False
+    # (reason, (route name, query string, element id) or None): where each reason is fixed.
+    fixes: list[tuple[str, tuple[str, str, str] | None]] = field(default_factory=list)
 
 
 def _fsm_transition(agreement: Agreement, name: str):
@@ -125,15 +130,19 @@ def _target_label(fsm_transition) -> str:
     return State(target).label
 
 
-def _reasons(agreement: Agreement, user: User | None, fsm_transition) -> list[str]:
-    reasons = []
+def _reasons(agreement: Agreement, user: User | None, fsm_transition) -> list[tuple[str, tuple | None]]:
+    """Each reason the transition is not possible now, with where it is fixed."""
     permission = fsm_transition.permission
     if permission is not None:
         denied = permission.reason(agreement, user)
         if denied:
-            return [denied]
+            return [(denied, None)]
+    reasons = []
     for condition in fsm_transition.conditions:
-        reasons.extend(condition.reasons(agreement))
+        failed = condition.reasons(agreement)
+        if failed:
+            fix = rules.reason_fix(condition, agreement)
+            reasons.extend((reason, fix) for reason in failed)
     return reasons
 
 
@@ -145,16 +154,17 @@ def available_transitions(agreement: Agreement, user: User | None) -> list[Trans
         if fsm_transition is None:
             continue
         info = TRANSITION_INFO[name]
-        reasons = _reasons(agreement, user, fsm_transition)
-        if name == "record_signature" and not reasons and not _unsigned_parties(agreement):
-            reasons = ["Every signature has been recorded."]
+        fixes = _reasons(agreement, user, fsm_transition)
+        if name == "record_signature" and not fixes and not _unsigned_parties(agreement):
+            fixes = [("Every signature has been recorded.", None)]
         options.append(
             TransitionOption(
                 name=name,
                 label=info.label,
                 target=_target_label(fsm_transition),
-                allowed=not reasons,
-                reasons=reasons,
+                allowed=not fixes,
+                reasons=[reason for reason, _fix in fixes],
+                fixes=fixes,
                 comment_required=info.comment_required,
                 destructive=info.destructive,
                 system_only=info.system_only,
@@ -325,6 +335,10 @@ def _after_transition(agreement, name, source, user, comment, context) -> None:
     target = agreement.state
     if source in (State.RAD_REVIEW, State.RFA_REVIEW):
         CoordinationRound.objects.open().filter(agreement=agreement).update(closed_at=timezone.now(), outcome=name)
+        # The round is closed: the requests and reminders for positions in it are settled.
+        Notification.objects.filter(agreement=agreement, kind__in=POSITION_KINDS, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
     if target in (State.RAD_REVIEW, State.RFA_REVIEW):
         round_ = coordination_round_open(
             agreement=agreement,
@@ -470,11 +484,64 @@ def coordination_round_open(*, agreement: Agreement, stage: str, offices=None) -
         notify(
             users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office),
             kind="position_requested",
-            message=f"{agreement.reference}: {office.name}'s position is due by {due:%Y-%m-%d}.",
+            message=_position_message(agreement, round_, office, due),
             dedupe_key=f"position_requested:{round_.pk}:{office.pk}",
             agreement=agreement,
         )
     return round_
+
+
+def _position_message(agreement: Agreement, round_: CoordinationRound, office, due) -> str:
+    stage = "RAD (authority to negotiate)" if round_.stage == CoordinationStage.RAD else "RFA (final approval)"
+    return (
+        f"{agreement.reference} {agreement.short_title or agreement.title}: {office.name}'s position on the "
+        f"{stage} is due by {due:%Y-%m-%d}."
+    )
+
+
+@transaction.atomic
+def coordination_reminder_send(
+    *, position: CoordinationPosition, user: User, context: AuditContext | None = None
+) -> int:
+    """The reviewer reminds an office that has not answered in an open round (at most once a day
+    per position). Returns how many coordinators were notified; audited."""
+    if not user.is_reviewer:
+        raise PermissionDenied("Only an OUSD(A&S) reviewer may send a reminder to a coordinating office.")
+    position = (
+        CoordinationPosition.objects.select_for_update()
+        .select_related("round__agreement", "office")
+        .get(pk=position.pk)
+    )
+    round_, office = position.round, position.office
+    agreement = round_.agreement
+    now = timezone.now()
+    if not round_.is_open:
+        raise ValidationError("This coordination round is closed.")
+    if position.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR):
+        raise ValidationError(f"{office.name} has answered already.")
+    if position.is_silent_concurrence(now):
+        raise ValidationError(f"{office.name}'s deadline has passed: it is deemed to concur.")
+    coordinators = list(User.objects.filter(role=Role.COORDINATOR, coordinating_office=office, is_active=True))
+    if not coordinators:
+        raise ValidationError(f"{office.name} has no active coordinator to remind.")
+    made = notify(
+        users=coordinators,
+        kind="position_reminder",
+        message="Reminder from OUSD(A&S): " + _position_message(agreement, round_, office, position.due_at),
+        dedupe_key=f"position_reminder:{position.pk}:{timezone.localdate():%Y%m%d}",
+        agreement=agreement,
+    )
+    if not made:
+        raise ValidationError(f"{office.name} was reminded today already.")
+    audit_event(
+        agreement=agreement,
+        event=EVENT_POSITION_REMINDED,
+        user=user,
+        context=context,
+        comment=f"Reminder sent to {office.name} (deadline {position.due_at:%Y-%m-%d}).",
+        data={"office": office.code, "round": round_.pk, "notified": made},
+    )
+    return made
 
 
 @transaction.atomic

@@ -41,11 +41,13 @@ EVENT_AMENDMENT_APPLIED = "amendment_applied"
 EVENT_MASTER_LAPSED = "master_lapsed"
 EVENT_OFFICES_CHANGED = "coordination_offices_changed"
 EVENT_OBLIGATION_COMPLETED = "obligation_completed"
+EVENT_POSITION_REMINDED = "position_reminder_sent"
 EVENT_IMPORTED = "imported"
 EVENT_REMINDER_SENT = "reminder_sent"
 EVENT_DDL_REQUESTED = "ddl_review_requested"
 EVENT_DDL_DECIDED = "ddl_decided"
 EVENT_LABELS = {
+    EVENT_POSITION_REMINDED: "Reminder sent to a coordinating office",
     EVENT_POSITION_RECORDED: "Coordination position recorded",
     EVENT_CONCURRED_BY_SILENCE: "Concurred by silence",
     EVENT_CONGRESSIONAL_NOTICE: "Congressional notice recorded",

@@ -256,7 +256,15 @@ class SsoiSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SSOI
-        fields = ["agreement", *SSOI_FIELDS, "updated_at", "sections", "completed_sections", "total_sections"]
+        fields = [
+            "agreement",
+            *SSOI_FIELDS,
+            "updated_at",
+            "reviewed_at",
+            "sections",
+            "completed_sections",
+            "total_sections",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(SsoiSectionSerializer(many=True))
@@ -316,15 +324,23 @@ class DocumentSerializer(LiaisonSafeMixin, serializers.ModelSerializer):
             "releasable_to_partners",
             "uploaded_by",
             "uploaded_at",
+            "withdrawn_at",
+            "withdrawal_reason",
             "download_url",
         ]
         read_only_fields = fields
-        internal_fields = ("releasable_to_partners", "uploaded_by")
+        internal_fields = ("releasable_to_partners", "uploaded_by", "withdrawn_at", "withdrawal_reason")
 
     def get_download_url(self, document: Document) -> str:
         request = self.context.get("request")
         path = f"/api/v1/documents/{document.pk}/download/"
         return request.build_absolute_uri(path) if request else path
+
+
+class DocumentWithdrawSerializer(serializers.Serializer):
+    """Why the version is withdrawn (it stays in the history)."""
+
+    reason = serializers.CharField(max_length=300)
 
 
 class DocumentUploadSerializer(serializers.Serializer):

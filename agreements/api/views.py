@@ -199,6 +199,19 @@ class AgreementViewSet(
         return Response(s.SsoiSerializer(ssoi, context=self.get_serializer_context()).data)
 
     @extend_schema(
+        summary="Confirm the SSOI was reviewed after negotiation began (lead program office)",
+        request=None,
+        responses=s.SsoiSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="ssoi/confirm-review", url_name="ssoi-confirm-review")
+    def ssoi_confirm_review(self, request, pk=None):
+        if _liaison(request):
+            raise NotFound("Not found.")
+        agreement = self.get_object()
+        ssoi = services.ssoi_confirm_reviewed(agreement=agreement, user=request.user)
+        return Response(s.SsoiSerializer(ssoi, context=self.get_serializer_context()).data)
+
+    @extend_schema(
         summary="Record the date Congress was notified (reviewer)",
         request=s.CongressionalNoticeSerializer,
         responses=s.AgreementDetailSerializer,
@@ -486,6 +499,21 @@ class DocumentViewSet(
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Withdraw a wrong or superseded version (it stays in the history)",
+        request=s.DocumentWithdrawSerializer,
+        responses=s.DocumentSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="withdraw", url_name="withdraw")
+    def withdraw(self, request, pk=None):
+        document = self.get_object()
+        payload = s.DocumentWithdrawSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = services.document_withdraw(
+            document=document, user=request.user, reason=payload.validated_data["reason"]
+        )
+        return Response(s.DocumentSerializer(document, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Download the file",

@@ -161,3 +161,11 @@ def event_name(name: str) -> str:
 def get_item(mapping: dict, key):
     """``{% get_item forms participant.pk as form %}``: one entry of a dict built by the view."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def notification_url(notification) -> str | None:
+    """The page a notification is about."""
+    from workflow.notifications import notification_url as url_for
+
+    return url_for(notification)

@@ -11,6 +11,19 @@
     var spec = JSON.parse(source.textContent);
     var horizontal = !!spec.horizontal;
     var colours = spec.labels.map(function (_, i) { return palette[i % palette.length]; });
+    var dollars = spec.format === "usd";
+    var full = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 });
+    var compact = new Intl.NumberFormat("en-US", {
+      style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 1,
+    });
+    function valueTick(value) { return dollars ? compact.format(value) : value; }
+    // Value axis: a few compact, unrotated ticks so they never collide; category axis: every
+    // label, with room for each bar (the container grows with the number of bars).
+    var valueAxis = { beginAtZero: true, ticks: { precision: 0, maxTicksLimit: 5, maxRotation: 0, callback: valueTick } };
+    var categoryAxis = { ticks: { autoSkip: false, maxRotation: 0 } };
+    if (horizontal && canvas.parentElement) {
+      canvas.parentElement.classList.add("portal-chart--rows-" + Math.min(12, Math.max(2, spec.labels.length)));
+    }
     new window.Chart(canvas, {
       type: "bar",
       data: {
@@ -22,11 +35,19 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        plugins: { legend: { display: false }, title: { display: false } },
-        scales: {
-          x: { beginAtZero: true, ticks: { precision: 0 } },
-          y: { beginAtZero: true, ticks: { precision: 0 } },
+        plugins: {
+          legend: { display: false },
+          title: { display: false },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                var value = horizontal ? item.parsed.x : item.parsed.y;
+                return dollars ? full.format(value) : String(value);
+              },
+            },
+          },
         },
+        scales: horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
       },
     });
   }

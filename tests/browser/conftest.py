@@ -21,6 +21,7 @@ from tests.conftest import PASSWORD  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 AXE_FILES = [ROOT / "static" / "vendor" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BEST_PRACTICE_RULES = ["region"]
 
 
 def pytest_collection_modifyitems(items):
@@ -42,9 +43,9 @@ def browser() -> Browser:
 class Portal:
     """The portal as one person sees it in the browser, with CSP violations collected."""
 
-    def __init__(self, browser: Browser, base_url: str, *, bypass_csp: bool = False):
+    def __init__(self, browser: Browser, base_url: str, *, bypass_csp: bool = False, width: int = 1280):
         self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp)
         self.context.set_default_timeout(15_000)
         self.page: Page = self.context.new_page()
         self.csp_violations: list[str] = []
@@ -70,18 +71,27 @@ class Portal:
         return self.page
 
     def axe_violations(self) -> list[dict]:
-        """WCAG 2.1 A/AA violations axe-core finds on the current page."""
+        """WCAG 2.1 A/AA violations axe-core finds on the current page, and the best-practice
+        rules the portal also keeps (BEST_PRACTICE_RULES: all content sits in landmarks)."""
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):
             axe_file = next(p for p in AXE_FILES if p.exists())
             self.page.add_script_tag(path=str(axe_file))
-        result = self.page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-            WCAG_TAGS,
-        )
-        return [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"]
-        ]
+        violations = []
+        for run_only in ({"type": "tag", "values": WCAG_TAGS}, {"type": "rule", "values": BEST_PRACTICE_RULES}):
+            result = self.page.evaluate(
+                "runOnly => axe.run(document, {runOnly, resultTypes: ['violations']})",
+                run_only,
+            )
+            violations += [
+                {
+                    "id": v["id"],
+                    "impact": v["impact"],
+                    "help": v["help"],
+                    "nodes": [n["target"] for n in v["nodes"]][:5],
+                }
+                for v in result["violations"]
+            ]
+        return violations
 
     def close(self) -> None:
         """Let the last requests finish and stop every page's polling before closing, so the live
@@ -99,8 +109,8 @@ def portal(browser, live_server):
     """``portal()`` opens a fresh browser context against the live server."""
     opened: list[Portal] = []
 
-    def open_(*, bypass_csp: bool = False) -> Portal:
-        instance = Portal(browser, live_server.url, bypass_csp=bypass_csp)
+    def open_(*, bypass_csp: bool = False, width: int = 1280) -> Portal:
+        instance = Portal(browser, live_server.url, bypass_csp=bypass_csp, width=width)
         opened.append(instance)
         return instance
 

@@ -40,16 +40,25 @@ def main(base: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-        def shoot(username: str, shots: list[tuple[str, str]]) -> None:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+        def shoot(username: str, shots: list[tuple], width: int = 1280) -> None:
+            context = browser.new_context(viewport={"width": width, "height": 900 if width > 600 else 844})
             page = context.new_page()
             sign_in(page, base, username)
-            for name, path in shots:
+            for name, path, *action in shots:
                 page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+                if action:
+                    action[0](page)
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=not action)
                 print("wrote", OUT / f"{name}.png")
             context.close()
+
+        def open_dialog(label: str):
+            def act(page):
+                page.get_by_role("link", name=label).click()
+                page.locator("dialog[open]").wait_for()
+
+            return act
 
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -60,6 +69,9 @@ def main(base: str) -> None:
         signing = first_reference(page, base, "state=approved")
         in_force = first_reference(page, base, "state=in_force&kind=master")
         negotiation = first_reference(page, base, "state=negotiation")
+        signatures = first_reference(page, base, "state=signing")
+        returned = first_reference(page, base, "q=C-Drone")
+        drafting = first_reference(page, base, "state=ssoi_drafting&kind=project_arrangement")
         context.close()
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -79,6 +91,37 @@ def main(base: str) -> None:
                 ("agreement-history", f"/agreements/{in_force}/history/"),
                 ("dashboard", "/dashboard/"),
             ],
+        )
+        shoot(
+            "program_office",
+            [
+                ("returned-in-list", "/agreements/"),
+                ("returned-overview", f"/agreements/{returned}/"),
+                ("ssoi-review-after-negotiation", f"/agreements/{negotiation}/ssoi/"),
+                ("reasons-as-links", f"/agreements/{drafting}/"),
+                ("signature-panel", f"/agreements/{signatures}/"),
+                ("notifications", "/notifications/"),
+            ],
+        )
+        shoot(
+            "program_office",
+            [
+                (
+                    "submit-rad-summary",
+                    f"/agreements/{returned}/",
+                    open_dialog("Submit for authority to negotiate (RAD)"),
+                )
+            ],
+        )
+        shoot(
+            "program_office",
+            [
+                ("mobile-my-agreements", "/agreements/"),
+                ("mobile-agreement-overview", f"/agreements/{negotiation}/"),
+                ("mobile-agreement-ssoi", f"/agreements/{drafting}/ssoi/"),
+                ("mobile-agreement-documents", f"/agreements/{in_force}/documents/"),
+            ],
+            width=390,
         )
         shoot(
             "reviewer", [("review-queue", "/review/"), ("agreement-coordination", f"/agreements/{rad}/coordination/")]

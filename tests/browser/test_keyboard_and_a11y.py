@@ -1,12 +1,18 @@
-"""Keyboard-only use of the main flow, and axe-core (WCAG 2.1 A/AA) on every page type."""
+"""Keyboard-only use of the main flow, and axe-core (WCAG 2.1 A/AA, and the "region" best
+practice) on every page type at a desktop and a phone width."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from agreements.choices import AgreementKind, State
+import pytest
+from django.utils import timezone
+
+from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import Agreement
+from agreements.services import document_upload, document_withdraw
 from workflow.models import CoordinationRound
+from workflow.services import agreement_transition
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +77,9 @@ def _check(ui, path: str, failures: dict, *, action=None) -> None:
         failures[path + (" (after action)" if action else "")] = violations
 
 
+@pytest.mark.parametrize("width", [1280, 390])
 def test_axe_finds_no_wcag_violation_on_any_page_type(
-    portal, make_agreement, program_office, reviewer, coordinator, liaison, admin_user, transactional_db
+    width, portal, make_agreement, program_office, reviewer, coordinator, liaison, admin_user, transactional_db
 ):
     master = make_agreement(State.IN_FORCE, releasable_to_partners=True)
     review = make_agreement(
@@ -80,10 +87,26 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     )
     drafting = make_agreement(State.SSOI_DRAFTING)
     approved = make_agreement(State.APPROVED)
+    negotiation = make_agreement(State.NEGOTIATION)
+    signing = make_agreement(State.APPROVED)
+    agreement_transition(
+        agreement=signing,
+        name="record_signature",
+        user=program_office,
+        participant=None,
+        signature_date=timezone.localdate(),
+        signatory_name="Under Secretary",
+    )
+    returned = make_agreement(State.RAD_REVIEW)
+    agreement_transition(agreement=returned, name="return_for_revision", user=reviewer, comment="Rework it.")
+    withdrawn_doc = document_upload(
+        agreement=drafting, user=program_office, kind=DocumentKind.DRAFT_TEXT, content=b"x", filename="wrong.txt"
+    )
+    document_withdraw(document=withdrawn_doc, user=program_office, reason="Wrong file.")
     position = CoordinationRound.objects.current_for(review).positions.get(office=coordinator.coordinating_office)
     failures: dict[str, list] = {}
 
-    ui = portal(bypass_csp=True)  # only so that axe-core can be injected
+    ui = portal(bypass_csp=True, width=width)  # bypass_csp only so that axe-core can be injected
     ui.goto("/accounts/login/")
     _check(ui, "/accounts/login/", failures)
     ui.page.click("label[for=id_consent]")
@@ -111,8 +134,25 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
         f"/agreements/{approved.reference}/actions/record_signature/",
         "/agreements/ICP-1999-0000/",
         "/review/",
+        "/notifications/",
+        "/profile/",
+        f"/agreements/{negotiation.reference}/",
+        f"/agreements/{negotiation.reference}/ssoi/",
+        f"/agreements/{signing.reference}/",
+        f"/agreements/{returned.reference}/",
+        f"/agreements/{returned.reference}/actions/submit_rad/",
     ]:
         _check(ui, path, failures)
+    _check(
+        ui,
+        f"/agreements/{drafting.reference}/ssoi/",
+        failures,
+        action=lambda p: (
+            p.locator("#section-objectives textarea").fill("Typed, then saved by htmx."),
+            p.locator("#section-objectives").get_by_role("button", name=re.compile("^Save")).click(),
+            p.locator("#save-status-objectives").filter(has_text="Saved").wait_for(),
+        ),
+    )
     _check(
         ui,
         "/agreements/new/",
@@ -127,11 +167,16 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     )
 
     ui.sign_in(reviewer.username)
-    for path in ["/review/", f"/agreements/{review.reference}/", f"/agreements/{review.reference}/coordination/"]:
+    for path in [
+        "/review/",
+        f"/agreements/{review.reference}/",
+        f"/agreements/{review.reference}/coordination/",
+        "/notifications/",
+    ]:
         _check(ui, path, failures)
 
     ui.sign_in(coordinator.username)
-    for path in ["/positions/", f"/agreements/{review.reference}/positions/{position.pk}/"]:
+    for path in ["/positions/", f"/agreements/{review.reference}/positions/{position.pk}/", "/notifications/"]:
         _check(ui, path, failures)
 
     # A disclosure office's coordinator: its pending DDL reviews and the decision form.

@@ -31,6 +31,13 @@ def _press(page, name: str) -> None:
     page.wait_for_load_state("load")
 
 
+def _submit(page, label: str) -> None:
+    """A submission opens its summary dialog; confirm it there."""
+    page.get_by_role("link", name=label).click()
+    page.locator("dialog[open]").get_by_role("button", name=label).click()
+    page.wait_for_load_state("load")
+
+
 def _expect_state(page, label: str) -> None:
     badge = page.locator(".portal-page-header .portal-badge")
     assert badge.inner_text().strip() == label, f"expected {label}, page shows {badge.inner_text()}"
@@ -60,7 +67,7 @@ def test_project_arrangement_lifecycle(
     page.get_by_role("link", name="New proposal").first.click()
     _tick(page, "Project arrangement")
     page.select_option("#id_parent", value=str(master.pk))
-    page.select_option("#id_partners", label="United Kingdom (GBR)")
+    _tick(page, "United Kingdom (GBR)")
     page.select_option("#id_authority", value="usc_2350a")
     page.fill("#id_title", "Hypersonic Materials Project Arrangement")
     page.fill("#id_short_title", "HyMat PA")
@@ -75,12 +82,14 @@ def test_project_arrangement_lifecycle(
     _press(page, "Start the SSOI")
     _expect_state(page, "SSOI drafting")
 
-    # SSOI, contribution and draft text.
+    # SSOI (each section saves on its own), contribution and draft text.
     _tab(page, "SSOI")
-    for textarea in page.locator("form.portal-ssoi textarea").all():
-        textarea.fill("Agreed in the steering committee.")
-    _press(page, "Save draft")
-    assert "complete" in page.locator("main").inner_text()
+    for form in page.locator("form.portal-ssoi-form").all():
+        for textarea in form.locator("textarea").all():
+            textarea.fill("Agreed in the steering committee.")
+        form.get_by_role("button", name=re.compile("^Save")).click()
+        form.locator("[data-save-status]").filter(has_text="Saved").wait_for()
+    assert "sections complete" in page.locator("main").inner_text()
     _tab(page, "Participants and contributions")
     for party, amount in (("United States", "6000000"), ("United Kingdom", "4000000")):
         page.locator("#id_participant").select_option(label=party)
@@ -98,7 +107,7 @@ def test_project_arrangement_lifecycle(
     assert "is uploaded" in page.locator("#messages").inner_text()
 
     _tab(page, "Overview")
-    _press(page, "Submit for authority to negotiate (RAD)")
+    _submit(page, "Submit for authority to negotiate (RAD)")
     _expect_state(page, "RAD review")
 
     # Coordinators concur; the reviewer authorizes negotiation.
@@ -129,9 +138,10 @@ def test_project_arrangement_lifecycle(
     _press(page, "Upload")
     ui.goto(f"/agreements/{reference}/ssoi/")
     page.locator("#id_ddl_notes").fill("DDL approved by DTSA.")
-    _press(page, "Save draft")
+    page.locator("#section-ddl_status").get_by_role("button", name=re.compile("^Save")).click()
+    page.locator("#save-status-ddl_status").filter(has_text="Saved").wait_for()
     _tab(page, "Overview")
-    _press(page, "Submit for final approval (RFA)")
+    _submit(page, "Submit for final approval (RFA)")
     _expect_state(page, "RFA review")
 
     _concur_everywhere(ui, coordinators, reference)

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from agreements.choices import AgreementKind, AmendmentType, DdlStatus, DocumentKind, LegalAuthority, State
-from agreements.models import Agreement, Participant
+from agreements.models import SSOI, Agreement, Participant
 from partners.models import Partner
 from tests.api.conftest import token_client
 from workflow import demo
@@ -1180,6 +1180,25 @@ lifecycle_rule(
 )
 not_applicable("rfa_needs_ddl", "sweep", "No sweep submits.")
 
+
+def _negotiated_not_reviewed(w, agreement):
+    """Everything the RFA needs except an SSOI reviewed since negotiation began."""
+    demo._attach(agreement, w.po, DocumentKind.NEGOTIATED_TEXT)
+    demo.approve_ddl(agreement)
+    before = agreement.state_changed_at - dt.timedelta(hours=1)
+    SSOI.objects.filter(agreement=agreement).update(updated_at=before, reviewed_at=None)
+
+
+lifecycle_rule(
+    "ssoi_reviewed_for_rfa",
+    State.NEGOTIATION,
+    "submit_rfa",
+    "po",
+    lambda a: "The SSOI has not been reviewed since negotiation began",
+    prepare=_negotiated_not_reviewed,
+)
+not_applicable("ssoi_reviewed_for_rfa", "sweep", "No sweep submits.")
+
 lifecycle_rule(
     "coordination_complete",
     State.RAD_REVIEW,
@@ -1547,8 +1566,10 @@ SERVICE_DOORS = {
         "loan_item_add": "pen_holder_edits",
         "loan_item_delete": "pen_holder_edits",
         "ssoi_update": "pen_holder_edits",
+        "ssoi_confirm_reviewed": "pen_holder_edits ssoi_reviewed_for_rfa",
         "document_upload": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
         "document_update": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
+        "document_withdraw": "pen_holder_edits",
         "ddl_review_request": "pen_holder_edits",
         "ddl_decide": "ddl_decided_by_disclosure_office",
         # A saved view is a user's bookmark of list filters: it touches no agreement rule.
@@ -1561,6 +1582,7 @@ SERVICE_DOORS = {
         "amendment_result_valid",
         "coordination_round_open": "coordination_complete",
         "coordination_offices_set": "transition_role",
+        "coordination_reminder_send": "transition_role",
         "coordination_position_record": "silence_is_final",
         "silence_sweep": "silence_is_final",
         "congressional_notice_record": "congressional_wait",
@@ -1609,6 +1631,8 @@ BROWSER_WRITE_ROUTES = {
     "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate",
     "agreement_detail": "pen_holder_edits",
     "agreement_ssoi": "pen_holder_edits",
+    "agreement_ssoi_section": "pen_holder_edits",
+    "agreement_ssoi_confirm_review": "pen_holder_edits ssoi_reviewed_for_rfa",
     "agreement_participants": "pa_partners_in_master keeps_a_partner",
     "agreement_documents": "pen_holder_edits ddl_decided_by_disclosure_office release_needs_ddl "
     "internal_pdf_never_releasable",
@@ -1688,9 +1712,9 @@ API_ROUTES = {
     "participant": "participant_add participant_update participant_remove",
     "contribution": "contribution_add contribution_update contribution_delete",
     "loan-item": "loan_item_add loan_item_delete",
-    "document": "document_upload document_update",
+    "document": "document_upload document_update document_withdraw",
     "coordination-round": "coordination_offices_set",
-    "coordination-position": "coordination_position_record",
+    "coordination-position": "coordination_position_record coordination_reminder_send",
     "obligation": "obligation_complete",
     "audit-log": "read-only",
     "render-job": "render_job_request",

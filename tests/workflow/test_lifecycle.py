@@ -78,7 +78,10 @@ def test_submit_rfa_needs_ddl_approved_and_negotiated_text(program_office, make_
         agreement_transition(agreement=agreement, name="submit_rfa", user=program_office)
     assert "The DDL is not approved." in excinfo.value.reasons
     assert "No negotiated text is attached." in excinfo.value.reasons
-    assert "The SSOI has not been updated since negotiation began." in excinfo.value.reasons
+    assert (
+        "The SSOI has not been reviewed since negotiation began: update it, or confirm on the SSOI tab "
+        "that it still holds." in excinfo.value.reasons
+    )
 
 
 @pytest.mark.parametrize("name", ["return_for_revision", "disapprove"])

@@ -271,3 +271,11 @@ class RenderJobSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         path = f"/api/v1/documents/{job.document_id}/download/"
         return request.build_absolute_uri(path) if request else path
+
+
+class PositionReminderSerializer(serializers.Serializer):
+    """The reminder sent: which office, and how many of its coordinators were notified."""
+
+    position = serializers.IntegerField()
+    office = serializers.CharField()
+    notified = serializers.IntegerField()

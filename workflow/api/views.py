@@ -113,7 +113,8 @@ class PositionFilterSet(django_filters.FilterSet):
 
 class CoordinationPositionViewSet(ReadOnlyViewSet):
     """Coordination positions (DoD only). Coordinators record their office's position with
-    ``POST /coordination-positions/{id}/record/``."""
+    ``POST /coordination-positions/{id}/record/``; a reviewer reminds a silent office with
+    ``POST /coordination-positions/{id}/remind/``."""
 
     serializer_class = s.CoordinationPositionSerializer
     filterset_class = PositionFilterSet
@@ -139,6 +140,19 @@ class CoordinationPositionViewSet(ReadOnlyViewSet):
             position=position, user=request.user, context=AuditContext.from_request(request), **payload.validated_data
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
+
+    @extend_schema(
+        summary="Remind an office that has not answered (reviewer; once a day per position)",
+        request=None,
+        responses=s.PositionReminderSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="remind", url_name="remind")
+    def remind(self, request, pk=None):
+        position = self.get_object()
+        notified = services.coordination_reminder_send(
+            position=position, user=request.user, context=AuditContext.from_request(request)
+        )
+        return Response({"position": position.pk, "office": position.office.name, "notified": notified})
 
 
 # --- obligations -------------------------------------------------------------------------------
