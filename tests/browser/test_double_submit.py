@@ -16,7 +16,8 @@ def test_a_double_submitted_proposal_is_saved_once(portal, program_office, trans
     form = page.locator("form", has=page.locator("#id_title"))
     token = form.locator("input[name=form_token]").input_value()
     assert re.fullmatch(r"[0-9a-f]{32}", token)
-    page.select_option("#id_partners", label="United Kingdom (GBR)")
+    page.locator("label:text-is('United Kingdom (GBR)')").click()
+    page.select_option("#id_lead_partner", label="United Kingdom (GBR)")
     page.select_option("#id_authority", value="usc_2350a")
     page.fill("#id_title", "Submitted twice in the browser")
     # Two submissions of the same form, at the same moment, with the page's own token.

@@ -271,7 +271,8 @@ def test_first_use_by_each_role(
     page = walk.sign_in(demo.disclosure_officer())
     walk.go(f"/agreements/{reference}/documents/")
     page.select_option("#id_status", value="approved")
-    page.set_input_files("#id_file", files=[{"name": "ddl.pdf", "mimeType": "application/pdf", "buffer": b"DDL"}])
+    letter = {"name": "ddl.txt", "mimeType": "text/plain", "buffer": b"Delegation of Disclosure Authority Letter"}
+    page.set_input_files("#id_file", files=[letter])
     walk.press("Record the DDL decision")
     assert "The DDL decision" in walk.messages()
 
