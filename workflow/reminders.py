@@ -320,6 +320,8 @@ def coordination_reminders_send(
                 status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
             ).select_related("office", "round")
         )
+        # An office past its deadline is deemed to concur: the same rule as the single reminder.
+        positions = [p for p in positions if not services.position_reminder_denial(p, now=timezone.now())]
         if not positions:
             outcomes.append(ReminderOutcome(agreement.reference, [], "every office has answered"))
             continue
@@ -333,7 +335,7 @@ def coordination_reminders_send(
                         f"{agreement.reference}: the reviewer asks for {position.office.name}'s "
                         f"{position.round.get_stage_display()} position, due by {position.due_at:%Y-%m-%d}."
                     ),
-                    dedupe_key=f"manual_reminder:{position.pk}:{today:%Y%m%d}",
+                    dedupe_key=services.position_reminder_key(position, today=today),
                     agreement=agreement,
                 )
                 if made:

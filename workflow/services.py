@@ -499,6 +499,24 @@ def _position_message(agreement: Agreement, round_: CoordinationRound, office, d
     )
 
 
+def position_reminder_denial(position: CoordinationPosition, *, now: dt.datetime) -> str | None:
+    """Why an office cannot be reminded of its position now (None when it can): the one rule for
+    the reminder from the coordination tab and the reminders sent from the review queue."""
+    office = position.office
+    if not position.round.is_open:
+        return "This coordination round is closed."
+    if position.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR):
+        return f"{office.name} has answered already."
+    if position.is_silent_concurrence(now):
+        return f"{office.name}'s deadline has passed: it is deemed to concur."
+    return None
+
+
+def position_reminder_key(position: CoordinationPosition, *, today: dt.date) -> str:
+    """One reminder a day per position, whichever page sends it."""
+    return f"position_reminder:{position.pk}:{today:%Y%m%d}"
+
+
 @transaction.atomic
 def coordination_reminder_send(
     *, position: CoordinationPosition, user: User, context: AuditContext | None = None
@@ -515,12 +533,9 @@ def coordination_reminder_send(
     round_, office = position.round, position.office
     agreement = round_.agreement
     now = timezone.now()
-    if not round_.is_open:
-        raise ValidationError("This coordination round is closed.")
-    if position.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR):
-        raise ValidationError(f"{office.name} has answered already.")
-    if position.is_silent_concurrence(now):
-        raise ValidationError(f"{office.name}'s deadline has passed: it is deemed to concur.")
+    denial = position_reminder_denial(position, now=now)
+    if denial:
+        raise ValidationError(denial)
     coordinators = list(User.objects.filter(role=Role.COORDINATOR, coordinating_office=office, is_active=True))
     if not coordinators:
         raise ValidationError(f"{office.name} has no active coordinator to remind.")
@@ -528,7 +543,7 @@ def coordination_reminder_send(
         users=coordinators,
         kind="position_reminder",
         message="Reminder from OUSD(A&S): " + _position_message(agreement, round_, office, position.due_at),
-        dedupe_key=f"position_reminder:{position.pk}:{timezone.localdate():%Y%m%d}",
+        dedupe_key=position_reminder_key(position, today=timezone.localdate()),
         agreement=agreement,
     )
     if not made:

@@ -3,9 +3,13 @@ agreements at once; each agreement gets its own audit row."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from agreements.choices import State
 from workflow import services
@@ -55,3 +59,31 @@ def test_bulk_reminders_are_sent_once_a_day_and_audited_per_agreement(
     assert client.get(reverse("review_queue_remind")).status_code == 405
     empty = client.post(reverse("review_queue_remind"), {"agreement": ["ICP-1900-0001"]}, follow=True)
     assert "Tick at least one agreement under review." in empty.content.decode()
+
+
+def test_the_queue_and_the_coordination_tab_share_one_reminder_rule(reviewer, coordinator, make_agreement):
+    """One reminder a day per position whichever page sends it, and never to an office whose
+    deadline has passed (it is deemed to concur)."""
+    reminded, silent = make_agreement(State.RAD_REVIEW), make_agreement(State.RAD_REVIEW)
+    position = reminded.coordination_rounds.get().positions.get(office=coordinator.coordinating_office)
+    services.coordination_reminder_send(position=position, user=reviewer)
+    past = silent.coordination_rounds.get().positions.all()
+    past.update(due_at=timezone.now() - dt.timedelta(days=1))
+
+    client = client_for(reviewer)
+    page = client.post(
+        reverse("review_queue_remind"), {"agreement": [reminded.reference, silent.reference]}, follow=True
+    ).content.decode()
+    bulk_logs = TransitionLog.objects.filter(transition="reminder_sent", agreement=reminded)
+    assert all("DoD General Counsel" not in log.comment for log in bulk_logs)  # reminded on its tab today
+    reminders = Notification.objects.filter(
+        user=coordinator, agreement=reminded, kind__in=["position_reminder", "silence_reminder"]
+    )
+    assert reminders.count() == 1
+    assert not TransitionLog.objects.filter(transition="reminder_sent", agreement=silent).exists()
+    assert (
+        not Notification.objects.filter(user=coordinator, agreement=silent).exclude(kind="position_requested").exists()
+    )
+    assert "every office has answered" in page
+    with pytest.raises(ValidationError, match="reminded today already"):
+        services.coordination_reminder_send(position=position, user=reviewer)

@@ -1601,6 +1601,8 @@ NOT_DOORS = {
     "available_transitions",
     "obligation_complete_denial",
     "position_silence_denial",
+    "position_reminder_denial",
+    "position_reminder_key",
     "participant_last_denial",
     "validate_agreement",
     "agreement_violations",
