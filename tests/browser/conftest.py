@@ -60,8 +60,12 @@ class Portal:
         return self.page
 
     def sign_in(self, username: str) -> Page:
+        # Leave the previous page first: a poll it had in flight would otherwise come back after
+        # the cookies are cleared with a fresh CSRF cookie that no longer matches the sign-in form.
+        self.page.goto("about:blank")
         self.context.clear_cookies()
         self.goto("/accounts/login/")
+        self.page.wait_for_load_state("networkidle")
         self.page.click("label[for=id_consent]")  # acknowledge the DoD Notice and Consent Banner
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", PASSWORD)
