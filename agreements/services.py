@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from icp_portal.security.uploads import upload_check
 from partners.models import Partner, Role, User
-from security.uploads import upload_check
 
 from .choices import (
     DDL_DECISIONS,
@@ -404,7 +404,7 @@ def document_upload(
 ) -> Document:
     """Attach a new version of a document. ``user`` None (with check_permission False) is a
     background job storing a file it generated on a user's behalf. The file must be one of the
-    accepted types by its content (``security.uploads.upload_check``); the stored content type is
+    accepted types by its content (``icp_portal.security.uploads.upload_check``); the stored content type is
     the detected one, and the client's ``content_type`` is ignored."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Choose a document kind."})

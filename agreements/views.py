@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from icp_portal.forms_ids import posted_id
+from icp_portal.security import events as security_events
+from icp_portal.security.models import Outcome
+from icp_portal.security.uploads import download_content_type
 from partners.models import CoordinatingOffice, Organization, Partner
-from security import events as security_events
-from security.models import Outcome
-from security.uploads import download_content_type
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
 from workflow.models import CoordinationRound

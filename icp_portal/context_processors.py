@@ -21,7 +21,7 @@ def _banner_lines(text: str) -> tuple[str, list[str]]:
 
 
 def portal(request):
-    from security.middleware import idle_limit_seconds
+    from icp_portal.security.middleware import idle_limit_seconds
 
     intro, points = _banner_lines(settings.CONSENT_BANNER_TEXT)
     context = {

@@ -3,9 +3,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 
-from security.events import EventKind, record
-from security.lockout import account_is_locked, account_unlock
-from security.models import CertificateIdentity
+from icp_portal.security.events import EventKind, record
+from icp_portal.security.lockout import account_is_locked, account_unlock
+from icp_portal.security.models import CertificateIdentity
 
 from .models import ApiToken, CoordinatingOffice, Organization, Partner, Role, User
 from .services import api_token_revoke

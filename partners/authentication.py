@@ -151,7 +151,7 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     @staticmethod
     def _log(request, kind: str, prefix: str, why: str) -> None:
-        from security.events import Outcome, record
+        from icp_portal.security.events import Outcome, record
 
         # Only the first characters of the presented key are kept: enough to recognise a token
         # from its owner's profile page, never enough to use it.

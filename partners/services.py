@@ -151,7 +151,7 @@ def api_token_denial(user: User) -> str | None:
 def api_token_create(*, user: User, name: str, request=None) -> tuple[ApiToken, str]:
     """Issue a new token for ``user``, valid for ``settings.API_TOKEN_DAYS``; returns the row and
     the key, which is never stored."""
-    from security.events import EventKind, record
+    from icp_portal.security.events import EventKind, record
 
     name = (name or "").strip()
     if not name:
@@ -176,7 +176,7 @@ def api_token_create(*, user: User, name: str, request=None) -> tuple[ApiToken, 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, user: User, request=None, reason: str = "revoked by its owner") -> ApiToken:
     """Revoke one of the user's own tokens. Revoking twice keeps the first revocation time."""
-    from security.events import EventKind, record
+    from icp_portal.security.events import EventKind, record
 
     if token.user_id != user.pk:
         raise PermissionDenied("You can revoke only your own tokens.")
@@ -192,7 +192,7 @@ def api_token_revoke(*, token: ApiToken, user: User, request=None, reason: str =
 @transaction.atomic
 def api_tokens_revoke_all(*, user: User, reason: str) -> int:
     """Revoke every live token of ``user`` (password changed, account deactivated)."""
-    from security.events import EventKind, record
+    from icp_portal.security.events import EventKind, record
 
     tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
     now = timezone.now()

@@ -21,9 +21,9 @@ from agreements.exports import XLSX_CONTENT_TYPE
 from agreements.models import Agreement
 from agreements.selectors import agreements_visible_to, documents_visible_to
 from icp_portal.forms_ids import posted_id
+from icp_portal.security import events as security_events
+from icp_portal.security.models import Outcome
 from partners.models import Partner
-from security import events as security_events
-from security.models import Outcome
 
 from . import pdf, reminders
 from .models import RenderJob, RenderKind, RenderStatus

@@ -34,10 +34,10 @@ from agreements.selectors import (
     equitability_table,
 )
 from icp_portal.api_errors import UploadTooLarge
+from icp_portal.security import events as security_events
+from icp_portal.security.models import Outcome
+from icp_portal.security.parsers import BoundedJSONParser
 from partners.api.common import PortalViewMixin
-from security import events as security_events
-from security.models import Outcome
-from security.parsers import BoundedJSONParser
 from workflow.services import (
     AuditContext,
     agreement_transition,

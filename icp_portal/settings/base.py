@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
-    "security",
+    "icp_portal.security.apps.SecurityConfig",
     "partners",
     "agreements",
     "workflow",
@@ -44,7 +44,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz are answered first: no host check, session or database on the way.
     "icp_portal.health.HealthMiddleware",
-    "security.middleware.RequestSanityMiddleware",
+    "icp_portal.security.middleware.RequestSanityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "icp_portal.middleware.RequestIdMiddleware",
@@ -54,8 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "security.middleware.SessionTimeoutMiddleware",
-    "security.middleware.RefusalLogMiddleware",
+    "icp_portal.security.middleware.SessionTimeoutMiddleware",
+    "icp_portal.security.middleware.RefusalLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "icp_portal.api_errors.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "security.parsers.BoundedJSONParser",
+        "icp_portal.security.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -361,14 +361,14 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=3)
 LOCKOUT_WINDOW_MINUTES = env.int("LOCKOUT_WINDOW_MINUTES", default=15)
 # Hours a locked account stays locked unless an administrator unlocks it first; 0: until unlocked.
 LOCKOUT_COOLOFF_HOURS = env.float("LOCKOUT_COOLOFF_HOURS", default=3)
-AXES_HANDLER = "security.lockout.AccountLockoutHandler"
+AXES_HANDLER = "icp_portal.security.lockout.AccountLockoutHandler"
 AXES_CACHE = "default"
-AXES_COOLOFF_TIME = "security.lockout.lockout_cooloff"
+AXES_COOLOFF_TIME = "icp_portal.security.lockout.lockout_cooloff"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_CLIENT_IP_CALLABLE = "icp_portal.middleware.client_address"
-AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "icp_portal.security.lockout.lockout_response"
 AXES_VERBOSE = False
 # axes' own admin pages list database attempts, which the cache handler never writes; the
 # security log (admin → Security events) is the record.

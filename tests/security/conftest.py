@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from security.models import SecurityEvent
+from icp_portal.security.models import SecurityEvent
 
 LOGIN = "/accounts/login/"
 

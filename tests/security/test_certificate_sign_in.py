@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from security.models import CertificateIdentity, EventKind, Outcome
+from icp_portal.security.models import CertificateIdentity, EventKind, Outcome
 
 from .conftest import events, signed_in
 

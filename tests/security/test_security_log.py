@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agreements import services
 from agreements.choices import DocumentKind, State
+from icp_portal.security.models import EventKind, Outcome, SecurityEvent
 from partners.services import api_token_create
-from security.models import EventKind, Outcome, SecurityEvent
 from tests.api.conftest import token_client
 from tests.conftest import PASSWORD
 

@@ -9,8 +9,8 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from security.middleware import SIGNED_IN_AT
-from security.models import EventKind
+from icp_portal.security.middleware import SIGNED_IN_AT
+from icp_portal.security.models import EventKind
 from tests.conftest import PASSWORD
 
 from .conftest import events, sign_in, signed_in

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from security.models import EventKind, Outcome
+from icp_portal.security.models import EventKind, Outcome
 from tests.conftest import PASSWORD
 
 from .conftest import LOGIN, events, sign_in, signed_in

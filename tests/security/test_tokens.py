@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from icp_portal.security.models import EventKind, Outcome, SecurityEvent
 from partners.models import ApiToken
 from partners.services import api_token_create
-from security.models import EventKind, Outcome, SecurityEvent
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
