@@ -60,7 +60,8 @@ RULES: tuple[Rule, ...] = (
         "amendment_result_valid",
         "An amendment is refused at creation, at submit_rad and when it applies if the amended agreement "
         "would break a rule.",
-        "agreements.models.amendment_result_errors; workflow.rules.agreement_valid; workflow.services._apply_amendment",
+        "agreements.models.amendment_result_errors; workflow.rules.agreement_valid; "
+        "workflow.services.lifecycle._apply_amendment",
     ),
     Rule(
         "pa_master_in_force",
@@ -145,7 +146,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "master_lapse_flags_pas",
         "A master that expires or is terminated flags every open project arrangement under it.",
-        "workflow.services._flag_project_arrangements",
+        "workflow.services.lifecycle._flag_project_arrangements",
     ),
     Rule(
         "ddl_decided_by_disclosure_office",

@@ -13,15 +13,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from simple_history.models import HistoricalRecords
 
 from .. import lifecycle
-from ..choices import (
-    TERMINAL_STATES,
-    AgreementKind,
-    AmendmentType,
-    LegalAuthority,
-    Marking,
-    State,
-    SystemPhase,
-)
+from ..choices import TERMINAL_STATES, AgreementKind, AmendmentType, LegalAuthority, Marking, State, SystemPhase
 
 
 class ReferenceCounter(models.Model):

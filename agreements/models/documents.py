@@ -11,12 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from ..choices import (
-    INTERNAL_GENERATED_DOCUMENT_KINDS,
-    DdlStatus,
-    DocumentKind,
-    Marking,
-)
+from ..choices import INTERNAL_GENERATED_DOCUMENT_KINDS, DdlStatus, DocumentKind, Marking
 from ..validation import ddl_is_approved
 from .agreement import Agreement
 

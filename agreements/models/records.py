@@ -8,11 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from ..choices import (
-    AgreementKind,
-    ContributionKind,
-    ParticipantRole,
-)
+from ..choices import AgreementKind, ContributionKind, ParticipantRole
 from ..validation import partner_eligibility_error
 from .agreement import Agreement
 

@@ -6,10 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from ..choices import (
-    AgreementKind,
-    DdlStatus,
-)
+from ..choices import AgreementKind, DdlStatus
 from .agreement import Agreement
 from .documents import DdlDecision
 from .records import Contribution

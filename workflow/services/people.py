@@ -1,0 +1,17 @@
+"""Who the lifecycle's notifications go to."""
+
+from __future__ import annotations
+
+from agreements.models import Agreement
+from partners.models import Role, User
+
+
+def _program_office_users(agreement: Agreement):
+    users = list(User.objects.filter(role=Role.PROGRAM_OFFICE, organization_id=agreement.lead_organization_id))
+    if agreement.action_officer_id and agreement.action_officer not in users:
+        users.append(agreement.action_officer)
+    return users
+
+
+def _reviewers():
+    return User.objects.filter(role=Role.REVIEWER, is_active=True)
