@@ -7,10 +7,8 @@ from django.db import transaction
 from agreements.models import Agreement
 from partners.models import User
 
-from ..models import RenderJob
+from ..models import RENDER_TASK, RenderJob
 from ..outbox import outbox_enqueue
-
-RENDER_TASK = "workflow.tasks.render_job_run"
 
 
 # --- PDF requests -----------------------------------------------------------------------------
