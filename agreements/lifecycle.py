@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class Condition:
     """A lifecycle condition: true when ``check`` returns no reason."""
 
-    def __init__(self, check: Callable[[Agreement], str | list[str] | None]):
+    def __init__(self, check: Callable[[Agreement], str | list[str] | None]) -> None:
         self.check = check
         self.__name__ = check.__name__
         self.__doc__ = check.__doc__
@@ -49,7 +49,7 @@ class Condition:
 class Permission:
     """A lifecycle permission: ``user`` None means the system itself (sweeps, background jobs)."""
 
-    def __init__(self, check: Callable[[Agreement, User | None], str | None]):
+    def __init__(self, check: Callable[[Agreement, User | None], str | None]) -> None:
         self.check = check
         self.__name__ = check.__name__
         self.__doc__ = check.__doc__

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -187,7 +187,7 @@ def agreement_violations(
     return {name: messages for name, messages in errors.items() if messages}
 
 
-def validate_agreement(agreement: Agreement, **kwargs) -> None:
+def validate_agreement(agreement: Agreement, **kwargs: Any) -> None:
     """Raise a ValidationError naming every rule the agreement breaks (see agreement_violations)."""
     errors = agreement_violations(agreement, **kwargs)
     if errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 
 from partners.models import User
 
@@ -54,7 +55,7 @@ def _require_edit(agreement: Agreement, user: User, *, substance: bool = True) -
     return locked
 
 
-def _save(instance, user) -> None:
+def _save(instance: models.Model, user: User | None) -> None:
     instance._history_user = user
     instance.full_clean()
     instance.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -89,7 +90,7 @@ def agreement_create(
 
 
 @transaction.atomic
-def agreement_update(*, agreement: Agreement, user: User, **fields) -> Agreement:
+def agreement_update(*, agreement: Agreement, user: User, **fields: Any) -> Agreement:
     """Edit the record's fields; substance only while the program office holds the pen."""
     fields_allowed_check(fields, AGREEMENT_EDITABLE_FIELDS, AGREEMENT_FIELDS_REFUSAL)
     substance = bool(set(fields) - set(AGREEMENT_ALWAYS_EDITABLE_FIELDS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -120,7 +121,7 @@ def document_withdraw(*, document: Document, user: User, reason: str) -> Documen
 
 
 @transaction.atomic
-def document_update(*, document: Document, user: User, **fields) -> Document:
+def document_update(*, document: Document, user: User, **fields: Any) -> Document:
     """Change a document's marking, title or releasability (the file itself is immutable)."""
     allowed = {"title", "marking", "releasable_to_partners"}
     refusal = "Only {allowed} can be changed; upload a new version instead."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.db import transaction
 from icp_portal.model_update import fields_allowed_check, model_update
 from partners.models import Partner, User
 
-from ..choices import AgreementKind, ParticipantRole
+from ..choices import AgreementKind, ContributionKind, ParticipantRole
 from ..models import Agreement, Contribution, LoanItem, Participant, validate_agreement
 from .access import _require_edit, _save
 
@@ -42,14 +43,14 @@ def participant_add(
     )
 
 
-def _participant_create(*, agreement: Agreement, user: User, partner: Partner, **fields) -> Participant:
+def _participant_create(*, agreement: Agreement, user: User, partner: Partner, **fields: Any) -> Participant:
     participant = Participant(agreement=agreement, partner=partner, **fields)
     _save(participant, user)
     return participant
 
 
 @transaction.atomic
-def participant_update(*, participant: Participant, user: User, **fields) -> Participant:
+def participant_update(*, participant: Participant, user: User, **fields: Any) -> Participant:
     """Signatory details and role; signatures themselves are recorded through the lifecycle."""
     allowed = {"role", "signatory_name", "signatory_title"}
     refusal = "Only {allowed} can be edited here."
@@ -95,7 +96,7 @@ def contribution_add(
     amount_usd: Decimal,
     participant: Participant | None = None,
     agreement: Agreement | None = None,
-    kind: str = "financial",
+    kind: str = ContributionKind.FINANCIAL,
     valuation_basis: str = "",
     fiscal_year: int | None = None,
 ) -> Contribution:
@@ -122,7 +123,7 @@ def contribution_add(
 
 
 @transaction.atomic
-def contribution_update(*, contribution: Contribution, user: User, **fields) -> Contribution:
+def contribution_update(*, contribution: Contribution, user: User, **fields: Any) -> Contribution:
     _require_edit(contribution.agreement, user)
     return model_update(
         contribution,

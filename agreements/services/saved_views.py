@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import QueryDict
 
 from partners.models import User
 
@@ -32,7 +33,7 @@ SAVED_VIEW_KEYS = (
 
 
 @transaction.atomic
-def saved_view_create(*, owner: User, name: str, query, shared_with_team: bool = False) -> SavedView:
+def saved_view_create(*, owner: User, name: str, query: QueryDict, shared_with_team: bool = False) -> SavedView:
     """Save the list's current filters under a name (the same name again replaces the view).
     Only a reviewer shares a view, with the other reviewers."""
     name = (name or "").strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +17,7 @@ from .access import SSOI_FIELDS, _require_edit
 
 
 @transaction.atomic
-def ssoi_update(*, agreement: Agreement, user: User, **sections) -> SSOI:
+def ssoi_update(*, agreement: Agreement, user: User, **sections: Any) -> SSOI:
     """Save SSOI sections (a draft may be saved incomplete; completeness is checked at submit)."""
     refusal = "Unknown SSOI sections: {unknown}."
     fields_allowed_check(sections, SSOI_FIELDS, refusal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 from agreements.models import Agreement
 from partners.models import User
 
@@ -19,7 +21,7 @@ class AuditContext:
     client_address: str | None = None
 
     @classmethod
-    def from_request(cls, request) -> AuditContext:
+    def from_request(cls, request: HttpRequest | None) -> AuditContext:
         if request is None:
             return cls()
         return cls(request_id=getattr(request, "id", "") or "", client_address=request.META.get("REMOTE_ADDR"))

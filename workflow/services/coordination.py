@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,9 @@ from .people import _reviewers
 
 
 # --- coordination -----------------------------------------------------------------------------
-def coordination_round_open(*, agreement: Agreement, stage: str, offices=None) -> CoordinationRound:
+def coordination_round_open(
+    *, agreement: Agreement, stage: str, offices: Iterable[CoordinatingOffice] | None = None
+) -> CoordinationRound:
     """Open a round with one position per office (the default set unless given), due after the
     silence period."""
     now = timezone.now()
@@ -47,7 +50,9 @@ def coordination_round_open(*, agreement: Agreement, stage: str, offices=None) -
     return round_
 
 
-def _position_message(agreement: Agreement, round_: CoordinationRound, office, due) -> str:
+def _position_message(
+    agreement: Agreement, round_: CoordinationRound, office: CoordinatingOffice, due: dt.datetime
+) -> str:
     stage = "RAD (authority to negotiate)" if round_.stage == CoordinationStage.RAD else "RFA (final approval)"
     return (
         f"{agreement.reference} {agreement.short_title or agreement.title}: {office.name}'s position on the "
@@ -117,7 +122,7 @@ def coordination_reminder_send(
 
 @transaction.atomic
 def coordination_offices_set(
-    *, agreement: Agreement, user: User, offices, context: AuditContext | None = None
+    *, agreement: Agreement, user: User, offices: Iterable[CoordinatingOffice], context: AuditContext | None = None
 ) -> CoordinationRound:
     """The reviewer edits which offices take part in the open round (answered positions stay)."""
     if not user.is_reviewer:
@@ -150,7 +155,7 @@ def coordination_offices_set(
     return round_
 
 
-def position_silence_denial(position: CoordinationPosition, now=None) -> str | None:
+def position_silence_denial(position: CoordinationPosition, now: dt.datetime | None = None) -> str | None:
     """The silence procedure: an office that has not objected by its deadline is deemed to concur,
     and that concurrence settles its position for the round (whether or not the sweep has
     recorded it yet). A later objection goes to the reviewer, who may return the package."""
@@ -218,7 +223,7 @@ def coordination_position_record(
     return position
 
 
-def _silence_sweep_round(round_: CoordinationRound, now) -> int:
+def _silence_sweep_round(round_: CoordinationRound, now: dt.datetime) -> int:
     due = (
         CoordinationPosition.objects.select_for_update()
         .filter(round=round_, status__in=[PositionStatus.PENDING, PositionStatus.COMMENT], due_at__lte=now)
@@ -241,7 +246,7 @@ def _silence_sweep_round(round_: CoordinationRound, now) -> int:
     return count
 
 
-def silence_sweep(*, now=None) -> int:
+def silence_sweep(*, now: dt.datetime | None = None) -> int:
     """Record "concurred by silence" for every open position past its deadline. Idempotent."""
     now = now or timezone.now()
     count = 0

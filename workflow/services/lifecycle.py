@@ -6,12 +6,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition
+from django_fsm import ConcurrentTransition, Transition
 
 from agreements.choices import AgreementKind, AmendmentType, State
 from agreements.models import Agreement, Participant, agreement_violations, validate_agreement
@@ -53,7 +54,7 @@ class TransitionOption:
     fixes: list[tuple[str, tuple[str, str, str] | None]] = field(default_factory=list)
 
 
-def _fsm_transition(agreement: Agreement, name: str):
+def _fsm_transition(agreement: Agreement, name: str) -> Transition | None:
     """The django-fsm-2 Transition for ``name`` from the agreement's current state, or None."""
     method = getattr(type(agreement), name, None)
     meta = getattr(method, "_django_fsm", None)
@@ -62,7 +63,7 @@ def _fsm_transition(agreement: Agreement, name: str):
     return meta.get_transition(agreement.state)
 
 
-def _target_label(fsm_transition) -> str:
+def _target_label(fsm_transition: Transition) -> str:
     target = fsm_transition.target
     allowed = getattr(target, "allowed_states", None)
     if allowed:
@@ -70,7 +71,9 @@ def _target_label(fsm_transition) -> str:
     return State(target).label
 
 
-def _reasons(agreement: Agreement, user: User | None, fsm_transition) -> list[tuple[str, tuple | None]]:
+def _reasons(
+    agreement: Agreement, user: User | None, fsm_transition: Transition
+) -> list[tuple[str, tuple[str, str, str] | None]]:
     """Each reason the transition is not possible now, with where it is fixed."""
     permission = fsm_transition.permission
     if permission is not None:
@@ -122,7 +125,7 @@ def agreement_transition(
     comment: str = "",
     context: AuditContext | None = None,
     expected_state: str | None = None,
-    **data,
+    **data: Any,
 ) -> TransitionLog:
     """Apply one lifecycle transition: lock, check, change, audit and enqueue side effects, all
     in one transaction. ``user`` None is the system. ``expected_state`` is the state the caller
@@ -148,7 +151,15 @@ def agreement_transition(
         ) from None
 
 
-def _transition_locked(agreement, name, user, comment, context, data, expected_state) -> TransitionLog:
+def _transition_locked(
+    agreement: Agreement,
+    name: str,
+    user: User | None,
+    comment: str,
+    context: AuditContext,
+    data: dict[str, Any],
+    expected_state: str,
+) -> TransitionLog:
     locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
     info = TRANSITION_INFO[name]
     if locked.state != expected_state:
@@ -219,7 +230,7 @@ def _last_signature_date(agreement: Agreement) -> dt.date:
     return max(d for d in dates if d)
 
 
-def _record_signature_data(agreement: Agreement, user, data: dict) -> dict:
+def _record_signature_data(agreement: Agreement, user: User | None, data: dict[str, Any]) -> dict[str, Any]:
     """Validate and store one signature (a participant's, or the United States' when
     ``participant`` is None) before the transition decides signing or in force."""
     signature_date = data.get("signature_date")
@@ -259,7 +270,9 @@ def _record_signature_data(agreement: Agreement, user, data: dict) -> dict:
     return {"party": row.partner.name, "signatory_name": signatory_name, "signature_date": signature_date}
 
 
-def _after_transition(agreement, name, source, user, comment, context) -> None:
+def _after_transition(
+    agreement: Agreement, name: str, source: str, user: User | None, comment: str, context: AuditContext
+) -> None:
     target = agreement.state
     if source in (State.RAD_REVIEW, State.RFA_REVIEW):
         CoordinationRound.objects.open().filter(agreement=agreement).update(closed_at=timezone.now(), outcome=name)
@@ -324,7 +337,7 @@ def _reasons_of(error: ValidationError) -> list[str]:
     return reasons
 
 
-def _apply_amendment(amendment: Agreement, user, context) -> None:
+def _apply_amendment(amendment: Agreement, user: User | None, context: AuditContext) -> None:
     """Change the parent as the amendment in force says, after checking once more (on the locked
     parent) that the result keeps every rule; otherwise the whole transition is refused."""
     parent = Agreement.objects.select_for_update().get(pk=amendment.parent_id)
@@ -370,7 +383,7 @@ def _apply_amendment(amendment: Agreement, user, context) -> None:
     )
 
 
-def _flag_project_arrangements(master: Agreement, user, context) -> None:
+def _flag_project_arrangements(master: Agreement, user: User | None, context: AuditContext) -> None:
     open_pas = master.children.filter(kind=AgreementKind.PROJECT_ARRANGEMENT).open()
     now = timezone.now()
     for pa in open_pas.select_for_update():

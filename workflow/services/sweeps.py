@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agreements.choices import State
@@ -86,7 +87,7 @@ def obligation_complete(
     return obligation
 
 
-def _sweep_transition(queryset, name: str) -> int:
+def _sweep_transition(queryset: QuerySet[Agreement], name: str) -> int:
     done = 0
     for agreement in queryset:
         try:
