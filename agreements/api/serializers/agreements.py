@@ -6,13 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agreements.choices import (
-    AgreementKind,
-    AmendmentType,
-    LegalAuthority,
-    Marking,
-    SystemPhase,
-)
+from agreements.choices import AgreementKind, AmendmentType, LegalAuthority, Marking, SystemPhase
 from agreements.models import SSOI, Agreement, Participant
 from agreements.partner_status import PartnerStatus, partner_status
 from agreements.services import SSOI_FIELDS

@@ -5,12 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from agreements.choices import (
-    DDL_DECISIONS,
-    DdlStatus,
-    DocumentKind,
-    Marking,
-)
+from agreements.choices import DDL_DECISIONS, DdlStatus, DocumentKind, Marking
 from agreements.models import DdlDecision, Document
 from partners.api.common import LiaisonSafeMixin
 from partners.api.serializers import UserSummarySerializer

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from agreements.choices import (
-    ContributionKind,
-    ParticipantRole,
-)
+from agreements.choices import ContributionKind, ParticipantRole
 from agreements.models import Contribution, LoanItem, Participant
 from agreements.selectors import agreements_visible_to
 from partners.api.common import is_liaison
