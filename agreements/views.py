@@ -10,15 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from icp_portal.downloads import document_response, download_refused
 from icp_portal.forms_ids import posted_id
-from icp_portal.security import events as security_events
-from icp_portal.security.models import Outcome
-from icp_portal.security.uploads import download_content_type
 from partners.models import CoordinatingOffice, Organization, Partner
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
@@ -884,27 +882,8 @@ def document_download(request, reference: str, pk: int):
         .first()
     )
     if document is None:
-        security_events.document_download(
-            request,
-            wanted=f"document {pk} of {reference}"[:200],
-            outcome=Outcome.FAILURE,
-            detail="no such document for this user",
-        )
-        raise Http404("No such document.")
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, OSError):
-        security_events.document_download(
-            request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
-        )
-        raise Http404("The file is missing from storage.") from None
-    security_events.document_download(request, document=document)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name or f"document-{document.pk}",
-        content_type=download_content_type(document.content_type),
-    )
+        raise download_refused(request, wanted=f"document {pk} of {reference}", detail="no such document for this user")
+    return document_response(request, document)
 
 
 @login_required
