@@ -46,15 +46,4 @@ urlpatterns = [
         views.document_download,
         name="document_download",
     ),
-    path(
-        "agreements/<str:reference>/coordination/",
-        views.agreement_coordination,
-        name="agreement_coordination",
-    ),
-    path("agreements/<str:reference>/history/", views.agreement_history, name="agreement_history"),
-    path(
-        "agreements/<str:reference>/actions/<str:name>/",
-        views.agreement_transition,
-        name="agreement_transition",
-    ),
 ]

@@ -24,8 +24,8 @@ from icp_portal.downloads import document_response, download_refused, file_respo
 from icp_portal.forms_ids import posted_id
 from partners.models import Partner
 
-from . import pdf, reminders
-from .models import RenderJob, RenderKind, RenderStatus
+from .. import pdf, reminders
+from ..models import RenderJob, RenderKind, RenderStatus
 
 AGREEMENT_KINDS = {
     "ssoi": RenderKind.SSOI,

@@ -1,0 +1,159 @@
+"""The coordination tab: rounds and positions, the coordinating offices, the congressional
+notice, reminders and reporting obligations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements.views.frame import Refused, agreement_for, dod_only, form_failure, int_or_404, tab_page
+from icp_portal.forms_ids import posted_id
+from partners.models import CoordinatingOffice
+from workflow import services as workflow_services
+from workflow.forms import (
+    CongressionalNoticeForm,
+    CoordinationOfficesForm,
+    ObligationCompleteForm,
+)
+from workflow.models import CoordinationRound, ReportingObligation
+from workflow.selectors import (
+    obligations_visible_to,
+    positions_visible_to,
+    transition_logs_visible_to,
+)
+from workflow.transitions import EVENT_POSITION_REMINDED
+
+
+def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
+    obligation = obligations_visible_to(request.user).filter(pk=pk, agreement__reference=reference).first()
+    if obligation is None:
+        raise Http404("No such reporting obligation.")
+    return obligation
+
+
+def coordination_url(reference: str) -> str:
+    return reverse("agreement_coordination", kwargs={"reference": reference})
+
+
+@login_required
+def agreement_coordination(request, reference: str):
+    """Coordination rounds and positions; the reviewer edits offices, records the congressional
+    notice and completes reporting obligations."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    user = request.user
+    context_ = workflow_services.AuditContext.from_request(request)
+    forms = {
+        "offices_form": None,
+        "notice_form": CongressionalNoticeForm(initial={"notice_date": timezone.localdate()}),
+        "obligation_forms": {},
+    }
+    open_round = CoordinationRound.objects.current_for(agreement)
+    if open_round is not None:
+        forms["offices_form"] = CoordinationOfficesForm(
+            initial={"offices": list(open_round.positions.values_list("office_id", flat=True))}
+        )
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        status = 400
+        try:
+            if action == "offices":
+                form = forms["offices_form"] = CoordinationOfficesForm(request.POST)
+                if form.is_valid():
+                    workflow_services.coordination_offices_set(
+                        agreement=agreement,
+                        user=user,
+                        offices=form.cleaned_data["offices"],
+                        context=context_,
+                    )
+                    messages.success(request, "The coordinating offices are updated.")
+                    return redirect(coordination_url(reference))
+            elif action == "notice":
+                form = forms["notice_form"] = CongressionalNoticeForm(request.POST)
+                if form.is_valid():
+                    workflow_services.congressional_notice_record(
+                        agreement=agreement,
+                        user=user,
+                        notice_date=form.cleaned_data["notice_date"],
+                        context=context_,
+                    )
+                    messages.success(request, "The congressional notice date is recorded.")
+                    return redirect(coordination_url(reference))
+            elif action == "remind":
+                position = get_object_or_404(
+                    positions_visible_to(user), pk=int_or_404(request.POST.get("position")), round__agreement=agreement
+                )
+                try:
+                    made = workflow_services.coordination_reminder_send(position=position, user=user, context=context_)
+                except (ValidationError, PermissionDenied) as exc:
+                    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                    raise Refused(403 if isinstance(exc, PermissionDenied) else 400) from None
+                messages.success(
+                    request,
+                    f"Reminder sent to {position.office.name} ({made} coordinator{'s' if made != 1 else ''}).",
+                )
+                return redirect(coordination_url(reference))
+            elif action == "obligation":
+                obligation = obligation_for(request, reference, posted_id(request.POST.get("obligation")))
+                form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
+                forms["obligation_forms"][obligation.pk] = form
+                if form.is_valid():
+                    workflow_services.obligation_complete(
+                        obligation=obligation, user=user, context=context_, **form.cleaned_data
+                    )
+                    messages.success(request, f"{obligation.get_kind_display()} is marked complete.")
+                    return redirect(coordination_url(reference))
+            else:
+                raise Http404("Unknown action.")
+        except (ValidationError, PermissionDenied) as exc:
+            status = form_failure(form, exc)
+        except Refused as refused:
+            status = refused.status
+    rounds = list(
+        CoordinationRound.objects.filter(agreement=agreement)
+        .prefetch_related(Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name")))
+        .order_by("-opened_at")[:20]
+    )
+    now = timezone.now()
+    reminded = {}
+    if open_round is not None and user.is_reviewer:
+        for log in transition_logs_visible_to(user).filter(
+            agreement=agreement, transition=EVENT_POSITION_REMINDED, timestamp__gte=open_round.opened_at
+        ):
+            reminded[log.data.get("office")] = log.timestamp
+    for round_ in rounds:
+        round_.awaiting = [
+            p
+            for p in round_.positions.all()
+            if round_.is_open and not p.is_answered and not p.is_silent_concurrence(now)
+        ]
+        for position in round_.awaiting:
+            position.last_reminded = reminded.get(position.office.code)
+    obligations = list(obligations_visible_to(user).filter(agreement=agreement))
+    for obligation in obligations:
+        obligation.form = forms["obligation_forms"].get(obligation.pk) or ObligationCompleteForm(
+            prefix=f"ob{obligation.pk}", initial={"completed_date": timezone.localdate()}
+        )
+    return tab_page(
+        request,
+        agreement,
+        "coordination",
+        "agreements/detail_coordination.html",
+        {
+            **forms,
+            "rounds": rounds,
+            "open_round": open_round,
+            "obligations": obligations,
+            "now": timezone.now(),
+            "offices": CoordinatingOffice.objects.filter(active=True),
+            "can_complete": workflow_services.obligation_complete_denial(agreement, user) is None,
+        },
+        status,
+    )
