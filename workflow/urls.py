@@ -25,6 +25,26 @@ urlpatterns += [
         coordination.agreement_coordination,
         name="agreement_coordination",
     ),
+    path(
+        "agreements/<str:reference>/coordination/offices/",
+        coordination.coordination_offices,
+        name="coordination_offices",
+    ),
+    path(
+        "agreements/<str:reference>/coordination/notice/",
+        coordination.congressional_notice,
+        name="congressional_notice",
+    ),
+    path(
+        "agreements/<str:reference>/coordination/positions/<int:pk>/remind/",
+        coordination.position_remind,
+        name="position_remind",
+    ),
+    path(
+        "agreements/<str:reference>/obligations/<int:pk>/complete/",
+        coordination.obligation_complete,
+        name="obligation_complete",
+    ),
     path("agreements/<str:reference>/history/", history.agreement_history, name="agreement_history"),
     path(
         "agreements/<str:reference>/actions/<str:name>/",

@@ -4,10 +4,11 @@ stepper, the actions the user may take, and the helpers the tabs use to answer a
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from icp_portal.forms_ids import posted_id
 from workflow import services as workflow_services
 from workflow.selectors import (
     open_return,
@@ -16,7 +17,7 @@ from workflow.selectors import (
 )
 
 from .. import services
-from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, State
+from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, ParticipantRole, State
 from ..forms import (
     apply_service_error,
 )
@@ -127,24 +128,12 @@ def tab_page(request, agreement: Agreement, tab: str, template: str, context: di
         ),
         "edit_denial": services.agreement_edit_denial(agreement, user) if user.is_dod else "read only",
         "terminal": agreement.state in TERMINAL_STATES,
+        # The choices the templates compare with (never a literal such as 'rfa_review').
+        "State": State,
+        "ParticipantRole": ParticipantRole,
         **context,
     }
     return render(request, template, context, status=status)
-
-
-class Refused(Exception):
-    """A refusal already told to the user (as a message): only its HTTP status remains."""
-
-    def __init__(self, status: int):
-        super().__init__(status)
-        self.status = status
-
-
-def int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404("No such item.") from None
 
 
 def dod_only(request) -> None:
@@ -159,3 +148,17 @@ def form_failure(form, exc) -> int:
         return 403
     apply_service_error(form, exc)
     return 400
+
+
+def forward_posted_action(request, reference: str, actions: dict) -> HttpResponse:
+    """Forms posted to a tab with a hidden ``action`` field, as before each action had its own
+    route: forwarded to that action's view, the posted id (``id_field``) becoming its ``pk``. An
+    unknown action is a 404; an id that names nothing becomes 0, which the view's lookup finds
+    nothing for (its own checks, a liaison's 403 first, come before)."""
+    try:
+        view, id_field = actions[request.POST.get("action")]
+    except KeyError:
+        raise Http404("Unknown action.") from None
+    if id_field is None:
+        return view(request, reference)
+    return view(request, reference, posted_id(request.POST.get(id_field)) or 0)

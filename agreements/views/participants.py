@@ -6,10 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.urls import reverse
-
-from icp_portal.forms_ids import posted_id
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import (
@@ -22,7 +20,8 @@ from ..models import Contribution, LoanItem, Participant
 from ..selectors import (
     equitability_table,
 )
-from .frame import agreement_for, dod_only, form_failure, tab_page
+from .confirm import Removal, confirm_delete_view
+from .frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
 
 
 def _participants_context(agreement, user, **forms):
@@ -59,75 +58,52 @@ def _participants_context(agreement, user, **forms):
     return context
 
 
+def _tab(request, agreement, status: int = 200, **forms):
+    context = _participants_context(agreement, request.user, **forms)
+    return tab_page(request, agreement, "participants", "agreements/detail_participants.html", context, status)
+
+
+def _back(agreement):
+    return redirect("agreement_participants", reference=agreement.reference)
+
+
 @login_required
 def agreement_participants(request, reference: str):
-    """Participants, contributions with the equitability table and chart, and the loan list."""
+    """Participants, contributions with the equitability table and chart, and the loan list.
+    Each change has its own route below; a form posted here with a hidden ``action`` (as before
+    those routes) is forwarded to it."""
+    dod_only(request)
+    if request.method == "POST":
+        return forward_posted_action(request, reference, POSTED_ACTIONS)
+    return _tab(request, agreement_for(request, reference))
+
+
+@login_required
+@require_POST
+def participant_add(request, reference: str):
+    """Add a partner to the participants."""
     dod_only(request)
     agreement = agreement_for(request, reference)
-    if request.method != "POST":
-        return tab_page(
-            request,
-            agreement,
-            "participants",
-            "agreements/detail_participants.html",
-            _participants_context(agreement, request.user),
-        )
-    action = request.POST.get("action")
-    user = request.user
-    participants = list(agreement.participants.select_related("partner"))
-    back = redirect("agreement_participants", reference=reference)
-    try:
-        if action == "add_contribution":
-            form = ContributionForm(request.POST, participants=participants)
-            form_name = "contribution_form"
-            if form.is_valid():
-                choice = form.cleaned_data["participant"]
-                participant = next((p for p in participants if str(p.pk) == choice), None)
-                data = {
-                    k: form.cleaned_data[k]
-                    for k in ("kind", "description", "valuation_basis", "amount_usd", "fiscal_year")
-                }
-                services.contribution_add(participant=participant, agreement=agreement, user=user, **data)
-                party = participant.partner.name if participant else "the United States"
-                messages.success(request, f"The contribution of {party} is added.")
-                return back
-        elif action == "add_participant":
-            form = ParticipantAddForm(request.POST)
-            form_name = "participant_form"
-            if form.is_valid():
-                services.participant_add(agreement=agreement, user=user, partner=form.cleaned_data["partner"])
-                messages.success(request, f"{form.cleaned_data['partner'].name} now takes part.")
-                return back
-        elif action == "update_participant":
-            return _participant_update(request, agreement, participants)
-        elif action == "add_loan_item":
-            form = LoanItemForm(request.POST)
-            form_name = "loan_form"
-            if form.is_valid():
-                services.loan_item_add(agreement=agreement, user=user, **form.cleaned_data)
-                messages.success(request, "The loan item is added.")
-                return back
-        elif action in ("delete_contribution", "remove_participant", "delete_loan_item"):
-            return _confirm_delete(request, agreement, action)
+    form = ParticipantAddForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.participant_add(agreement=agreement, user=request.user, partner=form.cleaned_data["partner"])
+        except (ValidationError, PermissionDenied) as exc:
+            status = form_failure(form, exc)
         else:
-            raise Http404("Unknown action.")
-    except (ValidationError, PermissionDenied) as exc:
-        status = form_failure(form, exc)
-    else:
-        status = 400
-    return tab_page(
-        request,
-        agreement,
-        "participants",
-        "agreements/detail_participants.html",
-        _participants_context(agreement, user, **{form_name: form}),
-        status,
-    )
+            messages.success(request, f"{form.cleaned_data['partner'].name} now takes part.")
+            return _back(agreement)
+    return _tab(request, agreement, status, participant_form=form)
 
 
-def _participant_update(request, agreement, participants):
+@login_required
+@require_POST
+def participant_update(request, reference: str, pk: int):
     """Save one participant's role and expected signatory; errors stay on that participant's form."""
-    participant = next((p for p in participants if str(p.pk) == request.POST.get("target")), None)
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    participant = next((p for p in agreement.participants.select_related("partner") if p.pk == pk), None)
     if participant is None:
         raise Http404("That participant no longer takes part.")
     form = ParticipantUpdateForm(request.POST, prefix=f"p{participant.pk}")
@@ -139,64 +115,93 @@ def _participant_update(request, agreement, participants):
             status = form_failure(form, exc)
         else:
             messages.success(request, f"The role and signatory of {participant.partner.name} are saved.")
-            return redirect("agreement_participants", reference=agreement.reference)
+            return _back(agreement)
     context = _participants_context(agreement, request.user)
     context["participant_update_forms"][participant.pk] = form
     return tab_page(request, agreement, "participants", "agreements/detail_participants.html", context, status)
 
 
-def _confirm_delete(request, agreement, action):
-    """Destructive actions ask first: the first POST shows a confirmation, the second deletes."""
-    target_id = request.POST.get("target")
-    lookup = {
-        "delete_contribution": (Contribution, {"agreement": agreement}),
-        "remove_participant": (Participant, {"agreement": agreement}),
-        "delete_loan_item": (LoanItem, {"agreement": agreement}),
-    }
-    model, scope = lookup[action]
-    try:
-        target = model.objects.get(pk=posted_id(target_id), **scope)
-    except model.DoesNotExist:
-        raise Http404("It no longer exists.") from None
-    description = {
-        "delete_contribution": lambda t: (
-            f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) of {t.party_name}"
-        ),
-        "remove_participant": lambda t: f"{t.partner.name} from the participants",
-        "delete_loan_item": lambda t: f"the loan item “{t.item}”",
-    }[action](target)
-    if request.POST.get("confirmed") == "yes":
+@login_required
+@require_POST
+def contribution_add(request, reference: str):
+    """Add a contribution of a participant or of the United States."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    participants = list(agreement.participants.select_related("partner"))
+    form = ContributionForm(request.POST, participants=participants)
+    status = 400
+    if form.is_valid():
+        choice = form.cleaned_data["participant"]
+        participant = next((p for p in participants if str(p.pk) == choice), None)
+        data = {
+            k: form.cleaned_data[k] for k in ("kind", "description", "valuation_basis", "amount_usd", "fiscal_year")
+        }
         try:
-            if action == "delete_contribution":
-                services.contribution_delete(contribution=target, user=request.user)
-            elif action == "remove_participant":
-                services.participant_remove(participant=target, user=request.user)
-            else:
-                services.loan_item_delete(loan_item=target, user=request.user)
+            services.contribution_add(participant=participant, agreement=agreement, user=request.user, **data)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-            return render(
-                request,
-                "agreements/confirm.html",
-                {
-                    "agreement": agreement,
-                    "action": action,
-                    "target": target,
-                    "description": description,
-                    "cancel_url": reverse("agreement_participants", kwargs={"reference": agreement.reference}),
-                },
-                status=403 if isinstance(exc, PermissionDenied) else 400,
-            )
-        messages.success(request, f"Removed {description}.")
-        return redirect("agreement_participants", reference=agreement.reference)
-    return render(
-        request,
-        "agreements/confirm.html",
-        {
-            "agreement": agreement,
-            "action": action,
-            "target": target,
-            "description": description,
-            "cancel_url": reverse("agreement_participants", kwargs={"reference": agreement.reference}),
-        },
+            status = form_failure(form, exc)
+        else:
+            party = participant.partner.name if participant else "the United States"
+            messages.success(request, f"The contribution of {party} is added.")
+            return _back(agreement)
+    return _tab(request, agreement, status, contribution_form=form)
+
+
+@login_required
+@require_POST
+def loan_item_add(request, reference: str):
+    """Add an item to a Section 65 agreement's loan list."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    form = LoanItemForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.loan_item_add(agreement=agreement, user=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            status = form_failure(form, exc)
+        else:
+            messages.success(request, "The loan item is added.")
+            return _back(agreement)
+    return _tab(request, agreement, status, loan_form=form)
+
+
+# Destructive actions: each asks first (``confirm_delete_view``).
+participant_remove = confirm_delete_view(
+    Removal(
+        route="participant_remove",
+        model=Participant,
+        describe=lambda t: f"{t.partner.name} from the participants",
+        remove=lambda t, user: services.participant_remove(participant=t, user=user),
+        back="agreement_participants",
     )
+)
+contribution_delete = confirm_delete_view(
+    Removal(
+        route="contribution_delete",
+        model=Contribution,
+        describe=lambda t: f"the contribution “{t.description}” ({t.amount_usd:,.0f} USD) of {t.party_name}",
+        remove=lambda t, user: services.contribution_delete(contribution=t, user=user),
+        back="agreement_participants",
+    )
+)
+loan_item_delete = confirm_delete_view(
+    Removal(
+        route="loan_item_delete",
+        model=LoanItem,
+        describe=lambda t: f"the loan item “{t.item}”",
+        remove=lambda t, user: services.loan_item_delete(loan_item=t, user=user),
+        back="agreement_participants",
+    )
+)
+
+# The ``action`` values of forms posted to the tab itself, and the id field each names.
+POSTED_ACTIONS = {
+    "add_participant": (participant_add, None),
+    "update_participant": (participant_update, "target"),
+    "remove_participant": (participant_remove, "target"),
+    "add_contribution": (contribution_add, None),
+    "delete_contribution": (contribution_delete, "target"),
+    "add_loan_item": (loan_item_add, None),
+    "delete_loan_item": (loan_item_delete, "target"),
+}

@@ -11,9 +11,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from agreements.views.frame import Refused, agreement_for, dod_only, form_failure, int_or_404, tab_page
-from icp_portal.forms_ids import posted_id
+from agreements.views.frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
 from partners.models import CoordinatingOffice
 from workflow import services as workflow_services
 from workflow.forms import (
@@ -41,14 +41,9 @@ def coordination_url(reference: str) -> str:
     return reverse("agreement_coordination", kwargs={"reference": reference})
 
 
-@login_required
-def agreement_coordination(request, reference: str):
-    """Coordination rounds and positions; the reviewer edits offices, records the congressional
-    notice and completes reporting obligations."""
-    dod_only(request)
-    agreement = agreement_for(request, reference)
+def _tab(request, agreement, status: int = 200, **posted):
+    """The coordination tab, with the forms as posted when one of them failed."""
     user = request.user
-    context_ = workflow_services.AuditContext.from_request(request)
     forms = {
         "offices_form": None,
         "notice_form": CongressionalNoticeForm(initial={"notice_date": timezone.localdate()}),
@@ -59,63 +54,7 @@ def agreement_coordination(request, reference: str):
         forms["offices_form"] = CoordinationOfficesForm(
             initial={"offices": list(open_round.positions.values_list("office_id", flat=True))}
         )
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
-        status = 400
-        try:
-            if action == "offices":
-                form = forms["offices_form"] = CoordinationOfficesForm(request.POST)
-                if form.is_valid():
-                    workflow_services.coordination_offices_set(
-                        agreement=agreement,
-                        user=user,
-                        offices=form.cleaned_data["offices"],
-                        context=context_,
-                    )
-                    messages.success(request, "The coordinating offices are updated.")
-                    return redirect(coordination_url(reference))
-            elif action == "notice":
-                form = forms["notice_form"] = CongressionalNoticeForm(request.POST)
-                if form.is_valid():
-                    workflow_services.congressional_notice_record(
-                        agreement=agreement,
-                        user=user,
-                        notice_date=form.cleaned_data["notice_date"],
-                        context=context_,
-                    )
-                    messages.success(request, "The congressional notice date is recorded.")
-                    return redirect(coordination_url(reference))
-            elif action == "remind":
-                position = get_object_or_404(
-                    positions_visible_to(user), pk=int_or_404(request.POST.get("position")), round__agreement=agreement
-                )
-                try:
-                    made = workflow_services.coordination_reminder_send(position=position, user=user, context=context_)
-                except (ValidationError, PermissionDenied) as exc:
-                    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-                    raise Refused(403 if isinstance(exc, PermissionDenied) else 400) from None
-                messages.success(
-                    request,
-                    f"Reminder sent to {position.office.name} ({made} coordinator{'s' if made != 1 else ''}).",
-                )
-                return redirect(coordination_url(reference))
-            elif action == "obligation":
-                obligation = obligation_for(request, reference, posted_id(request.POST.get("obligation")))
-                form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
-                forms["obligation_forms"][obligation.pk] = form
-                if form.is_valid():
-                    workflow_services.obligation_complete(
-                        obligation=obligation, user=user, context=context_, **form.cleaned_data
-                    )
-                    messages.success(request, f"{obligation.get_kind_display()} is marked complete.")
-                    return redirect(coordination_url(reference))
-            else:
-                raise Http404("Unknown action.")
-        except (ValidationError, PermissionDenied) as exc:
-            status = form_failure(form, exc)
-        except Refused as refused:
-            status = refused.status
+    forms.update(posted)
     rounds = list(
         CoordinationRound.objects.filter(agreement=agreement)
         .prefetch_related(Prefetch("positions", queryset=positions_visible_to(user).order_by("office__name")))
@@ -157,3 +96,117 @@ def agreement_coordination(request, reference: str):
         },
         status,
     )
+
+
+@login_required
+def agreement_coordination(request, reference: str):
+    """Coordination rounds and positions; the reviewer edits offices, records the congressional
+    notice, reminds offices and completes reporting obligations. Each change has its own route
+    below; a form posted here with a hidden ``action`` (as before those routes) is forwarded."""
+    dod_only(request)
+    if request.method == "POST":
+        return forward_posted_action(request, reference, POSTED_ACTIONS)
+    return _tab(request, agreement_for(request, reference))
+
+
+@login_required
+@require_POST
+def coordination_offices(request, reference: str):
+    """Set the coordinating offices of the open round."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    form = CoordinationOfficesForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            workflow_services.coordination_offices_set(
+                agreement=agreement,
+                user=request.user,
+                offices=form.cleaned_data["offices"],
+                context=workflow_services.AuditContext.from_request(request),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            status = form_failure(form, exc)
+        else:
+            messages.success(request, "The coordinating offices are updated.")
+            return redirect(coordination_url(reference))
+    return _tab(request, agreement, status, offices_form=form)
+
+
+@login_required
+@require_POST
+def congressional_notice(request, reference: str):
+    """Record the date Congress was notified."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    form = CongressionalNoticeForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            workflow_services.congressional_notice_record(
+                agreement=agreement,
+                user=request.user,
+                notice_date=form.cleaned_data["notice_date"],
+                context=workflow_services.AuditContext.from_request(request),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            status = form_failure(form, exc)
+        else:
+            messages.success(request, "The congressional notice date is recorded.")
+            return redirect(coordination_url(reference))
+    return _tab(request, agreement, status, notice_form=form)
+
+
+@login_required
+@require_POST
+def position_remind(request, reference: str, pk: int):
+    """Remind an office that has not answered (once a day per position, never past its deadline)."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    position = get_object_or_404(positions_visible_to(request.user), pk=pk, round__agreement=agreement)
+    try:
+        made = workflow_services.coordination_reminder_send(
+            position=position, user=request.user, context=workflow_services.AuditContext.from_request(request)
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return _tab(request, agreement, 403 if isinstance(exc, PermissionDenied) else 400)
+    messages.success(
+        request,
+        f"Reminder sent to {position.office.name} ({made} coordinator{'s' if made != 1 else ''}).",
+    )
+    return redirect(coordination_url(reference))
+
+
+@login_required
+@require_POST
+def obligation_complete(request, reference: str, pk: int):
+    """Mark a reporting obligation complete."""
+    dod_only(request)
+    agreement = agreement_for(request, reference)
+    obligation = obligation_for(request, reference, pk)
+    form = ObligationCompleteForm(request.POST, prefix=f"ob{obligation.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            workflow_services.obligation_complete(
+                obligation=obligation,
+                user=request.user,
+                context=workflow_services.AuditContext.from_request(request),
+                **form.cleaned_data,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            status = form_failure(form, exc)
+        else:
+            messages.success(request, f"{obligation.get_kind_display()} is marked complete.")
+            return redirect(coordination_url(reference))
+    return _tab(request, agreement, status, obligation_forms={obligation.pk: form})
+
+
+# The ``action`` values of forms posted to the tab itself, and the id field each names.
+POSTED_ACTIONS = {
+    "offices": (coordination_offices, None),
+    "notice": (congressional_notice, None),
+    "remind": (position_remind, "position"),
+    "obligation": (obligation_complete, "obligation"),
+}
