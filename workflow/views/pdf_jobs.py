@@ -20,13 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from agreements.exports import XLSX_CONTENT_TYPE
 from agreements.models import Agreement
 from agreements.selectors import agreements_visible_to, documents_visible_to
+from icp_portal.downloads import document_response, download_refused, file_response
 from icp_portal.forms_ids import posted_id
-from icp_portal.security import events as security_events
-from icp_portal.security.models import Outcome
 from partners.models import Partner
 
-from . import pdf, reminders
-from .models import RenderJob, RenderKind, RenderStatus
+from .. import pdf, reminders
+from ..models import RenderJob, RenderKind, RenderStatus
 
 AGREEMENT_KINDS = {
     "ssoi": RenderKind.SSOI,
@@ -144,31 +143,24 @@ def render_download(request: HttpRequest, pk: int) -> FileResponse:
     if job.document_id:
         document = documents_visible_to(request.user).select_related("agreement").filter(pk=job.document_id).first()
         if document is None:
-            security_events.document_download(
-                request, wanted=f"PDF job {job.pk}", outcome=Outcome.FAILURE, detail="no such document for this user"
-            )
-            raise Http404("No such document.")
+            raise download_refused(request, wanted=f"PDF job {job.pk}", detail="no such document for this user")
         filename = f"{document.agreement.reference}-{job.kind}-v{document.version}.pdf"
-        handle = document.file.open("rb")
-        security_events.document_download(request, document=document, detail=filename)
-    elif job.file and job.requested_by_id == request.user.pk and job.kind == RenderKind.EXPORT:
+        return document_response(request, document, filename=filename, detail=filename)
+    if job.file and job.requested_by_id == request.user.pk and job.kind == RenderKind.EXPORT:
         filename = job.params.get("filename") or f"icp-agreements.{job.params.get('format', 'csv')}"
         content_type = "text/csv; charset=utf-8" if filename.endswith(".csv") else XLSX_CONTENT_TYPE
-        security_events.document_download(request, wanted=f"export job {job.pk}", detail=filename)
-        return FileResponse(job.file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
-    elif job.file and job.requested_by_id == request.user.pk:
+        return file_response(
+            request, job.file, filename=filename, content_type=content_type, wanted=f"export job {job.pk}"
+        )
+    if job.file and job.requested_by_id == request.user.pk:
         if job.kind == RenderKind.PARTNER_SUMMARY:
             filename = f"{job.agreement.reference}-partner-summary.pdf"
         else:
             filename = f"register-{job.params.get('as_of', 'today')}.pdf"
-        handle = job.file.open("rb")
-        security_events.document_download(request, wanted=f"PDF job {job.pk}: {job.kind}", detail=filename)
-    else:
-        security_events.document_download(
-            request, wanted=f"PDF job {job.pk}", outcome=Outcome.FAILURE, detail="not this user's PDF"
+        return file_response(
+            request, job.file, filename=filename, content_type="application/pdf", wanted=f"PDF job {job.pk}: {job.kind}"
         )
-        raise Http404("No such PDF.")
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    raise download_refused(request, wanted=f"PDF job {job.pk}", detail="not this user's PDF", message="No such PDF.")
 
 
 @login_required

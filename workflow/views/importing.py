@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
 
-from .imports import (
+from ..imports import (
     IMPORT_INLINE_ROWS,
     ImportFileError,
     import_batch_preview,
@@ -23,7 +23,7 @@ from .imports import (
     import_denial,
     import_template_xlsx,
 )
-from .models import ImportBatch, ImportStatus
+from ..models import ImportBatch, ImportStatus
 
 PREVIEW_ROWS_SHOWN = 500
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from .calendar import (
+from ..calendar import (
     KIND_LABELS,
     calendar_events_for,
     calendar_feed_create,
@@ -24,7 +24,7 @@ from .calendar import (
     calendar_feed_revoke,
     calendar_ics,
 )
-from .models import AccessLog, CalendarFeed
+from ..models import AccessLog, CalendarFeed
 
 LIST_DAYS = 120
 
