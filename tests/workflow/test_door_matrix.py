@@ -29,6 +29,7 @@ from agreements import services as agreement_services
 from agreements.choices import AgreementKind, AmendmentType, DdlStatus, DocumentKind, LegalAuthority, State
 from agreements.models import SSOI, Agreement, Participant
 from partners.models import Partner
+from tests import factories
 from tests.api.conftest import token_client
 from workflow import demo
 from workflow import services as workflow_services
@@ -683,8 +684,8 @@ def _(w):
         amendment_type=AmendmentType.NEW_PARTICIPANT,
         authority="",
     )
-    demo._fill_ssoi(amendment, w.po)
-    demo._attach(amendment, w.po, DocumentKind.DRAFT_TEXT)
+    factories.fill_ssoi(amendment, w.po)
+    factories.DocumentFactory(agreement=amendment, user=w.po, kind=DocumentKind.DRAFT_TEXT)
     Partner.objects.filter(code="JPN").update(is_mnna=False)  # the reference data changes meanwhile
     return {"amendment": amendment, "sentence": s65_sentence("Japan", loan.reference)}
 
@@ -1169,7 +1170,7 @@ not_applicable("rad_package_complete", "sweep", "No sweep submits.")
 
 
 def _negotiated(w, agreement):
-    demo._attach(agreement, w.po, DocumentKind.NEGOTIATED_TEXT)
+    factories.DocumentFactory(agreement=agreement, user=w.po, kind=DocumentKind.NEGOTIATED_TEXT)
     agreement_services.ssoi_update(agreement=agreement, user=w.po, duration="Ten years")
     if agreement_services.ddl_request_denial(agreement, w.po) is None:
         agreement_services.ddl_review_request(agreement=agreement, user=w.po)  # asked for, not decided
@@ -1183,7 +1184,7 @@ not_applicable("rfa_needs_ddl", "sweep", "No sweep submits.")
 
 def _negotiated_not_reviewed(w, agreement):
     """Everything the RFA needs except an SSOI reviewed since negotiation began."""
-    demo._attach(agreement, w.po, DocumentKind.NEGOTIATED_TEXT)
+    factories.DocumentFactory(agreement=agreement, user=w.po, kind=DocumentKind.NEGOTIATED_TEXT)
     demo.approve_ddl(agreement)
     before = agreement.state_changed_at - dt.timedelta(hours=1)
     SSOI.objects.filter(agreement=agreement).update(updated_at=before, reviewed_at=None)
