@@ -45,7 +45,7 @@ def _safe_cell(value) -> str:
 @dataclass(frozen=True)
 class Column:
     """One column of the agreement exports, which is also a column of the import file
-    (workflow/imports.py reads the same headers back). ``key`` names it in code."""
+    (workflow/imports reads the same headers back). ``key`` names it in code."""
 
     key: str
     header: str

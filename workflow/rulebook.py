@@ -99,7 +99,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "audit_append_only",
         "The audit trail and the liaison access log are append-only, on PostgreSQL and SQLite.",
-        "workflow migration 0005 (database triggers) + workflow.models.AppendOnlyQuerySet",
+        "workflow migration 0002 (database triggers) + workflow.models.AppendOnlyQuerySet",
     ),
     Rule(
         "silence_is_final",

@@ -76,7 +76,7 @@ def test_sqlite_refuses_update_and_delete_of_the_audit_tables(tmp_path):
     db.close()
 
     # The migration reverses for real, and applies again.
-    _migrate(database, "workflow", "0004")
+    _migrate(database, "workflow", "0001")
     db = sqlite3.connect(database, isolation_level=None)
     assert not _refused(db, "UPDATE workflow_transitionlog SET comment = 'after reverse'")
     db.close()
