@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from icp_portal.forms_ids import posted_id
+from icp_portal.pagination import Paginator
 from icp_portal.security import events as security_events
 from icp_portal.security.models import Outcome
 from icp_portal.security.uploads import download_content_type
