@@ -21,6 +21,7 @@ def _banner_lines(text: str) -> tuple[str, list[str]]:
 
 
 def portal(request):
+    """What every page's layout needs: the classification banner, the session time-out and the unread count."""
     from icp_portal.security.middleware import idle_limit_seconds
 
     intro, points = _banner_lines(settings.CONSENT_BANNER_TEXT)

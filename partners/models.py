@@ -269,6 +269,7 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 def token_expiry_default():
+    """When a token issued now expires (``API_TOKEN_DAYS``)."""
     return timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS)
 
 

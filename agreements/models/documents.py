@@ -23,6 +23,7 @@ class DocumentQuerySet(models.QuerySet):
 
 
 def document_upload_to(instance: Document, filename: str) -> str:
+    """Where a document's file is stored: by agreement, kind and version."""
     return f"agreements/{instance.agreement.reference}/{instance.kind}/v{instance.version}-{filename}"
 
 

@@ -43,6 +43,7 @@ LIAISON_TABS = (
 
 # --- the agreement page -----------------------------------------------------------------------
 def agreement_for(request, reference: str) -> Agreement:
+    """The agreement ``reference`` names, if ``request.user`` may see it (else 404)."""
     queryset = (
         agreements_visible_to(request.user)
         .select_related("lead_organization", "parent", "action_officer")
@@ -95,6 +96,7 @@ def _fix_href(agreement: Agreement, fix) -> str | None:
 
 
 def lifecycle_actions(agreement: Agreement, user) -> list:
+    """The transitions the agreement page offers ``user`` (none for a liaison), with their reasons."""
     if user.is_liaison:
         return []
     options = [
@@ -112,6 +114,7 @@ def lifecycle_actions(agreement: Agreement, user) -> list:
 
 
 def tab_page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200):
+    """Render one tab of the agreement page with the frame every tab shares."""
     user = request.user
     actions = lifecycle_actions(agreement, user)
     context = {
@@ -137,6 +140,7 @@ def tab_page(request, agreement: Agreement, tab: str, template: str, context: di
 
 
 def dod_only(request) -> None:
+    """A page for DoD users only: a liaison gets a 404, as for a record it may not see."""
     if request.user.is_liaison:
         raise Http404("No such page.")
 

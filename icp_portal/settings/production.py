@@ -3,7 +3,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import REDIS_URL, env
 
 SECRET_KEY = env("SECRET_KEY")

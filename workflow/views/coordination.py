@@ -31,6 +31,7 @@ from workflow.transitions import EVENT_POSITION_REMINDED
 
 
 def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
+    """A reporting obligation of the agreement ``reference`` that the user may see (else 404)."""
     obligation = obligations_visible_to(request.user).filter(pk=pk, agreement__reference=reference).first()
     if obligation is None:
         raise Http404("No such reporting obligation.")
@@ -38,6 +39,7 @@ def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
 
 
 def coordination_url(reference: str) -> str:
+    """The address of an agreement's Coordination tab."""
     return reverse("agreement_coordination", kwargs={"reference": reference})
 
 

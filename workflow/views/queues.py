@@ -32,6 +32,7 @@ QUEUE_PAGE_SIZE = 25
 
 # --- role landing pages ----------------------------------------------------------------------
 def require_role(condition: bool, message: str) -> None:
+    """Refuse (403 with ``message``) unless ``condition`` holds."""
     if not condition:
         raise PermissionDenied(message)
 
