@@ -321,7 +321,7 @@ def _column_letter(index: int) -> str:
 
 def xlsx_response(agreements: QuerySet, user, marking: str) -> FileResponse:
     """The list as an Excel workbook, built in a temporary file (not in memory) and sent from it."""
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # FileResponse closes it
     xlsx_write(agreements, user, marking, handle)
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=export_filename("xlsx"), content_type=XLSX_CONTENT_TYPE)

@@ -149,12 +149,16 @@ class AgreementFilterSet(django_filters.FilterSet):
 
 
 class DocumentFilterSet(django_filters.FilterSet):
+    """Documents by kind, agreement (its reference, or ``agreement_id``), releasability and
+    marking."""
+
     kind = django_filters.MultipleChoiceFilter(choices=Document._meta.get_field("kind").choices)
     agreement = django_filters.CharFilter(field_name="agreement__reference")
+    agreement_id = IdFilter("agreement_id", "Agreement id")
 
     class Meta:
         model = Document
-        fields = ["kind", "agreement", "releasable_to_partners", "marking"]
+        fields = ["kind", "agreement", "releasable_to_partners", "marking", "agreement_id"]
 
 
 class ParticipantFilterSet(django_filters.FilterSet):

@@ -3,6 +3,8 @@ notifications and PDF render jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -269,6 +271,10 @@ class RenderKind(models.TextChoices):
     EXPORT = "export", "Agreement list export"
 
 
+# The Celery task that renders a job (workflow.tasks.render_job_run), named in its outbox messages.
+RENDER_TASK = "workflow.tasks.render_job_run"
+
+
 class RenderStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RENDERING = "rendering", "Rendering"
@@ -308,9 +314,35 @@ class RenderJob(models.Model):
     @property
     def is_stuck(self) -> bool:
         """Queued or rendering, but no longer progressing (its worker died): the user may retry."""
-        from .pdf import render_job_stuck
+        return self.stuck()
 
-        return render_job_stuck(self)
+    def stuck(self, *, now: dt.datetime | None = None) -> bool:
+        """Whether a job that is not finished can no longer be progressing: it started rendering
+        longer ago than the render's hard time limit allows (its worker died), or its message went
+        to the broker RENDER_QUEUED_STALE_SECONDS ago and no worker has started it (a lost message)."""
+        now = now or timezone.now()
+        if self.status == RenderStatus.RENDERING:
+            return self.started_at is None or self.started_at < now - dt.timedelta(
+                seconds=settings.RENDER_STALE_SECONDS
+            )
+        if self.status == RenderStatus.QUEUED:
+            handed_over = self._last_handover()
+            return handed_over is not None and handed_over < now - dt.timedelta(
+                seconds=settings.RENDER_QUEUED_STALE_SECONDS
+            )
+        return False
+
+    def _last_handover(self) -> dt.datetime | None:
+        """When the job's newest message went to the broker (None while it still waits in the
+        outbox: the outbox relay is in charge of it then)."""
+        message = (
+            OutboxMessage.objects.filter(task=RENDER_TASK, kwargs__job_id=self.pk)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if message is None:
+            return dt.datetime.min.replace(tzinfo=dt.UTC)
+        return message.dispatched_at
 
 
 class AccessLog(models.Model):

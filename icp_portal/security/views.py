@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from icp_portal.middleware import address_in
+from icp_portal.addresses import address_in
 
 from . import events
 from .forms import ConsentAuthenticationForm, ConsentForm

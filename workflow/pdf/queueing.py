@@ -16,7 +16,7 @@ from agreements.models import Agreement
 from agreements.selectors import agreements_visible_to
 from partners.models import Partner, User
 
-from ..models import OutboxMessage, RenderJob, RenderKind, RenderStatus
+from ..models import RenderJob, RenderKind, RenderStatus
 from ..outbox import outbox_enqueue
 from ..services import RENDER_TASK, render_job_request
 from .jobs import DOCUMENT_KIND
@@ -93,30 +93,9 @@ def render_job_visible_to(user: User, job: RenderJob) -> bool:
     return agreements_visible_to(user).filter(pk=job.agreement_id).exists()
 
 
-def _last_handover(job_id: int) -> dt.datetime | None:
-    """When the job's newest message went to the broker (None while it still waits in the
-    outbox: the outbox relay is in charge of it then)."""
-    message = (
-        OutboxMessage.objects.filter(task=RENDER_TASK, kwargs__job_id=job_id).order_by("-created_at", "-pk").first()
-    )
-    if message is None:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
-    return message.dispatched_at
-
-
 def render_job_stuck(job: RenderJob, *, now: dt.datetime | None = None) -> bool:
-    """Whether a job that is not finished can no longer be progressing: it started rendering
-    longer ago than the render's hard time limit allows (its worker died), or its message went
-    to the broker RENDER_QUEUED_STALE_SECONDS ago and no worker has started it (a lost message)."""
-    now = now or timezone.now()
-    if job.status == RenderStatus.RENDERING:
-        return job.started_at is None or job.started_at < now - dt.timedelta(seconds=settings.RENDER_STALE_SECONDS)
-    if job.status == RenderStatus.QUEUED:
-        handed_over = _last_handover(job.pk)
-        return handed_over is not None and handed_over < now - dt.timedelta(
-            seconds=settings.RENDER_QUEUED_STALE_SECONDS
-        )
-    return False
+    """Whether a job that is not finished can no longer be progressing (``RenderJob.stuck``)."""
+    return job.stuck(now=now)
 
 
 @transaction.atomic
