@@ -28,7 +28,7 @@ BROKER_PUBLISH_PAUSE_SECONDS = 0
 # Static files come straight from the finders; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# The audit tables refuse TRUNCATE unless the session allows it (workflow migration 0005); the
+# The audit tables refuse TRUNCATE unless the session allows it (workflow migration 0002); the
 # test runner empties its database with TRUNCATE between transactional tests, so its sessions do.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c icp.audit_truncate=allow"
