@@ -61,10 +61,12 @@ def generate(size: int) -> None:
     )
 
 
-def scenarios(size: int, repeat: int, heavy: bool) -> dict:
+def scenarios(size: int, repeat: int, heavy: bool, only: str = "") -> dict:
     command = [PYTHON, str(ROOT / "bench" / "scenarios.py"), "--database", database_name(size), "--repeat", str(repeat)]
     if heavy:
         command.append("--heavy")
+    if only:
+        command += ["--only", only]
     completed = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -358,6 +360,10 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=25)
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--no-heavy", action="store_true", help="Skip exports and PDFs at the largest size.")
+    parser.add_argument("--no-worker", action="store_true", help="Skip the worker memory measurement.")
+    parser.add_argument("--only", default="", help="Comma-separated parts of the scenario names to measure.")
+    parser.add_argument("--output", default=str(RESULTS / "latest.json"), help="Where to write the results.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -369,9 +375,11 @@ def main() -> int:
         generate(size)
     for size in sizes:
         log(f"scenarios at {size:,}")
-        results["sizes"][str(size)] = scenarios(size, args.repeat, heavy=size == max(sizes))
-    log(f"worker memory over {args.renders} renders")
-    results["worker_memory"] = worker_memory(min(sizes), args.renders)
+        heavy = size == max(sizes) and not args.no_heavy
+        results["sizes"][str(size)] = scenarios(size, args.repeat, heavy=heavy, only=args.only)
+    if not args.no_worker:
+        log(f"worker memory over {args.renders} renders")
+        results["worker_memory"] = worker_memory(min(sizes), args.renders)
     if not args.no_load:
         results["load"] = load_test(
             max(sizes), args.load_seconds, args.users, int(os.environ.get("BENCH_PORT", 8150)),
@@ -386,9 +394,11 @@ def main() -> int:
     }
     results["duration_s"] = round(time.time() - started, 1)
     results["targets"] = targets(results, sizes)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    write_doc(markdown(results, sizes))
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    if output == RESULTS / "latest.json":
+        write_doc(markdown(results, sizes))
     failing = [name for name, t in results["targets"].items() if not t["ok"]]
     held = len(results["targets"]) - len(failing)
     log(f"done in {results['duration_s']:.0f} s: {held} targets hold, {len(failing)} do not")

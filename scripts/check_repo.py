@@ -523,6 +523,7 @@ def lint_commands() -> list[str]:
     spelled = {
         "$(RUFF)": ".venv/bin/ruff",
         "$(PY)": ".venv/bin/python",
+        "$(VENV)": ".venv",
         "$(TEST_ENV)": "env DJANGO_SETTINGS_MODULE=icp_portal.settings.test",
     }
     commands = []

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from icp_portal.pagination import Paginator
 from partners.models import Organization, Partner
 from workflow.pdf import export_request
 from workflow.selectors import (

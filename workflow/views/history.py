@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 
 from agreements.choices import State
 from agreements.models import Agreement
 from agreements.views.frame import agreement_for, dod_only, tab_page
+from icp_portal.pagination import Paginator
 from workflow.selectors import (
     transition_logs_visible_to,
 )

@@ -1,0 +1,39 @@
+"""Django's paginator, reading deep pages of a query set in two steps.
+
+With ``OFFSET n``, PostgreSQL builds every skipped row (its joins and annotations) before
+discarding it: the last page of 100,000 agreements took 1.5 s. From ``DEEP_OFFSET`` on, this
+paginator reads the page's primary keys first (an index-only walk past the offset, in the same
+order) and then only those rows, with their joins, annotations and prefetches.
+"""
+
+from __future__ import annotations
+
+from django.core import paginator
+from django.db.models import QuerySet
+
+# Offsets below this are read in one query: the walk past them costs less than a second query.
+DEEP_OFFSET = 500
+
+
+def _two_steps(object_list) -> bool:
+    if not isinstance(object_list, QuerySet):
+        return False
+    query = object_list.query
+    # DISTINCT with an ORDER BY on other columns, slices and combined queries keep one query.
+    return not query.distinct and not query.is_sliced and not query.combinator
+
+
+class Paginator(paginator.Paginator):
+    """``django.core.paginator.Paginator`` with deep pages read in two steps (see the module)."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < DEEP_OFFSET or not _two_steps(self.object_list):
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)}
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)
