@@ -7,8 +7,10 @@ on its own. ``workflow.rules`` re-exports them with ``REASON_FIXES``, the browse
 each failing condition.
 
 Every rule is a callable that django-fsm-2 uses as a condition (``rule(agreement) -> bool``) or a
-permission (``rule(agreement, user) -> bool``), and ``rule.reason(...)`` returns the sentence a
-user reads when it fails (``None`` when it holds). Rules only read; they never write.
+permission (``rule(agreement, user) -> bool``). ``condition.reasons(agreement)`` lists the
+sentences a user reads when a condition fails (empty when it holds); ``permission.reason(agreement,
+user)`` is the one sentence of a permission (``None`` when it holds). Rules only read; they never
+write.
 """
 
 from __future__ import annotations

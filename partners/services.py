@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 import pycountry
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.utils import timezone
 
 from . import reference_data as ref
 from .models import ApiToken, CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
+
+M = TypeVar("M", bound=models.Model)
 
 TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
 
@@ -130,7 +133,7 @@ def user_create(
     return user
 
 
-def _get_by_code(model: type[models.Model], code: str, label: str) -> models.Model:
+def _get_by_code(model: type[M], code: str, label: str) -> M:
     try:
         return model.objects.get(code__iexact=code)
     except model.DoesNotExist:

@@ -21,10 +21,10 @@ from .models import CoordinationPosition, CoordinationRound, PositionStatus, Rep
 from .transitions import TRANSITION_NAMES
 
 if TYPE_CHECKING:
-    from partners.models import User
+    from agreements.selectors import Viewer
 
 
-def restrict_to_visible(queryset: QuerySet, user: User | None, field: str = "agreement") -> QuerySet:
+def restrict_to_visible(queryset: QuerySet, user: Viewer, field: str = "agreement") -> QuerySet:
     """``queryset`` limited to rows whose agreement ``user`` may see. When that is every
     agreement (``agreements_visible_to`` filters nothing, as for DoD users), no filter is added,
     so the database is not asked to match each row against the whole agreement table."""
@@ -34,7 +34,7 @@ def restrict_to_visible(queryset: QuerySet, user: User | None, field: str = "agr
     return queryset.filter(**{f"{field}__in": visible})
 
 
-def transition_logs_visible_to(user: User | None) -> QuerySet[TransitionLog]:
+def transition_logs_visible_to(user: Viewer) -> QuerySet[TransitionLog]:
     """The audit trail of visible agreements, for DoD users only. A partner liaison gets none:
     the internal transitions (a return for revision, a disapproval), their states and their
     timestamps would reveal U.S.-internal steps and delays; partners read the partner-facing
@@ -45,14 +45,14 @@ def transition_logs_visible_to(user: User | None) -> QuerySet[TransitionLog]:
     return logs.select_related("user", "agreement")
 
 
-def positions_visible_to(user: User | None) -> QuerySet[CoordinationPosition]:
+def positions_visible_to(user: Viewer) -> QuerySet[CoordinationPosition]:
     """Coordination positions are internal: never shown to a liaison."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return CoordinationPosition.objects.none()
     return CoordinationPosition.objects.select_related("round__agreement", "office", "responded_by")
 
 
-def positions_due_for(user: User | None, *, now: dt.datetime | None = None) -> QuerySet[CoordinationPosition]:
+def positions_due_for(user: Viewer, *, now: dt.datetime | None = None) -> QuerySet[CoordinationPosition]:
     """Open positions of the coordinator's own office, nearest deadline first. A position left
     unanswered past its deadline is no longer due: the office is deemed to concur (at once, even
     before the silence sweep records it)."""
@@ -72,14 +72,14 @@ def positions_due_for(user: User | None, *, now: dt.datetime | None = None) -> Q
     )
 
 
-def obligations_visible_to(user: User | None) -> QuerySet[ReportingObligation]:
+def obligations_visible_to(user: Viewer) -> QuerySet[ReportingObligation]:
     """Reporting obligations are internal: DoD users see those of the agreements they see."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return ReportingObligation.objects.none()
     return restrict_to_visible(ReportingObligation.objects.all(), user).select_related("agreement")
 
 
-def coordination_rounds_visible_to(user: User | None) -> QuerySet[CoordinationRound]:
+def coordination_rounds_visible_to(user: Viewer) -> QuerySet[CoordinationRound]:
     """Coordination rounds are internal: never shown to a liaison."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return CoordinationRound.objects.none()
@@ -90,7 +90,7 @@ def coordination_rounds_visible_to(user: User | None) -> QuerySet[CoordinationRo
 RETURN = "return_for_revision"
 
 
-def _last_state_change() -> Subquery:
+def _last_state_change() -> QuerySet[TransitionLog]:
     return (
         TransitionLog.objects.filter(agreement=OuterRef("pk"), transition__in=TRANSITION_NAMES)
         .exclude(source=F("target"))
@@ -98,7 +98,7 @@ def _last_state_change() -> Subquery:
     )
 
 
-def open_returns(agreements: Iterable[Agreement], user: User) -> dict[int, TransitionLog]:
+def open_returns(agreements: Iterable[Agreement], user: Viewer) -> dict[int, TransitionLog]:
     """For DoD users: the return-for-revision each agreement is still answering (its last state
     change was a return; it ends when the program office resubmits), by agreement id. Two queries
     whatever the number of agreements. Liaisons never learn of a return."""
@@ -116,7 +116,7 @@ def open_returns(agreements: Iterable[Agreement], user: User) -> dict[int, Trans
     return {log.agreement_id: log for log in logs}
 
 
-def open_return(agreement: Agreement, user: User) -> TransitionLog | None:
+def open_return(agreement: Agreement, user: Viewer) -> TransitionLog | None:
     """The return-for-revision ``agreement`` is still answering, or None."""
     return open_returns([agreement], user).get(agreement.pk)
 
@@ -181,7 +181,7 @@ def is_stalled(agreement: Agreement, *, now: dt.datetime | None = None) -> bool:
     return agreement.state_changed_at < now - dt.timedelta(days=limit)
 
 
-def review_queue_for(user: User, *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
+def review_queue_for(user: Viewer, *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
     """The review queue: agreements in RAD or RFA review that ``user`` may see, each annotated
     with ``stalled`` (the one definition), ``nearest_deadline`` (the earliest silence deadline
     still awaited in its open round), ``deadline_passed`` (an awaited position is past its
@@ -231,7 +231,7 @@ MILESTONES_SHOWN = 10
 
 
 def upcoming_milestones(
-    agreements: QuerySet[Agreement], *, today: dt.date, limit: int = MILESTONES_SHOWN
+    agreements: Iterable[Agreement], *, today: dt.date, limit: int = MILESTONES_SHOWN
 ) -> list[dict]:
     """The next dated milestones of ``agreements`` from ``today`` on, soonest first: taking
     effect, entry into force, expiry. Dates already past are skipped, and so is what no longer
@@ -366,7 +366,7 @@ DASHBOARD_PANEL_ROWS = 10
 MEDIANS_CACHE_KEY = "dashboard:stage-medians:dod"
 
 
-def stage_medians_cached(user: User) -> list[dict]:
+def stage_medians_cached(user: Viewer) -> list[dict]:
     """``median_days_per_stage`` over everything DoD users see, reused for DASHBOARD_MEDIANS_SECONDS.
 
     The figure reads the whole audit trail (seconds at 100,000 agreements) and one transition
@@ -405,12 +405,12 @@ def portfolio_stamp() -> tuple[int, int, int]:
         return tuple(value or 0 for value in cursor.fetchone())
 
 
-def _dashboard_scope(user: User) -> str:
+def _dashboard_scope(user: Viewer) -> str:
     """Users who see the same agreements share cached figures: every DoD user, or one partner's liaisons."""
     return f"liaison:{user.partner_id}" if user.is_liaison else "dod"
 
 
-def dashboard_figures(user: User, *, today: dt.date | None = None) -> dict:
+def dashboard_figures(user: Viewer, *, today: dt.date | None = None) -> dict:
     """Every figure of the dashboard, over the agreements ``user`` may see: the browser dashboard
     and the API both show these. A fixed number of queries whatever the number of agreements;
     every list is capped at DASHBOARD_PANEL_ROWS and comes with its full count.
@@ -433,7 +433,7 @@ def dashboard_figures(user: User, *, today: dt.date | None = None) -> dict:
     }
 
 
-def _dashboard_figures(user: User, today: dt.date) -> dict:
+def _dashboard_figures(user: Viewer, today: dt.date) -> dict:
     now = timezone.now()
     visible = agreements_visible_to(user)
     by_state_kind = visible.order_by().values_list("state", "kind").annotate(n=Count("pk"))

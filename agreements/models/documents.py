@@ -17,7 +17,7 @@ from .agreement import Agreement
 
 
 class DocumentQuerySet(models.QuerySet):
-    def current(self):
+    def current(self) -> DocumentQuerySet:
         """Versions that count: not withdrawn."""
         return self.filter(withdrawn_at__isnull=True)
 
