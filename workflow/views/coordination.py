@@ -84,7 +84,7 @@ def _tab(request, agreement, status: int = 200, **posted):
         request,
         agreement,
         "coordination",
-        "agreements/detail_coordination.html",
+        "workflow/detail_coordination.html",
         {
             **forms,
             "rounds": rounds,

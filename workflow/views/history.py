@@ -118,4 +118,4 @@ def agreement_history(request, reference: str):
             }
         )
     events.sort(key=lambda e: e["when"], reverse=True)
-    return tab_page(request, agreement, "history", "agreements/detail_history.html", {"events": events, "page": page})
+    return tab_page(request, agreement, "history", "workflow/detail_history.html", {"events": events, "page": page})

@@ -49,7 +49,7 @@ def agreement_transition(request, reference: str, name: str):
             option.confirm = name in SUBMISSIONS
         return render(
             request,
-            "agreements/transition.html",
+            "workflow/transition.html",
             {
                 "agreement": agreement,
                 "info": info,
