@@ -10,22 +10,14 @@ from django.urls import reverse
 
 from icp_portal.forms_ids import posted_id
 from workflow import services as workflow_services
-from workflow.selectors import (
-    open_return,
-    stage_durations,
-    submission_summary,
-)
+from workflow.selectors import open_return, stage_durations, submission_summary
 
 from .. import services
-from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, ParticipantRole, State
-from ..forms import (
-    apply_service_error,
-)
+from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, State
+from ..forms import apply_service_error
 from ..models import Agreement
 from ..partner_status import partner_steps
-from ..selectors import (
-    agreements_visible_to,
-)
+from ..selectors import agreements_visible_to
 
 DOD_TABS = (
     ("overview", "Overview", "agreement_detail"),
@@ -128,9 +120,6 @@ def tab_page(request, agreement: Agreement, tab: str, template: str, context: di
         ),
         "edit_denial": services.agreement_edit_denial(agreement, user) if user.is_dod else "read only",
         "terminal": agreement.state in TERMINAL_STATES,
-        # The choices the templates compare with (never a literal such as 'rfa_review').
-        "State": State,
-        "ParticipantRole": ParticipantRole,
         **context,
     }
     return render(request, template, context, status=status)

@@ -10,15 +10,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from workflow.pdf import export_request
-from workflow.selectors import (
-    open_returns,
-)
+from workflow.selectors import open_returns
 
 from .. import exports
-from ..selectors import (
-    agreements_listed,
-    saved_views_for,
-)
+from ..selectors import agreements_listed, saved_views_for
 from .filter_controls import filter_controls
 
 PAGE_SIZE = 25

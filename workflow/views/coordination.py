@@ -16,17 +16,9 @@ from django.views.decorators.http import require_POST
 from agreements.views.frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
 from partners.models import CoordinatingOffice
 from workflow import services as workflow_services
-from workflow.forms import (
-    CongressionalNoticeForm,
-    CoordinationOfficesForm,
-    ObligationCompleteForm,
-)
+from workflow.forms import CongressionalNoticeForm, CoordinationOfficesForm, ObligationCompleteForm
 from workflow.models import CoordinationRound, ReportingObligation
-from workflow.selectors import (
-    obligations_visible_to,
-    positions_visible_to,
-    transition_logs_visible_to,
-)
+from workflow.selectors import obligations_visible_to, positions_visible_to, transition_logs_visible_to
 from workflow.transitions import EVENT_POSITION_REMINDED
 
 

@@ -8,9 +8,7 @@ from django.core.paginator import Paginator
 from agreements.choices import State
 from agreements.models import Agreement
 from agreements.views.frame import agreement_for, dod_only, tab_page
-from workflow.selectors import (
-    transition_logs_visible_to,
-)
+from workflow.selectors import transition_logs_visible_to
 from workflow.transitions import TRANSITION_NAMES, event_label
 
 HISTORY_PAGE_SIZE = 50

@@ -21,11 +21,7 @@ from workflow.forms import PositionForm
 
 from .. import services
 from ..models import CoordinationRound, PositionStatus
-from ..selectors import (
-    positions_due_for,
-    positions_visible_to,
-    review_queue_for,
-)
+from ..selectors import positions_due_for, positions_visible_to, review_queue_for
 
 QUEUE_PAGE_SIZE = 25
 
