@@ -35,6 +35,7 @@ LIAISON_TABS = (
 
 # --- the agreement page -----------------------------------------------------------------------
 def agreement_for(request, reference: str) -> Agreement:
+    """The agreement of a tab, if the user may see it (a 404 otherwise)."""
     queryset = (
         agreements_visible_to(request.user)
         .select_related("lead_organization", "parent", "action_officer")
@@ -87,6 +88,7 @@ def _fix_href(agreement: Agreement, fix) -> str | None:
 
 
 def lifecycle_actions(agreement: Agreement, user) -> list:
+    """The lifecycle actions shown on the page, each with the links that fix its reasons."""
     if user.is_liaison:
         return []
     options = [
@@ -103,7 +105,8 @@ def lifecycle_actions(agreement: Agreement, user) -> list:
     return options
 
 
-def tab_page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200):
+def tab_page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """Render one tab inside the agreement page: header, stepper, actions and tabs."""
     user = request.user
     actions = lifecycle_actions(agreement, user)
     context = {
@@ -126,6 +129,7 @@ def tab_page(request, agreement: Agreement, tab: str, template: str, context: di
 
 
 def dod_only(request) -> None:
+    """The DoD-only tabs do not exist for a partner liaison (a 404, not a 403)."""
     if request.user.is_liaison:
         raise Http404("No such page.")
 

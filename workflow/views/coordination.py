@@ -23,6 +23,7 @@ from workflow.transitions import EVENT_POSITION_REMINDED
 
 
 def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
+    """A reporting obligation of the agreement the user may see (a 404 otherwise)."""
     obligation = obligations_visible_to(request.user).filter(pk=pk, agreement__reference=reference).first()
     if obligation is None:
         raise Http404("No such reporting obligation.")
@@ -30,6 +31,7 @@ def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
 
 
 def coordination_url(reference: str) -> str:
+    """The coordination tab of an agreement."""
     return reverse("agreement_coordination", kwargs={"reference": reference})
 
 

@@ -28,6 +28,7 @@ QUEUE_PAGE_SIZE = 25
 
 # --- role landing pages ----------------------------------------------------------------------
 def require_role(condition: bool, message: str) -> None:
+    """Refuse (403) a page that is not for the user's role."""
     if not condition:
         raise PermissionDenied(message)
 
