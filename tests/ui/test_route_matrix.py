@@ -38,6 +38,7 @@ from agreements import services as agreement_services
 from agreements.choices import DocumentKind, State
 from agreements.models import SSOI_SECTIONS
 from partners.services import api_token_create
+from tests.factories import LoanItemFactory
 from workflow.calendar import calendar_feed_create
 from workflow.imports import import_batch_preview, import_template_xlsx
 from workflow.models import CoordinationPosition, RenderKind
@@ -89,6 +90,28 @@ class World:
     @cached_property
     def released_document(self):
         return self.in_force.documents.get(kind=DocumentKind.NEGOTIATED_TEXT, releasable_to_partners=True)
+
+    @cached_property
+    def participant(self):
+        """GBR's participation in the agreement."""
+        return self.agreement.participants.get(partner__code="GBR")
+
+    @cached_property
+    def contribution(self):
+        return self.agreement.contributions.order_by("pk").first()
+
+    @cached_property
+    def draft_text(self):
+        return self.agreement.documents.filter(kind=DocumentKind.DRAFT_TEXT).order_by("pk").first()
+
+    @cached_property
+    def loan(self):
+        """A Section 65 loan the Army program office is drafting, with one item on its list."""
+        return LoanItemFactory().agreement
+
+    @cached_property
+    def obligation(self):
+        return self.in_force.obligations.order_by("pk").first()
 
     @cached_property
     def position(self):
@@ -145,6 +168,21 @@ PATH_ARGS: dict[str, dict[str, Callable[[World], object]]] = {
     "calendar/feed/<str:token>.ics": {"token": lambda w: w.calendar_feed[1]},
     "profile/tokens/<int:pk>/revoke/": {"pk": lambda w: w.api_token.pk},
     "agreements/views/<int:pk>/delete/": {"pk": lambda w: w.saved_view.pk},
+    "agreements/<str:reference>/coordination/positions/<int:pk>/remind/": {"pk": lambda w: w.position.pk},
+    "agreements/<str:reference>/obligations/<int:pk>/complete/": {
+        "reference": lambda w: w.in_force.reference,
+        "pk": lambda w: w.obligation.pk,
+    },
+    "agreements/<str:reference>/participants/<int:pk>/update/": {"pk": lambda w: w.participant.pk},
+    "agreements/<str:reference>/participants/<int:pk>/remove/": {"pk": lambda w: w.participant.pk},
+    "agreements/<str:reference>/contributions/<int:pk>/delete/": {"pk": lambda w: w.contribution.pk},
+    "agreements/<str:reference>/loan-items/add/": {"reference": lambda w: w.loan.reference},
+    "agreements/<str:reference>/loan-items/<int:pk>/delete/": {
+        "reference": lambda w: w.loan.reference,
+        "pk": lambda w: w.loan.loan_items.get().pk,
+    },
+    "agreements/<str:reference>/documents/<int:pk>/update/": {"pk": lambda w: w.draft_text.pk},
+    "agreements/<str:reference>/documents/<int:pk>/withdraw/": {"pk": lambda w: w.draft_text.pk},
     "agreements/<str:reference>/documents/<int:pk>/download/": {
         "reference": lambda w: w.in_force.reference,
         "pk": lambda w: w.released_document.pk,
@@ -212,6 +250,22 @@ GET: dict[str, str] = {
     "agreements/<str:reference>/coordination/":                 "200 200 200 200 200 404 404 302",
     "agreements/<str:reference>/history/":                      "200 200 200 200 200 404 404 302",
     "agreements/<str:reference>/actions/<str:name>/":           "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/coordination/offices/":         "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/coordination/notice/":          "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/coordination/positions/<int:pk>/remind/": "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/obligations/<int:pk>/complete/": "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/participants/add/":             "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/participants/<int:pk>/update/": "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/participants/<int:pk>/remove/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/contributions/add/":            "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/contributions/<int:pk>/delete/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/loan-items/add/":               "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/loan-items/<int:pk>/delete/":   "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/documents/upload/":             "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/documents/<int:pk>/update/":    "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/documents/<int:pk>/withdraw/":  "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/ddl/request/":                  "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/ddl/decide/":                   "405 405 405 405 405 405 405 302",
 }
 
 # The statuses of a POST (an empty form unless POST_DATA says), one line per route.
@@ -273,6 +327,22 @@ POST: dict[str, str] = {
     "agreements/<str:reference>/coordination/":                 "404 404 404 404 404 404 404 302",
     "agreements/<str:reference>/history/":                      "200 200 200 200 200 404 404 302",
     "agreements/<str:reference>/actions/<str:name>/":           "403 400 403 403 403 404 404 302",
+    "agreements/<str:reference>/coordination/offices/":         "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/coordination/notice/":          "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/coordination/positions/<int:pk>/remind/": "403 302 403 403 403 404 404 302",
+    "agreements/<str:reference>/obligations/<int:pk>/complete/": "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/participants/add/":             "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/participants/<int:pk>/update/": "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/participants/<int:pk>/remove/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/contributions/add/":            "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/contributions/<int:pk>/delete/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/loan-items/add/":               "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/loan-items/<int:pk>/delete/":   "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/documents/upload/":             "400 400 400 400 400 403 404 302",
+    "agreements/<str:reference>/documents/<int:pk>/update/":    "400 400 400 400 400 403 404 302",
+    "agreements/<str:reference>/documents/<int:pk>/withdraw/":  "403 403 403 400 403 403 404 302",
+    "agreements/<str:reference>/ddl/request/":                  "403 403 403 400 403 403 404 302",
+    "agreements/<str:reference>/ddl/decide/":                   "400 400 400 400 400 403 404 302",
 }
 # fmt: on
 
