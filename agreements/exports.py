@@ -201,6 +201,7 @@ def _joined(expression, participants: QuerySet) -> Subquery:
 
 
 def partner_names_subquery() -> Subquery:
+    """The names of an agreement's partners joined in SQL, for export rows."""
     return _joined("partner__name", Participant.objects.all())
 
 
@@ -262,6 +263,7 @@ def export_rows(agreements: QuerySet, user) -> tuple[list[str], Iterator[list]]:
 
 
 def export_filename(extension: str) -> str:
+    """The download name of an export made today, e.g. ``icp-agreements-2026-11-28.csv``."""
     return f"icp-agreements-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 

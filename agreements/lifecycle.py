@@ -7,8 +7,10 @@ on its own. ``workflow.rules`` re-exports them with ``REASON_FIXES``, the browse
 each failing condition.
 
 Every rule is a callable that django-fsm-2 uses as a condition (``rule(agreement) -> bool``) or a
-permission (``rule(agreement, user) -> bool``), and ``rule.reason(...)`` returns the sentence a
-user reads when it fails (``None`` when it holds). Rules only read; they never write.
+permission (``rule(agreement, user) -> bool``). ``condition.reasons(agreement)`` lists the
+sentences a user reads when a condition fails (empty when it holds); ``permission.reason(agreement,
+user)`` is the one sentence of a permission (``None`` when it holds). Rules only read; they never
+write.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def is_lead_program_office(agreement: Agreement, user: User | None) -> str | Non
 
 @Permission
 def is_reviewer(agreement: Agreement, user: User | None) -> str | None:
+    """Only an OUSD(A&S) reviewer may take the transition."""
     if user is None or not user.is_reviewer:
         return "Only an OUSD(A&S) reviewer may do this."
     return None
@@ -79,6 +82,7 @@ def is_reviewer(agreement: Agreement, user: User | None) -> str | None:
 
 @Permission
 def is_system(agreement: Agreement, user: User | None) -> str | None:
+    """Only the portal itself (a sweep, no user) may take the transition."""
     if user is not None:
         return "The portal does this itself on the due date."
     return None
@@ -86,6 +90,7 @@ def is_system(agreement: Agreement, user: User | None) -> str | None:
 
 @Permission
 def is_system_or_reviewer(agreement: Agreement, user: User | None) -> str | None:
+    """A reviewer, or the portal itself, may take the transition."""
     if user is not None and not user.is_reviewer:
         return "Only an OUSD(A&S) reviewer (or the portal itself) may do this."
     return None
@@ -94,6 +99,7 @@ def is_system_or_reviewer(agreement: Agreement, user: User | None) -> str | None
 # --- conditions -------------------------------------------------------------------------------
 @Condition
 def has_participants(agreement: Agreement) -> str | None:
+    """At least one partner takes part."""
     if not agreement.participants.exists():
         return "No partner takes part yet: add at least one participant."
     return None
@@ -101,6 +107,7 @@ def has_participants(agreement: Agreement) -> str | None:
 
 @Condition
 def has_authority(agreement: Agreement) -> str | None:
+    """The legal authority is set."""
     if not agreement.authority:
         return "The legal authority is not set."
     return None
@@ -108,6 +115,7 @@ def has_authority(agreement: Agreement) -> str | None:
 
 @Condition
 def ssoi_complete(agreement: Agreement) -> str | None:
+    """Every SSOI section the agreement's kind needs is filled in."""
     ssoi = getattr(agreement, "ssoi", None)
     if ssoi is None:
         return "The SSOI has not been started."
@@ -128,16 +136,19 @@ def _document_attached(agreement: Agreement, kind: str, label: str) -> str | Non
 
 @Condition
 def draft_text_attached(agreement: Agreement) -> str | None:
+    """A draft text is attached."""
     return _document_attached(agreement, DocumentKind.DRAFT_TEXT, "draft text")
 
 
 @Condition
 def negotiated_text_attached(agreement: Agreement) -> str | None:
+    """A negotiated text is attached."""
     return _document_attached(agreement, DocumentKind.NEGOTIATED_TEXT, "negotiated text")
 
 
 @Condition
 def termination_notice_attached(agreement: Agreement) -> str | None:
+    """A termination notice is attached."""
     return _document_attached(agreement, DocumentKind.NOTICE, "termination notice")
 
 
@@ -191,6 +202,7 @@ def agreement_valid(agreement: Agreement) -> str | list[str] | None:
 
 @Condition
 def fixed_entry_into_force_date_reached(agreement: Agreement) -> str | None:
+    """The fixed entry-into-force date has come."""
     if not agreement.fixed_entry_into_force_date:
         return "The agreement has no fixed entry-into-force date."
     if timezone.localdate() < agreement.fixed_entry_into_force_date:
@@ -242,6 +254,7 @@ def coordination_complete(agreement: Agreement) -> str | None:
 
 @Condition
 def congressional_wait_over(agreement: Agreement) -> str | None:
+    """The congressional notice was recorded and its waiting period is over."""
     if not agreement.congressional_notice_date:
         return "The congressional notice date has not been recorded."
     ends = agreement.congressional_wait_ends_on
@@ -252,6 +265,7 @@ def congressional_wait_over(agreement: Agreement) -> str | None:
 
 @Condition
 def expiration_date_reached(agreement: Agreement) -> str | None:
+    """The expiration date has come."""
     if not agreement.expiration_date:
         return "The agreement has no expiration date."
     if timezone.localdate() < agreement.expiration_date:

@@ -358,7 +358,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=25)
-    parser.add_argument("--renders", type=int, default=200)
+    parser.add_argument("--renders", type=int, default=500)
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--no-heavy", action="store_true", help="Skip exports and PDFs at the largest size.")
     parser.add_argument("--no-worker", action="store_true", help="Skip the worker memory measurement.")

@@ -427,7 +427,7 @@ def dockerignore_keeps_local_state_and_secrets_out() -> None:
 
 @check
 def compose_application_healthchecks_use_healthz_and_readyz() -> None:
-    """web's check is liveness (/healthz); worker's and beat's read their heartbeat from /readyz."""
+    """Web's check is liveness (/healthz); worker's and beat's read their heartbeat from /readyz."""
     script = text("scripts/healthcheck.py")
     require("/healthz" in script and "/readyz" in script, "scripts/healthcheck.py does not read /healthz and /readyz")
     for name in ("web", "worker", "beat"):
@@ -558,7 +558,7 @@ def main(argv: list[str]) -> int:
         except CheckFailed as exc:
             failed.append(fn.__name__)
             print(f"check_repo: FAILED {fn.__name__}: {exc}", file=sys.stderr)
-        except Exception:  # noqa: BLE001 - a check that breaks is reported, and the others still run
+        except Exception:
             failed.append(fn.__name__)
             print(f"check_repo: BROKEN {fn.__name__}:\n{traceback.format_exc()}", file=sys.stderr)
     if failed:

@@ -110,29 +110,39 @@ class UserFactory(DjangoModelFactory):
 
 
 class ProgramOfficeFactory(UserFactory):
+    """A program office of the Army (pass ``organization`` for another)."""
+
     username = factory.Sequence(lambda n: f"po{n:03d}")
     role = Role.PROGRAM_OFFICE
     organization = factory.SubFactory(OrganizationFactory)
 
 
 class CoordinatorFactory(UserFactory):
+    """A coordinator of DoD General Counsel (pass ``coordinating_office`` for another)."""
+
     username = factory.Sequence(lambda n: f"coordinator{n:03d}")
     role = Role.COORDINATOR
     coordinating_office = factory.SubFactory(CoordinatingOfficeFactory)
 
 
 class ReviewerFactory(UserFactory):
+    """An ICP reviewer."""
+
     username = factory.Sequence(lambda n: f"reviewer{n:03d}")
     role = Role.REVIEWER
 
 
 class LiaisonFactory(UserFactory):
+    """A liaison of the United Kingdom (pass ``partner`` for another)."""
+
     username = factory.Sequence(lambda n: f"liaison{n:03d}")
     role = Role.LIAISON
     partner = factory.SubFactory(PartnerFactory, code="GBR")
 
 
 class AdminFactory(UserFactory):
+    """A portal administrator."""
+
     username = factory.Sequence(lambda n: f"admin{n:03d}")
     role = Role.ADMIN
 
@@ -182,12 +192,16 @@ class ProjectArrangementFactory(AgreementFactory):
 
 
 class SystemLevelAgreementFactory(AgreementFactory):
+    """A system-level agreement in its development phase under AECA section 27."""
+
     kind = AgreementKind.SYSTEM_LEVEL
     authority = LegalAuthority.AECA_27
     phase = SystemPhase.DEVELOPMENT
 
 
 class Section65LoanFactory(AgreementFactory):
+    """A Section 65 loan of equipment to Japan."""
+
     kind = AgreementKind.SECTION_65_LOAN
     partners = ("JPN",)
     authority = LegalAuthority.AECA_65

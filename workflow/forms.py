@@ -69,10 +69,14 @@ class PositionForm(UswdsFormMixin, forms.Form):
 
 
 class CongressionalNoticeForm(UswdsFormMixin, forms.Form):
+    """The date Congress was notified (2350a agreements with other friendly partners)."""
+
     notice_date = forms.DateField(label="Date Congress was notified", widget=DateInput())
 
 
 class CoordinationOfficesForm(UswdsFormMixin, forms.Form):
+    """The coordinating offices of the open round."""
+
     offices = forms.ModelMultipleChoiceField(
         label="Coordinating offices",
         queryset=CoordinatingOffice.objects.filter(active=True),
@@ -81,5 +85,7 @@ class CoordinationOfficesForm(UswdsFormMixin, forms.Form):
 
 
 class ObligationCompleteForm(UswdsFormMixin, forms.Form):
+    """A reporting obligation marked complete."""
+
     completed_date = forms.DateField(label="Completed on", widget=DateInput(), initial=dt.date.today)
     notes = forms.CharField(label="Notes", required=False, max_length=1000)

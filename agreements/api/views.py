@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -33,8 +33,7 @@ from agreements.selectors import (
 )
 from icp_portal.api import PortalViewMixin, ServiceDoors, ServiceViewSetMixin
 from icp_portal.api_errors import UploadTooLarge
-from icp_portal.security import events as security_events
-from icp_portal.security.models import Outcome
+from icp_portal.downloads import document_response, download_refused
 from icp_portal.security.parsers import BoundedJSONParser
 
 from . import serializers as s
@@ -377,27 +376,14 @@ class DocumentViewSet(
         try:
             document = self.get_object()
         except Http404:
-            security_events.document_download(
-                request._request,
-                wanted=f"document {pk}"[:200],
-                outcome=Outcome.FAILURE,
-                detail="no such document for this user",
-            )
-            raise
-        try:
-            handle = document.file.open("rb")
-        except (FileNotFoundError, OSError):
-            security_events.document_download(
-                request._request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
-            )
-            raise NotFound("The file is missing from storage.") from None
-        security_events.document_download(request._request, document=document)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name or f"document-{document.pk}",
+            raise download_refused(
+                request._request, wanted=f"document {pk}", detail="no such document for this user"
+            ) from None
+        # The API answers application/octet-stream whatever the file, as its schema says.
+        return document_response(
+            request._request,
+            document,
             content_type="application/octet-stream",
+            headers={"X-Document-SHA256": document.sha256},
+            missing=NotFound,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["X-Document-SHA256"] = document.sha256
-        return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,10 +36,10 @@ class ReferenceCounter(models.Model):
 
 
 class AgreementQuerySet(models.QuerySet):
-    def open(self):
+    def open(self) -> AgreementQuerySet:
         return self.exclude(state__in=TERMINAL_STATES)
 
-    def with_list_relations(self):
+    def with_list_relations(self) -> AgreementQuerySet:
         """What every list of agreements shows, fetched in a fixed number of queries."""
         return self.select_related("lead_organization", "parent", "action_officer").prefetch_related(
             "participants__partner"
@@ -162,7 +163,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.short_title or self.title}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.reference:
             self.reference = ReferenceCounter.next_reference(timezone.localdate().year)
         super().save(*args, **kwargs)
@@ -270,7 +271,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.has_participants, lifecycle.has_authority],
         permission=lifecycle.is_lead_program_office,
     )
-    def start_ssoi(self):
+    def start_ssoi(self) -> None:
         """The program office begins the SSOI once partners, kind and authority are set."""
 
     @transition(
@@ -286,7 +287,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         ],
         permission=lifecycle.is_lead_program_office,
     )
-    def submit_rad(self):
+    def submit_rad(self) -> None:
         """Send the SSOI package up as a Request for Authority to Develop (and negotiate)."""
 
     @transition(
@@ -296,12 +297,12 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.coordination_complete],
         permission=lifecycle.is_reviewer,
     )
-    def authorize_negotiation(self):
+    def authorize_negotiation(self) -> None:
         """OUSD(A&S) authorizes negotiation once coordination is complete."""
 
     @transition(field=state, source=State.RAD_REVIEW, target=State.SSOI_DRAFTING, permission=lifecycle.is_reviewer)
     @transition(field=state, source=State.RFA_REVIEW, target=State.NEGOTIATION, permission=lifecycle.is_reviewer)
-    def return_for_revision(self):
+    def return_for_revision(self) -> None:
         """The reviewer sends the package back to the program office with a comment."""
 
     @transition(
@@ -310,7 +311,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         target=State.DISAPPROVED,
         permission=lifecycle.is_reviewer,
     )
-    def disapprove(self):
+    def disapprove(self) -> None:
         """The reviewer ends the agreement's path with a rationale."""
 
     @transition(
@@ -325,7 +326,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         ],
         permission=lifecycle.is_lead_program_office,
     )
-    def submit_rfa(self):
+    def submit_rfa(self) -> None:
         """Send the negotiated text up as a Request for Final Approval."""
 
     @transition(
@@ -335,7 +336,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.coordination_complete],
         permission=lifecycle.is_reviewer,
     )
-    def approve_conclusion(self):
+    def approve_conclusion(self) -> str:
         """Approval to conclude; waits for Congress when the authority requires notice."""
         return State.CONGRESSIONAL_WAIT if self.needs_congressional_notice else State.APPROVED
 
@@ -346,7 +347,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.congressional_wait_over],
         permission=lifecycle.is_system_or_reviewer,
     )
-    def end_congressional_wait(self):
+    def end_congressional_wait(self) -> None:
         """Notice date + the waiting period has passed: the agreement may be signed."""
 
     @transition(
@@ -356,7 +357,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.master_in_force, lifecycle.agreement_valid],
         permission=lifecycle.is_lead_program_office,
     )
-    def record_signature(self):
+    def record_signature(self) -> str:
         """One more signature is in; the last one brings the agreement into force, or, when the
         text fixes a later date, leaves it signed until that date."""
         if not self.all_signatures_in:
@@ -374,7 +375,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         ],
         permission=lifecycle.is_system,
     )
-    def enter_into_force(self):
+    def enter_into_force(self) -> None:
         """The fixed entry-into-force date has come (the portal does it on that date)."""
 
     @transition(
@@ -384,7 +385,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.expiration_date_reached],
         permission=lifecycle.is_system,
     )
-    def expire(self):
+    def expire(self) -> None:
         """The expiration date has come."""
 
     @transition(
@@ -394,7 +395,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         conditions=[lifecycle.termination_notice_attached],
         permission=lifecycle.is_reviewer,
     )
-    def terminate(self):
+    def terminate(self) -> None:
         """Ended early by notice."""
 
     @transition(
@@ -403,5 +404,5 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         target=State.WITHDRAWN,
         permission=lifecycle.is_lead_program_office,
     )
-    def withdraw(self):
+    def withdraw(self) -> None:
         """The program office abandons the proposal."""

@@ -17,12 +17,13 @@ from .agreement import Agreement
 
 
 class DocumentQuerySet(models.QuerySet):
-    def current(self):
+    def current(self) -> DocumentQuerySet:
         """Versions that count: not withdrawn."""
         return self.filter(withdrawn_at__isnull=True)
 
 
 def document_upload_to(instance: Document, filename: str) -> str:
+    """Where a document's file is stored: by agreement, kind and version."""
     return f"agreements/{instance.agreement.reference}/{instance.kind}/v{instance.version}-{filename}"
 
 

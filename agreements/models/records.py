@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -122,7 +124,7 @@ class LoanItem(models.Model):
         return f"{self.quantity} × {self.item}"
 
     @property
-    def total_value_usd(self):
+    def total_value_usd(self) -> Decimal:
         return self.quantity * self.unit_value_usd
 
     def clean(self) -> None:

@@ -124,6 +124,7 @@ def contribution_add(
 
 @transaction.atomic
 def contribution_update(*, contribution: Contribution, user: User, **fields: Any) -> Contribution:
+    """Change a contribution's fields (pen holder only)."""
     _require_edit(contribution.agreement, user)
     return model_update(
         contribution,
@@ -136,6 +137,7 @@ def contribution_update(*, contribution: Contribution, user: User, **fields: Any
 
 @transaction.atomic
 def contribution_delete(*, contribution: Contribution, user: User) -> None:
+    """Delete a contribution (pen holder only), credited to ``user`` in its history."""
     _require_edit(contribution.agreement, user)
     contribution._history_user = user
     contribution.delete()
@@ -152,6 +154,7 @@ def loan_item_add(
     consumable: bool = False,
     return_by: dt.date | None = None,
 ) -> LoanItem:
+    """Add an item to a Section 65 loan's list (pen holder only)."""
     _require_edit(agreement, user)
     loan_item = LoanItem(
         agreement=agreement,
@@ -167,6 +170,7 @@ def loan_item_add(
 
 @transaction.atomic
 def loan_item_delete(*, loan_item: LoanItem, user: User) -> None:
+    """Delete an item of a Section 65 loan's list (pen holder only), credited to ``user``."""
     _require_edit(loan_item.agreement, user)
     loan_item._history_user = user
     loan_item.delete()

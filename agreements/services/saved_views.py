@@ -55,6 +55,7 @@ def saved_view_create(*, owner: User, name: str, query: QueryDict, shared_with_t
 
 @transaction.atomic
 def saved_view_delete(*, view: SavedView, user: User) -> None:
+    """Delete a saved view; only its owner may."""
     if view.owner_id != user.pk:
         raise PermissionDenied("Only the person who saved a view may delete it.")
     view.delete()

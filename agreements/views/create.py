@@ -9,14 +9,8 @@ from django.shortcuts import redirect, render
 
 from .. import services
 from ..choices import AgreementKind
-from ..forms import (
-    AgreementCreateForm,
-    apply_service_error,
-)
-from ..selectors import (
-    agreements_visible_to,
-    parent_candidates,
-)
+from ..forms import AgreementCreateForm, apply_service_error
+from ..selectors import agreements_visible_to, parent_candidates
 
 
 # --- new proposal -----------------------------------------------------------------------------

@@ -13,15 +13,9 @@ from icp_portal.downloads import document_response, download_refused
 
 from .. import services
 from ..choices import DocumentKind
-from ..forms import (
-    DdlDecisionForm,
-    DocumentUpdateForm,
-    DocumentUploadForm,
-)
+from ..forms import DdlDecisionForm, DocumentUpdateForm, DocumentUploadForm
 from ..models import Document, document_release_denial
-from ..selectors import (
-    documents_visible_to,
-)
+from ..selectors import documents_visible_to
 from .frame import agreement_for, form_failure, forward_posted_action, tab_page
 
 

@@ -10,22 +10,14 @@ from django.urls import reverse
 
 from icp_portal.forms_ids import posted_id
 from workflow import services as workflow_services
-from workflow.selectors import (
-    open_return,
-    stage_durations,
-    submission_summary,
-)
+from workflow.selectors import open_return, stage_durations, submission_summary
 
 from .. import services
-from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, ParticipantRole, State
-from ..forms import (
-    apply_service_error,
-)
+from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, State
+from ..forms import apply_service_error
 from ..models import Agreement
 from ..partner_status import partner_steps
-from ..selectors import (
-    agreements_visible_to,
-)
+from ..selectors import agreements_visible_to
 
 DOD_TABS = (
     ("overview", "Overview", "agreement_detail"),
@@ -43,6 +35,7 @@ LIAISON_TABS = (
 
 # --- the agreement page -----------------------------------------------------------------------
 def agreement_for(request, reference: str) -> Agreement:
+    """The agreement of a tab, if the user may see it (a 404 otherwise)."""
     queryset = (
         agreements_visible_to(request.user)
         .select_related("lead_organization", "parent", "action_officer")
@@ -95,6 +88,7 @@ def _fix_href(agreement: Agreement, fix) -> str | None:
 
 
 def lifecycle_actions(agreement: Agreement, user) -> list:
+    """The lifecycle actions shown on the page, each with the links that fix its reasons."""
     if user.is_liaison:
         return []
     options = [
@@ -111,7 +105,8 @@ def lifecycle_actions(agreement: Agreement, user) -> list:
     return options
 
 
-def tab_page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200):
+def tab_page(request, agreement: Agreement, tab: str, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """Render one tab inside the agreement page: header, stepper, actions and tabs."""
     user = request.user
     actions = lifecycle_actions(agreement, user)
     context = {
@@ -128,15 +123,13 @@ def tab_page(request, agreement: Agreement, tab: str, template: str, context: di
         ),
         "edit_denial": services.agreement_edit_denial(agreement, user) if user.is_dod else "read only",
         "terminal": agreement.state in TERMINAL_STATES,
-        # The choices the templates compare with (never a literal such as 'rfa_review').
-        "State": State,
-        "ParticipantRole": ParticipantRole,
         **context,
     }
     return render(request, template, context, status=status)
 
 
 def dod_only(request) -> None:
+    """The DoD-only tabs do not exist for a partner liaison (a 404, not a 403)."""
     if request.user.is_liaison:
         raise Http404("No such page.")
 

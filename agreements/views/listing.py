@@ -9,19 +9,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from icp_portal.pagination import Paginator
-from partners.models import Organization, Partner
 from workflow.pdf import export_request
-from workflow.selectors import (
-    open_returns,
-)
+from workflow.selectors import open_returns
 
 from .. import exports
-from ..choices import AgreementKind, State
-from ..partner_status import PartnerStatus
-from ..selectors import (
-    agreements_listed,
-    saved_views_for,
-)
+from ..selectors import agreements_listed, saved_views_for
+from .filter_controls import filter_controls
 
 PAGE_SIZE = 25
 
@@ -63,28 +56,14 @@ def agreement_list(request):
     returns = open_returns(page.object_list, request.user)
     for agreement in page.object_list:
         agreement.open_return = returns.get(agreement.pk)
-    selected = {name: request.GET.getlist(name) for name in ("kind", "state", "status", "partner", "organization")}
-    liaison = request.user.is_liaison
     context = {
         "page": page,
         "filterset": filterset,
         "scope": scope,
-        "selected": selected,
-        "kinds": AgreementKind.choices,
-        # A liaison filters by partner-facing status, never by internal state.
-        "state_param": "status" if liaison else "state",
-        "states": PartnerStatus.choices if liaison else State.choices,
-        "partners": Partner.objects.filter(active=True).only("code", "name"),
-        "organizations": Organization.objects.all(),
+        # The filter panel is on the full page only (htmx swaps the results).
+        "filter_controls": [] if request.htmx else filter_controls(filterset, filterset.page_filters()),
         "query": request.GET,
-        "sort_options": [
-            ("-created_at", "Newest first"),
-            ("reference", "Reference"),
-            ("title", "Title (A–Z)"),
-            *([] if liaison else [("state", "State"), ("-state_changed_at", "Recently changed")]),
-            ("expiration_date", "Expiring soonest"),
-            ("effective_date", "Effective date"),
-        ],
+        "sort_options": filterset.sort_options(),
         "filtered": any(request.GET.get(k) for k in request.GET if k not in ("page", "ordering", "scope")),
         "saved_views": saved_views_for(request.user),
         "current_query": _query_without_page(request),

@@ -8,14 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 
 from .. import services
-from ..forms import (
-    AgreementEditForm,
-)
+from ..forms import AgreementEditForm
 from ..models import Agreement
-from ..selectors import (
-    agreements_visible_to,
-    liaison_agreement_facts,
-)
+from ..selectors import agreements_visible_to, liaison_agreement_facts
 from .frame import agreement_for, form_failure, tab_page
 
 

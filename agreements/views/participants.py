@@ -10,16 +10,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from .. import services
-from ..forms import (
-    ContributionForm,
-    LoanItemForm,
-    ParticipantAddForm,
-    ParticipantUpdateForm,
-)
+from ..forms import ContributionForm, LoanItemForm, ParticipantAddForm, ParticipantUpdateForm
 from ..models import Contribution, LoanItem, Participant
-from ..selectors import (
-    equitability_table,
-)
+from ..selectors import equitability_table
 from .confirm import Removal, confirm_delete_view
 from .frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
 

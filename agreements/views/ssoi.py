@@ -12,9 +12,7 @@ from django.utils import timezone
 
 from .. import services
 from ..choices import State
-from ..forms import (
-    SsoiForm,
-)
+from ..forms import SsoiForm
 from ..models import SSOI, Agreement
 from .frame import agreement_for, dod_only, form_failure, tab_page
 

@@ -274,10 +274,12 @@ BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=0.5)
 # After a failed hand-over, requests leave relaying to the periodic outbox sweep for this long.
 BROKER_PUBLISH_PAUSE_SECONDS = env.float("BROKER_PUBLISH_PAUSE_SECONDS", default=10)
 CELERY_TASK_IGNORE_RESULT = True
-# WeasyPrint's native memory grows with every render (measured by `make bench`): a worker child is
-# replaced after this many tasks, or once its resident memory passes this many kilobytes.
-CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=100)
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=400_000)
+# WeasyPrint's native memory grows with every render, about 250 KB each, and neither the Python
+# heap nor malloc_trim gives it back (measured by `make bench`, bench/worker_memory.py): a worker
+# child is replaced after this many tasks, or once its resident memory passes this many kilobytes
+# (after the task: a register of every agreement in force peaks near 400 MB, and its child goes).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=50)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=250_000)
 CELERY_TASK_TRACK_STARTED = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"

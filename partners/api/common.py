@@ -49,6 +49,7 @@ class LiaisonReadOnly(permissions.BasePermission):
 
 
 def is_liaison(context: dict) -> bool:
+    """Whether the request in a serializer's context comes from a partner liaison."""
     request = context.get("request")
     user = getattr(request, "user", None)
     return bool(user is not None and getattr(user, "is_liaison", False))

@@ -359,12 +359,15 @@ def _seed_one(entry: DemoAgreement, cast: Cast, today: dt.date, clock: ClockFact
     if entry.returned:
         _step(agreement, "return_for_revision", cast.reviewer, comment=entry.returned)
     if entry.target == State.IN_FORCE and entry.dwell > 60:
-        # An agreement long in force has met its reporting obligations.
+        # An agreement long in force has met its reporting obligations (those already due).
         for obligation in agreement.obligations.all():
+            completed = obligation.due_date - dt.timedelta(days=3)
+            if completed > timezone.localdate():
+                continue
             services.obligation_complete(
                 obligation=obligation,
                 user=program_office_for(agreement.lead_organization),
-                completed_date=obligation.due_date - dt.timedelta(days=3),
+                completed_date=completed,
                 notes="Transmitted on time.",
             )
 

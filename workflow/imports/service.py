@@ -43,6 +43,7 @@ from .values import _Lookups
 
 # --- the service ------------------------------------------------------------------------------
 def import_denial(user: User) -> str | None:
+    """Why ``user`` may not import agreements, or None for administrators and reviewers."""
     if user.is_portal_admin or user.is_reviewer:
         return None
     return "Only administrators and OUSD(A&S) reviewers may import agreements."

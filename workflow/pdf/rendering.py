@@ -64,7 +64,7 @@ class StaticOnlyURLFetcher(URLFetcher):
         path = Path(found).resolve()
         return path if path.is_file() else None
 
-    def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's interface
+    def fetch(self, url, headers=None):
         path = self.static_path(url)
         if path is None:
             self.refused.append(url)

@@ -16,21 +16,14 @@ from django.views.decorators.http import require_POST
 from agreements.views.frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
 from partners.models import CoordinatingOffice
 from workflow import services as workflow_services
-from workflow.forms import (
-    CongressionalNoticeForm,
-    CoordinationOfficesForm,
-    ObligationCompleteForm,
-)
+from workflow.forms import CongressionalNoticeForm, CoordinationOfficesForm, ObligationCompleteForm
 from workflow.models import CoordinationRound, ReportingObligation
-from workflow.selectors import (
-    obligations_visible_to,
-    positions_visible_to,
-    transition_logs_visible_to,
-)
+from workflow.selectors import obligations_visible_to, positions_visible_to, transition_logs_visible_to
 from workflow.transitions import EVENT_POSITION_REMINDED
 
 
 def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
+    """A reporting obligation of the agreement the user may see (a 404 otherwise)."""
     obligation = obligations_visible_to(request.user).filter(pk=pk, agreement__reference=reference).first()
     if obligation is None:
         raise Http404("No such reporting obligation.")
@@ -38,6 +31,7 @@ def obligation_for(request, reference: str, pk: int) -> ReportingObligation:
 
 
 def coordination_url(reference: str) -> str:
+    """The coordination tab of an agreement."""
     return reverse("agreement_coordination", kwargs={"reference": reference})
 
 
@@ -84,7 +78,7 @@ def _tab(request, agreement, status: int = 200, **posted):
         request,
         agreement,
         "coordination",
-        "agreements/detail_coordination.html",
+        "workflow/detail_coordination.html",
         {
             **forms,
             "rounds": rounds,

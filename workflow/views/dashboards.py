@@ -15,11 +15,7 @@ from agreements.choices import State
 from agreements.partner_status import PARTNER_ENDED, PartnerStatus, states_with_partner_status
 from agreements.selectors import agreements_visible_to, documents_visible_to
 
-from ..selectors import (
-    DASHBOARD_PANEL_ROWS,
-    dashboard_figures,
-    upcoming_milestones,
-)
+from ..selectors import DASHBOARD_PANEL_ROWS, dashboard_figures, upcoming_milestones
 from .queues import require_role
 
 LIAISON_PAGE_SIZE = 25

@@ -8,9 +8,7 @@ from agreements.choices import State
 from agreements.models import Agreement
 from agreements.views.frame import agreement_for, dod_only, tab_page
 from icp_portal.pagination import Paginator
-from workflow.selectors import (
-    transition_logs_visible_to,
-)
+from workflow.selectors import transition_logs_visible_to
 from workflow.transitions import TRANSITION_NAMES, event_label
 
 HISTORY_PAGE_SIZE = 50
@@ -118,4 +116,4 @@ def agreement_history(request, reference: str):
             }
         )
     events.sort(key=lambda e: e["when"], reverse=True)
-    return tab_page(request, agreement, "history", "agreements/detail_history.html", {"events": events, "page": page})
+    return tab_page(request, agreement, "history", "workflow/detail_history.html", {"events": events, "page": page})

@@ -21,17 +21,14 @@ from workflow.forms import PositionForm
 
 from .. import services
 from ..models import CoordinationRound, PositionStatus
-from ..selectors import (
-    positions_due_for,
-    positions_visible_to,
-    review_queue_for,
-)
+from ..selectors import positions_due_for, positions_visible_to, review_queue_for
 
 QUEUE_PAGE_SIZE = 25
 
 
 # --- role landing pages ----------------------------------------------------------------------
 def require_role(condition: bool, message: str) -> None:
+    """Refuse (403) a page that is not for the user's role."""
     if not condition:
         raise PermissionDenied(message)
 

@@ -10,13 +10,8 @@ from django.shortcuts import redirect, render
 from agreements.views.frame import SUBMISSIONS, agreement_for, dod_only
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
-from workflow.forms import (
-    SignatureForm,
-    TransitionForm,
-)
-from workflow.selectors import (
-    submission_summary,
-)
+from workflow.forms import SignatureForm, TransitionForm
+from workflow.selectors import submission_summary
 from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES
 
 
@@ -49,7 +44,7 @@ def agreement_transition(request, reference: str, name: str):
             option.confirm = name in SUBMISSIONS
         return render(
             request,
-            "agreements/transition.html",
+            "workflow/transition.html",
             {
                 "agreement": agreement,
                 "info": info,

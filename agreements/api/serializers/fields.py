@@ -10,6 +10,7 @@ from partners.models import Partner
 
 
 def context_user(context):
+    """The user of the request a serializer's context carries, or None."""
     request = context.get("request")
     return getattr(request, "user", None)
 
