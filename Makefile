@@ -97,11 +97,14 @@ bench: system-run python-deps node-deps ## Benchmark 1k/10k/100k portfolios and 
 
 # --- quality ---------------------------------------------------------------------------------
 
-lint: python-deps ## ruff, manage.py check, missing migrations, bandit, pip-audit
+lint: python-deps ## ruff, manage.py check, missing migrations, import contracts and circles, repository files, bandit, pip-audit
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/check_import_cycles.py
+	$(TEST_ENV) $(PY) scripts/check_repo.py
 	$(PY) -m bandit -q -c pyproject.toml -r . --severity-level medium
 	$(PY) scripts/audit_dependencies.py
 

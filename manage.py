@@ -6,6 +6,7 @@ import sys
 
 
 def main() -> None:
+    """Run a management command (local settings unless DJANGO_SETTINGS_MODULE says otherwise)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icp_portal.settings.local")
     from django.core.management import execute_from_command_line
 

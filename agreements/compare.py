@@ -79,6 +79,7 @@ def side_by_side(old_text: str, new_text: str) -> list[DiffRow]:
 
 
 def diff_counts(rows: list[DiffRow]) -> dict[str, int]:
+    """How many paragraphs of a comparison changed, were deleted and were inserted."""
     counts = {"changed": 0, "deleted": 0, "inserted": 0}
     for row in rows:
         if row.status in counts:

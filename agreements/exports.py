@@ -45,7 +45,7 @@ def _safe_cell(value) -> str:
 @dataclass(frozen=True)
 class Column:
     """One column of the agreement exports, which is also a column of the import file
-    (workflow/imports.py reads the same headers back). ``key`` names it in code."""
+    (workflow/imports reads the same headers back). ``key`` names it in code."""
 
     key: str
     header: str
@@ -201,6 +201,7 @@ def _joined(expression, participants: QuerySet) -> Subquery:
 
 
 def partner_names_subquery() -> Subquery:
+    """The names of an agreement's partners joined in SQL, for export rows."""
     return _joined("partner__name", Participant.objects.all())
 
 
@@ -262,6 +263,7 @@ def export_rows(agreements: QuerySet, user) -> tuple[list[str], Iterator[list]]:
 
 
 def export_filename(extension: str) -> str:
+    """The download name of an export made today, e.g. ``icp-agreements-2026-11-28.csv``."""
     return f"icp-agreements-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
@@ -321,7 +323,7 @@ def _column_letter(index: int) -> str:
 
 def xlsx_response(agreements: QuerySet, user, marking: str) -> FileResponse:
     """The list as an Excel workbook, built in a temporary file (not in memory) and sent from it."""
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # FileResponse closes it
     xlsx_write(agreements, user, marking, handle)
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=export_filename("xlsx"), content_type=XLSX_CONTENT_TYPE)

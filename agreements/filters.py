@@ -46,7 +46,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     """Search, filter and sort agreements. Querysets given to it must already be restricted
     with ``agreements_visible_to``."""
 
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label="Search reference or title")
     # distinct=False: none of these filters joins a table that multiplies rows, and DISTINCT
     # doubles the cost of the page and of its COUNT.
     kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices, distinct=False)
@@ -69,10 +69,18 @@ class AgreementFilterSet(django_filters.FilterSet):
         label="Lead organization",
         distinct=False,
     )
-    effective_after = django_filters.DateFilter(field_name="effective_date", lookup_expr="gte")
-    effective_before = django_filters.DateFilter(field_name="effective_date", lookup_expr="lte")
-    expires_after = django_filters.DateFilter(field_name="expiration_date", lookup_expr="gte")
-    expires_before = django_filters.DateFilter(field_name="expiration_date", lookup_expr="lte")
+    effective_after = django_filters.DateFilter(
+        field_name="effective_date", lookup_expr="gte", label="Effective on or after"
+    )
+    effective_before = django_filters.DateFilter(
+        field_name="effective_date", lookup_expr="lte", label="Effective on or before"
+    )
+    expires_after = django_filters.DateFilter(
+        field_name="expiration_date", lookup_expr="gte", label="Expires on or after"
+    )
+    expires_before = django_filters.DateFilter(
+        field_name="expiration_date", lookup_expr="lte", label="Expires on or before"
+    )
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     parent_candidate_for = django_filters.ChoiceFilter(
@@ -98,6 +106,35 @@ class AgreementFilterSet(django_filters.FilterSet):
         model = Agreement
         fields = ["q", "kind", "state", "status", "authority", "partner", "organization"]
 
+    # The filters the list page offers, in its order (it renders them from this FilterSet's form):
+    # a liaison is offered the partner-facing status instead of the state, and no lead organization.
+    PAGE_FILTERS = (
+        "q",
+        "kind",
+        "state",
+        "authority",
+        "partner",
+        "organization",
+        "expires_after",
+        "expires_before",
+        "effective_after",
+        "effective_before",
+    )
+    LIAISON_PAGE_FILTERS = tuple(
+        "status" if name == "state" else name for name in PAGE_FILTERS if name != "organization"
+    )
+    # The sort options the list page offers, in its order: (``ordering`` value, label). Only those
+    # the ``ordering`` filter allows this user are offered (``sort_options``).
+    SORT_OPTIONS = (
+        ("-created_at", "Newest first"),
+        ("reference", "Reference"),
+        ("title", "Title (A–Z)"),
+        ("state", "State"),
+        ("-state_changed_at", "Recently changed"),
+        ("expiration_date", "Expiring soonest"),
+        ("effective_date", "Effective date"),
+    )
+
     # What a partner liaison may not filter or sort by: the internal state, and when it last
     # changed (from which a return or a delay could be inferred).
     LIAISON_HIDDEN_FILTERS = ("state",)
@@ -121,6 +158,19 @@ class AgreementFilterSet(django_filters.FilterSet):
             ordering.model = self._meta.model
             ordering.parent = self
             self.filters["ordering"] = ordering
+
+    @property
+    def is_liaison(self) -> bool:
+        return bool(getattr(getattr(self.request, "user", None), "is_liaison", False))
+
+    def page_filters(self) -> tuple[str, ...]:
+        """The names of the filters the list page shows this user, in order."""
+        return self.LIAISON_PAGE_FILTERS if self.is_liaison else self.PAGE_FILTERS
+
+    def sort_options(self) -> list[tuple[str, str]]:
+        """``SORT_OPTIONS`` this user may sort by (a liaison: not by the internal state)."""
+        allowed = self.filters["ordering"].param_map
+        return [(value, label) for value, label in self.SORT_OPTIONS if value.lstrip("-") in allowed]
 
     def filter_status(self, queryset, name, value):
         if not value:
@@ -149,12 +199,16 @@ class AgreementFilterSet(django_filters.FilterSet):
 
 
 class DocumentFilterSet(django_filters.FilterSet):
+    """Documents by kind, agreement (its reference, or ``agreement_id``), releasability and
+    marking."""
+
     kind = django_filters.MultipleChoiceFilter(choices=Document._meta.get_field("kind").choices)
     agreement = django_filters.CharFilter(field_name="agreement__reference")
+    agreement_id = IdFilter("agreement_id", "Agreement id")
 
     class Meta:
         model = Document
-        fields = ["kind", "agreement", "releasable_to_partners", "marking"]
+        fields = ["kind", "agreement", "releasable_to_partners", "marking", "agreement_id"]
 
 
 class ParticipantFilterSet(django_filters.FilterSet):

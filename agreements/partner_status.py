@@ -86,6 +86,7 @@ def partner_status(state: str) -> PartnerStatus:
 
 
 def partner_status_label(state: str) -> str:
+    """The label a partner liaison reads for ``state``."""
     return partner_status(state).label
 
 

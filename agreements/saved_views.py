@@ -39,6 +39,7 @@ def saved_view_create(request):
 @login_required
 @require_POST
 def saved_view_delete(request, pk: int):
+    """Delete one of the user's own saved views."""
     view = get_object_or_404(SavedView, pk=pk, owner=request.user)
     services.saved_view_delete(view=view, user=request.user)
     messages.success(request, f"The view “{view.name}” is deleted.")

@@ -92,6 +92,7 @@ class SearchHit:
 
 
 def clean_query(query: str) -> str:
+    """The search text without NUL bytes and runs of whitespace, cut to MAX_QUERY_CHARS."""
     return re.sub(r"\s+", " ", (query or "").replace("\x00", "")).strip()[:MAX_QUERY_CHARS]
 
 

@@ -4,14 +4,28 @@ the UI, the API, exports, PDFs and dashboards all start from it."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from .choices import INTERNAL_GENERATED_DOCUMENT_KINDS, ContributionKind, DdlStatus
 from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, SavedView, parent_candidate_q
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-def agreements_visible_to(user) -> QuerySet[Agreement]:
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
+
+    from partners.models import User
+
+    from .filters import AgreementFilterSet
+
+    # Who asks: a signed-in user, an anonymous visitor, or nobody (a background job).
+    Viewer = User | AnonymousUser | None
+
+
+def agreements_visible_to(user: Viewer) -> QuerySet[Agreement]:
     """DoD users see every agreement; a liaison only its own partner's releasable ones."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Agreement.objects.none()
@@ -21,7 +35,9 @@ def agreements_visible_to(user) -> QuerySet[Agreement]:
     return Agreement.objects.all()
 
 
-def agreements_listed(user, params, request=None) -> tuple:
+def agreements_listed(
+    user: User, params: Mapping[str, Any], request: HttpRequest | None = None
+) -> tuple[AgreementFilterSet, QuerySet[Agreement], str]:
     """The list a user asked for: visible agreements, the program office's own by default
     (``scope``), filtered and sorted by ``AgreementFilterSet`` from the query ``params`` (as
     ``user`` may filter: a liaison neither filters nor sorts by internal state). Returns
@@ -41,13 +57,13 @@ def agreements_listed(user, params, request=None) -> tuple:
     return filterset, queryset, scope
 
 
-def parent_candidates(user, kind: str | None = None) -> QuerySet[Agreement]:
+def parent_candidates(user: Viewer, kind: str | None = None) -> QuerySet[Agreement]:
     """The agreements ``user`` may choose as the parent of a new agreement of ``kind`` (see
     ``parent_candidate_q``); the proposal form lists these, and the service refuses any other."""
     return agreements_visible_to(user).filter(parent_candidate_q(kind))
 
 
-def documents_visible_to(user) -> QuerySet[Document]:
+def documents_visible_to(user: Viewer) -> QuerySet[Document]:
     """Documents of visible agreements; a liaison sees only those marked releasable."""
     documents = Document.objects.filter(agreement__in=agreements_visible_to(user))
     if user is not None and user.is_authenticated and user.is_liaison:
@@ -61,7 +77,7 @@ def documents_visible_to(user) -> QuerySet[Document]:
     return documents
 
 
-def liaison_agreement_facts(agreement: Agreement, user) -> dict:
+def liaison_agreement_facts(agreement: Agreement, user: User) -> dict[str, Any]:
     """What a partner liaison's agreement page adds: its own nation's contributions and the
     signatures (who signed, for whom, when). Signatories not yet signed are not named."""
     own = (
@@ -96,7 +112,7 @@ def liaison_agreement_facts(agreement: Agreement, user) -> dict:
     }
 
 
-def ddl_reviews_awaiting(user) -> QuerySet[Agreement]:
+def ddl_reviews_awaiting(user: Viewer) -> QuerySet[Agreement]:
     """Agreements whose TS&FD review has been asked for and awaits a disclosure office's decision,
     the longest waiting first (for a disclosure officer; nothing for anyone else)."""
     if user is None or not user.is_authenticated or not user.is_disclosure_officer:
@@ -110,7 +126,7 @@ def ddl_reviews_awaiting(user) -> QuerySet[Agreement]:
     )
 
 
-def contributions_visible_to(user) -> QuerySet[Contribution]:
+def contributions_visible_to(user: Viewer) -> QuerySet[Contribution]:
     """Contributions of visible agreements; a liaison sees only its own nation's."""
     contributions = Contribution.objects.filter(agreement__in=agreements_visible_to(user))
     if user is not None and user.is_authenticated and user.is_liaison:
@@ -131,7 +147,7 @@ def equitability_table(agreement: Agreement) -> list[dict]:
         .order_by()
     }
 
-    def row(participant) -> dict:
+    def row(participant: Participant | None) -> dict[str, Any]:
         key = participant.pk if participant is not None else None
         financial = totals.get((key, ContributionKind.FINANCIAL)) or Decimal(0)
         in_kind = totals.get((key, ContributionKind.NON_FINANCIAL)) or Decimal(0)
@@ -168,7 +184,7 @@ def _shares(rows: list[dict]) -> None:
         r["share"] = (Decimal(t) / 10).quantize(Decimal("0.1"))
 
 
-def saved_views_for(user) -> QuerySet[SavedView]:
+def saved_views_for(user: Viewer) -> QuerySet[SavedView]:
     """A user's own saved views, and for a reviewer those other reviewers share with the team."""
     if user is None or not user.is_authenticated:
         return SavedView.objects.none()

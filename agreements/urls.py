@@ -4,6 +4,7 @@ relies on that name)."""
 from django.urls import path
 
 from . import compare_views, saved_views, search_views, views
+from .views import documents, participants
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -41,20 +42,47 @@ urlpatterns = [
         views.agreement_documents,
         name="agreement_documents",
     ),
+    # One route per change on the participants tab; the deletions ask first (confirm view).
+    path("agreements/<str:reference>/participants/add/", participants.participant_add, name="participant_add"),
+    path(
+        "agreements/<str:reference>/participants/<int:pk>/update/",
+        participants.participant_update,
+        name="participant_update",
+    ),
+    path(
+        "agreements/<str:reference>/participants/<int:pk>/remove/",
+        participants.participant_remove,
+        name="participant_remove",
+    ),
+    path("agreements/<str:reference>/contributions/add/", participants.contribution_add, name="contribution_add"),
+    path(
+        "agreements/<str:reference>/contributions/<int:pk>/delete/",
+        participants.contribution_delete,
+        name="contribution_delete",
+    ),
+    path("agreements/<str:reference>/loan-items/add/", participants.loan_item_add, name="loan_item_add"),
+    path(
+        "agreements/<str:reference>/loan-items/<int:pk>/delete/",
+        participants.loan_item_delete,
+        name="loan_item_delete",
+    ),
+    # One route per change on the documents tab.
+    path("agreements/<str:reference>/documents/upload/", documents.document_upload, name="document_upload"),
+    path(
+        "agreements/<str:reference>/documents/<int:pk>/update/",
+        documents.document_update,
+        name="document_update",
+    ),
+    path(
+        "agreements/<str:reference>/documents/<int:pk>/withdraw/",
+        documents.document_withdraw,
+        name="document_withdraw",
+    ),
+    path("agreements/<str:reference>/ddl/request/", documents.ddl_request, name="ddl_request"),
+    path("agreements/<str:reference>/ddl/decide/", documents.ddl_decide, name="ddl_decide"),
     path(
         "agreements/<str:reference>/documents/<int:pk>/download/",
         views.document_download,
         name="document_download",
-    ),
-    path(
-        "agreements/<str:reference>/coordination/",
-        views.agreement_coordination,
-        name="agreement_coordination",
-    ),
-    path("agreements/<str:reference>/history/", views.agreement_history, name="agreement_history"),
-    path(
-        "agreements/<str:reference>/actions/<str:name>/",
-        views.agreement_transition,
-        name="agreement_transition",
     ),
 ]

@@ -102,12 +102,12 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
     # Popular partners take part more often (GBR, AUS, FRA, DEU, JPN…), as they do in practice.
     popular = [p for p in partners if p.code in ("GBR", "AUS", "FRA", "DEU", "JPN", "KOR", "CAN", "ITA", "NLD", "NOR")]
     reviewer = cast.reviewer
-    HistoricalAgreement = Agreement.history.model
+    historical_agreement = Agreement.history.model
 
     tables = Tables(
         [
             Agreement,
-            HistoricalAgreement,
+            historical_agreement,
             Participant,
             Contribution,
             SSOI,
@@ -247,8 +247,8 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
         if kind != "amendment":
             non_amendments.append(agreement_id)
         tables.add(
-            HistoricalAgreement,
-            history_id=tables.next_id(HistoricalAgreement),
+            historical_agreement,
+            history_id=tables.next_id(historical_agreement),
             id=agreement_id,
             reference=reference,
             title=f"Proposal {reference}",
@@ -422,8 +422,8 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
                 )
                 if event % 3 == 0:
                     tables.add(
-                        HistoricalAgreement,
-                        history_id=tables.next_id(HistoricalAgreement),
+                        historical_agreement,
+                        history_id=tables.next_id(historical_agreement),
                         id=agreement_id,
                         reference=reference,
                         title=f"Title revision {event}",
@@ -476,7 +476,7 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
     # visibility map COPY leaves, counts and deep pages cannot use index-only scans.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
-    return {model.__name__: model.objects.count() for model in tables.models if model is not HistoricalAgreement}
+    return {model.__name__: model.objects.count() for model in tables.models if model is not historical_agreement}
 
 
 def existing_marker(name: str) -> tuple[int, str] | None:

@@ -1,5 +1,8 @@
 """REST API v1: the same services and visibility rules as the browser, for scripts and partner
-systems. The OpenAPI schema is at /api/v1/schema/, the interactive docs at /api/v1/docs/."""
+systems. The OpenAPI schema is at /api/v1/schema/, the interactive docs at /api/v1/docs/.
+
+Each app serves its own resources from its ``api/`` package; the agreement resource is the one
+from ``agreements.api`` with the lifecycle actions of ``workflow.api.lifecycle`` added."""
 
 from django.http import JsonResponse
 from django.urls import path, re_path
@@ -11,6 +14,7 @@ from agreements.api import search_views
 from agreements.api import views as agreement_views
 from partners.api import views as partner_views
 from partners.api.schema import SCHEMA_SETTINGS
+from workflow.api import lifecycle
 from workflow.api import views as workflow_views
 
 router = DefaultRouter()
@@ -18,7 +22,7 @@ router.include_root_view = False
 router.register("partners", partner_views.PartnerViewSet, basename="partner")
 router.register("organizations", partner_views.OrganizationViewSet, basename="organization")
 router.register("coordinating-offices", partner_views.CoordinatingOfficeViewSet, basename="coordinating-office")
-router.register("agreements", agreement_views.AgreementViewSet, basename="agreement")
+router.register("agreements", lifecycle.AgreementViewSet, basename="agreement")
 router.register("participants", agreement_views.ParticipantViewSet, basename="participant")
 router.register("contributions", agreement_views.ContributionViewSet, basename="contribution")
 router.register("loan-items", agreement_views.LoanItemViewSet, basename="loan-item")

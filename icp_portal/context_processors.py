@@ -20,7 +20,21 @@ def _banner_lines(text: str) -> tuple[str, list[str]]:
     return " ".join(intro), points
 
 
+def _choices() -> dict:
+    """The choices templates compare with, so no template spells a value ('rfa_review') itself."""
+    from agreements.choices import ParticipantRole, State
+    from workflow.models import ImportStatus, RenderStatus
+
+    return {
+        "State": State,
+        "ParticipantRole": ParticipantRole,
+        "RenderStatus": RenderStatus,
+        "ImportStatus": ImportStatus,
+    }
+
+
 def portal(request):
+    """What every page's layout needs: the classification banner, the session time-out and the unread count."""
     from icp_portal.security.middleware import idle_limit_seconds
 
     intro, points = _banner_lines(settings.CONSENT_BANNER_TEXT)
@@ -28,6 +42,7 @@ def portal(request):
         "PORTAL_MARKING": settings.PORTAL_MARKING,
         "CONSENT_BANNER_INTRO": intro,
         "CONSENT_BANNER_POINTS": points,
+        **_choices(),
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

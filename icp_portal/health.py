@@ -88,6 +88,7 @@ def _heartbeat(kind: str, max_age: int) -> dict:
 
 
 def readiness() -> dict:
+    """Each dependency's state for ``/readyz``: database, broker, worker heartbeat and beat."""
     checks = {"database": _database(), "broker": _broker()}
     if checks["database"]["ok"]:
         checks["worker"] = _heartbeat("worker", settings.READYZ_WORKER_MAX_AGE)
@@ -117,7 +118,7 @@ class HealthMiddleware:
 
 # --- outages ------------------------------------------------------------------------------------
 def outage_kind(exc: BaseException | None) -> str | None:
-    """ "database" or "broker" when ``exc`` means that service is unreachable, else None."""
+    """Name the service ("database" or "broker") ``exc`` says is unreachable, else None."""
     if isinstance(exc, OperationalError | InterfaceError):
         return "database"
     try:

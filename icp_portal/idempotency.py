@@ -86,6 +86,7 @@ def _expired_before() -> dt.datetime:
 
 
 def replay_response(record: IdempotencyRecord) -> HttpResponse:
+    """The stored first response of an idempotent request, as it was sent."""
     response = HttpResponse(record.body, status=record.status_code, content_type=record.content_type or None)
     for name, value in (record.headers or {}).items():
         response[name] = value

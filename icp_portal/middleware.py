@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 
-from django.conf import settings
+from .addresses import address_in, client_address
+
+# address_in and client_address are importable from here as before (AXES_CLIENT_IP_CALLABLE).
+__all__ = ["LiaisonAccessLogMiddleware", "RequestIdMiddleware", "address_in", "client_address"]
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -23,44 +25,6 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.id
         return response
-
-
-def _parse_address(value: str):
-    try:
-        return ipaddress.ip_address(value.strip())
-    except ValueError:
-        return None
-
-
-def address_in(value: str | None, networks) -> bool:
-    """Whether ``value`` is one of ``networks`` (addresses or CIDR blocks, e.g. ``10.0.0.0/8``)."""
-    address = _parse_address(value or "")
-    if address is None:
-        return False
-    for network in networks or ():
-        try:
-            if address in ipaddress.ip_network(str(network).strip(), strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def client_address(request) -> str | None:
-    """The caller's address. ``X-Forwarded-For`` is read only when the connection comes from one
-    of ``settings.TRUSTED_PROXIES``, walking it from the right past further trusted proxies; a
-    client cannot choose its own address by sending the header itself."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = getattr(settings, "TRUSTED_PROXIES", [])
-    if not remote or not proxies or not address_in(remote, proxies):
-        return remote if remote and _parse_address(remote) else None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    for hop in reversed([h for h in forwarded.split(",") if h.strip()]):
-        if _parse_address(hop) is None:
-            break
-        if not address_in(hop, proxies):
-            return str(_parse_address(hop))
-    return remote
 
 
 class LiaisonAccessLogMiddleware:

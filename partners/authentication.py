@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from icp_portal.middleware import client_address
+from icp_portal.addresses import client_address
 
 from .models import ApiToken, User
 

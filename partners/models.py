@@ -215,7 +215,7 @@ class User(AbstractUser):
     def is_portal_admin(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
 
-    def set_password(self, raw_password) -> None:
+    def set_password(self, raw_password: str | None) -> None:
         """Every door that sets a password (service, command, admin, shell) meets
         ``AUTH_PASSWORD_VALIDATORS`` (at least ``PASSWORD_MIN_LENGTH`` characters). The nameless
         instance Django's ModelBackend hashes against to even out timing is not a user."""
@@ -225,22 +225,22 @@ class User(AbstractUser):
             validate_password(raw_password, user=self)
         super().set_password(raw_password)
 
-    def _rehash_password(self, raw_password) -> None:
+    def _rehash_password(self, raw_password: str) -> None:
         # The same password under a stronger hasher: no policy check, and not a password change.
         AbstractUser.set_password(self, raw_password)
         self._password = None
         self._password_rehashed = True
         self.save(update_fields=["password"])
 
-    def check_password(self, raw_password) -> bool:
+    def check_password(self, raw_password: str) -> bool:
         from django.contrib.auth.hashers import check_password
 
         return check_password(raw_password, self.password, self._rehash_password)
 
-    async def acheck_password(self, raw_password) -> bool:
+    async def acheck_password(self, raw_password: str) -> bool:
         from django.contrib.auth.hashers import acheck_password
 
-        async def setter(raw):
+        async def setter(raw: str) -> None:
             AbstractUser.set_password(self, raw)
             self._password = None
             self._password_rehashed = True
@@ -263,12 +263,13 @@ class User(AbstractUser):
 
 
 class ApiTokenQuerySet(models.QuerySet):
-    def active(self):
+    def active(self) -> ApiTokenQuerySet:
         """Neither revoked nor expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
-def token_expiry_default():
+def token_expiry_default() -> dt.datetime:
+    """When a token issued now expires (``API_TOKEN_DAYS``)."""
     return timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS)
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 import pycountry
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from . import reference_data as ref
 from .models import ApiToken, CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
+
+M = TypeVar("M", bound=models.Model)
 
 TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
 
@@ -129,7 +133,7 @@ def user_create(
     return user
 
 
-def _get_by_code(model, code: str, label: str):
+def _get_by_code(model: type[M], code: str, label: str) -> M:
     try:
         return model.objects.get(code__iexact=code)
     except model.DoesNotExist:
@@ -148,7 +152,7 @@ def api_token_denial(user: User) -> str | None:
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str, request=None) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
     """Issue a new token for ``user``, valid for ``settings.API_TOKEN_DAYS``; returns the row and
     the key, which is never stored."""
     from icp_portal.security.events import EventKind, record
@@ -174,7 +178,9 @@ def api_token_create(*, user: User, name: str, request=None) -> tuple[ApiToken, 
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, user: User, request=None, reason: str = "revoked by its owner") -> ApiToken:
+def api_token_revoke(
+    *, token: ApiToken, user: User, request: HttpRequest | None = None, reason: str = "revoked by its owner"
+) -> ApiToken:
     """Revoke one of the user's own tokens. Revoking twice keeps the first revocation time."""
     from icp_portal.security.events import EventKind, record
 

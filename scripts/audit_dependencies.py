@@ -69,7 +69,7 @@ def main() -> int:
         command += ["--format", "json", "--output", str(report_path)]
         try:
             # Our own interpreter and arguments, no shell.
-            finished = subprocess.run(  # noqa: S603  # nosec B603
+            finished = subprocess.run(  # nosec B603
                 command, timeout=AUDIT_TIMEOUT_SECONDS, check=False, capture_output=True, text=True
             )
         except subprocess.TimeoutExpired:

@@ -3,17 +3,13 @@ through the project's own services."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
-from agreements.choices import AgreementKind, LegalAuthority, State
+from agreements.choices import AgreementKind
 from partners.models import Partner, Role, User
 from partners.services import user_create
+from tests.factories import PASSWORD, AgreementFactory
 from workflow import demo
-
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
@@ -104,13 +100,10 @@ def make_agreement(cast):
         user: User | None = None,
         **fields,
     ):
-        if authority is None:
-            authority = LegalAuthority.AECA_65 if kind == AgreementKind.SECTION_65_LOAN else LegalAuthority.USC_2350A
-        if state == State.SIGNED:  # signed and waiting: the text fixes a later entry into force
-            fields.setdefault("fixed_entry_into_force_date", timezone.localdate() + dt.timedelta(days=30))
-        agreement = demo.propose(
-            user=user or cast.program_office, kind=kind, partners=partners, authority=authority, **fields
+        if authority is not None:
+            fields["authority"] = authority
+        return AgreementFactory(
+            state=state, cast=cast, kind=kind, partners=partners, user=user or cast.program_office, **fields
         )
-        return demo.drive_to(agreement, state, cast)
 
     return make

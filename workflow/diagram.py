@@ -63,6 +63,7 @@ def _border_point(cx, cy, tx, ty) -> tuple[float, float]:
 
 
 def lifecycle_svg() -> str:
+    """The lifecycle diagram as SVG, drawn from the transition definitions."""
     edges = lifecycle_edges()
     states = [s for s in State.values if any(s in (e.source, e.target) for e in edges)]
     unplaced = [s for s in states if s not in PLACEMENT]

@@ -3,12 +3,18 @@ notifications and PDF render jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from agreements.choices import State
+
+if TYPE_CHECKING:
+    from agreements.models import Agreement
 
 
 class CoordinationStage(models.TextChoices):
@@ -17,10 +23,10 @@ class CoordinationStage(models.TextChoices):
 
 
 class CoordinationRoundQuerySet(models.QuerySet):
-    def open(self):
+    def open(self) -> CoordinationRoundQuerySet:
         return self.filter(closed_at__isnull=True)
 
-    def current_for(self, agreement) -> CoordinationRound | None:
+    def current_for(self, agreement: Agreement) -> CoordinationRound | None:
         return self.open().filter(agreement=agreement).order_by("-opened_at").first()
 
 
@@ -103,32 +109,32 @@ class CoordinationPosition(models.Model):
     def is_answered(self) -> bool:
         return self.status in (PositionStatus.CONCUR, PositionStatus.NON_CONCUR, PositionStatus.CONCURRED_BY_SILENCE)
 
-    def is_overdue(self, now=None) -> bool:
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return not self.is_answered and self.due_at <= (now or timezone.now())
 
-    def is_silent_concurrence(self, now=None) -> bool:
+    def is_silent_concurrence(self, now: dt.datetime | None = None) -> bool:
         """Unanswered past the deadline: deemed to concur at once, before the sweep records it."""
         return self.status == PositionStatus.CONCURRED_BY_SILENCE or (
             self.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and self.is_overdue(now)
         )
 
-    def status_label(self, now=None) -> str:
+    def status_label(self, now: dt.datetime | None = None) -> str:
         """The position as people should read it now (computed "Concurred by silence")."""
         if self.is_silent_concurrence(now):
             return PositionStatus.CONCURRED_BY_SILENCE.label
         return self.get_status_display()
 
-    def counts_as_concurrence(self, now=None) -> bool:
+    def counts_as_concurrence(self, now: dt.datetime | None = None) -> bool:
         if self.status in (PositionStatus.CONCUR, PositionStatus.CONCURRED_BY_SILENCE):
             return True
         return self.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and self.is_overdue(now)
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("The audit trail is append-only.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise PermissionError("The audit trail is append-only.")
 
 
@@ -157,12 +163,12 @@ class TransitionLog(models.Model):
     def __str__(self) -> str:
         return f"{self.agreement_id}: {self.transition} {self.source}→{self.target}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PermissionError("The audit trail is append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("The audit trail is append-only.")
 
     @property
@@ -199,7 +205,7 @@ class ReportingObligation(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.agreement.reference}"
 
-    def is_overdue(self, today=None) -> bool:
+    def is_overdue(self, today: dt.date | None = None) -> bool:
         return self.completed_date is None and self.due_date < (today or timezone.localdate())
 
 
@@ -269,6 +275,10 @@ class RenderKind(models.TextChoices):
     EXPORT = "export", "Agreement list export"
 
 
+# The Celery task that renders a job (workflow.tasks.render_job_run), named in its outbox messages.
+RENDER_TASK = "workflow.tasks.render_job_run"
+
+
 class RenderStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RENDERING = "rendering", "Rendering"
@@ -308,9 +318,35 @@ class RenderJob(models.Model):
     @property
     def is_stuck(self) -> bool:
         """Queued or rendering, but no longer progressing (its worker died): the user may retry."""
-        from .pdf import render_job_stuck
+        return self.stuck()
 
-        return render_job_stuck(self)
+    def stuck(self, *, now: dt.datetime | None = None) -> bool:
+        """Whether a job that is not finished can no longer be progressing: it started rendering
+        longer ago than the render's hard time limit allows (its worker died), or its message went
+        to the broker RENDER_QUEUED_STALE_SECONDS ago and no worker has started it (a lost message)."""
+        now = now or timezone.now()
+        if self.status == RenderStatus.RENDERING:
+            return self.started_at is None or self.started_at < now - dt.timedelta(
+                seconds=settings.RENDER_STALE_SECONDS
+            )
+        if self.status == RenderStatus.QUEUED:
+            handed_over = self._last_handover()
+            return handed_over is not None and handed_over < now - dt.timedelta(
+                seconds=settings.RENDER_QUEUED_STALE_SECONDS
+            )
+        return False
+
+    def _last_handover(self) -> dt.datetime | None:
+        """When the job's newest message went to the broker (None while it still waits in the
+        outbox: the outbox relay is in charge of it then)."""
+        message = (
+            OutboxMessage.objects.filter(task=RENDER_TASK, kwargs__job_id=self.pk)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if message is None:
+            return dt.datetime.min.replace(tzinfo=dt.UTC)
+        return message.dispatched_at
 
 
 class AccessLog(models.Model):

@@ -23,23 +23,23 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "section_65_partner",
         "A Section 65 loan is made only to NATO (a member, body or agency) or a major non-NATO ally.",
-        "agreements.models.partner_eligibility_error (via agreement_violations and Participant.clean)",
+        "agreements.validation.partner_eligibility_error (via agreement_violations and Participant.clean)",
     ),
     Rule(
         "pa_partners_in_master",
         "A project arrangement's partners take part in its master agreement.",
-        "agreements.models.partner_eligibility_error",
+        "agreements.validation.partner_eligibility_error",
     ),
     Rule(
         "lead_partner_among_partners",
         "The lead partner is one of the agreement's partners.",
-        "agreements.models.agreement_violations",
+        "agreements.validation.agreement_violations",
     ),
     Rule(
         "parent_candidate",
         "A project arrangement's parent is a master that has not ended; an amendment's parent is signed "
         "or in force and is not itself an amendment.",
-        "agreements.models.parent_candidate_q / parent_candidacy_error; agreements.selectors.parent_candidates",
+        "agreements.validation.parent_candidate_q / parent_candidacy_error; agreements.selectors.parent_candidates",
     ),
     Rule(
         "pa_within_master_term",
@@ -54,19 +54,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "extension_keeps_pas",
         "An extension may lengthen a master but not end it before its project arrangements in force.",
-        "agreements.models.project_arrangements_outliving (via amendment_result_errors)",
+        "agreements.validation.project_arrangements_outliving (via amendment_result_errors)",
     ),
     Rule(
         "amendment_result_valid",
         "An amendment is refused at creation, at submit_rad and when it applies if the amended agreement "
         "would break a rule.",
-        "agreements.models.amendment_result_errors; workflow.rules.agreement_valid; workflow.services._apply_amendment",
+        "agreements.validation.amendment_result_errors; agreements.lifecycle.agreement_valid; "
+        "workflow.services.lifecycle._apply_amendment",
     ),
     Rule(
         "pa_master_in_force",
         "A project arrangement is submitted, signed and enters into force only while its master is in "
         "force and its term covers the arrangement's dates.",
-        "workflow.rules.master_in_force + workflow.rules.agreement_valid",
+        "agreements.lifecycle.master_in_force + agreements.lifecycle.agreement_valid",
     ),
     Rule(
         "signed_until_fixed_date",
@@ -98,7 +99,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "audit_append_only",
         "The audit trail and the liaison access log are append-only, on PostgreSQL and SQLite.",
-        "workflow migration 0005 (database triggers) + workflow.models.AppendOnlyQuerySet",
+        "workflow migration 0002 (database triggers) + workflow.models.AppendOnlyQuerySet",
     ),
     Rule(
         "silence_is_final",
@@ -109,7 +110,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "transition_role",
         "Each transition is done only by its role: the lead program office, a reviewer, or the portal.",
-        "workflow.rules permissions (is_lead_program_office, is_reviewer, is_system …)",
+        "agreements.lifecycle permissions (is_lead_program_office, is_reviewer, is_system …)",
     ),
     Rule(
         "comment_required",
@@ -119,33 +120,33 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "rad_package_complete",
         "Submitting the RAD needs a complete SSOI, the draft text and every participant's contribution.",
-        "workflow.rules.ssoi_complete / draft_text_attached / contributions_entered",
+        "agreements.lifecycle.ssoi_complete / draft_text_attached / contributions_entered",
     ),
     Rule(
         "rfa_needs_ddl",
         "Submitting the RFA needs the negotiated text, an updated SSOI and an approved DDL.",
-        "workflow.rules.negotiated_text_attached / ssoi_updated_since_negotiation / ddl_approved",
+        "agreements.lifecycle.negotiated_text_attached / ssoi_updated_since_negotiation / ddl_approved",
     ),
     Rule(
         "ssoi_reviewed_for_rfa",
         "Submitting the RFA needs the SSOI updated, or deliberately confirmed as reviewed, since negotiation began.",
-        "workflow.rules.ssoi_updated_since_negotiation / agreements.services.ssoi_confirm_reviewed",
+        "agreements.lifecycle.ssoi_updated_since_negotiation / agreements.services.ssoi_confirm_reviewed",
     ),
     Rule(
         "coordination_complete",
         "Authorization and approval need every office's concurrence (or silence past its deadline) and "
         "no open non-concurrence.",
-        "workflow.rules.coordination_complete",
+        "agreements.lifecycle.coordination_complete",
     ),
     Rule(
         "congressional_wait",
         "Where the authority demands notice, signature waits until the notice date plus 30 days.",
-        "workflow.rules.congressional_wait_over; Agreement.needs_congressional_notice",
+        "agreements.lifecycle.congressional_wait_over; Agreement.needs_congressional_notice",
     ),
     Rule(
         "master_lapse_flags_pas",
         "A master that expires or is terminated flags every open project arrangement under it.",
-        "workflow.services._flag_project_arrangements",
+        "workflow.services.lifecycle._flag_project_arrangements",
     ),
     Rule(
         "ddl_decided_by_disclosure_office",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,8 +20,11 @@ from agreements.selectors import agreements_visible_to
 from .models import CoordinationPosition, CoordinationRound, PositionStatus, ReportingObligation, TransitionLog
 from .transitions import TRANSITION_NAMES
 
+if TYPE_CHECKING:
+    from agreements.selectors import Viewer
 
-def restrict_to_visible(queryset: QuerySet, user, field: str = "agreement") -> QuerySet:
+
+def restrict_to_visible(queryset: QuerySet, user: Viewer, field: str = "agreement") -> QuerySet:
     """``queryset`` limited to rows whose agreement ``user`` may see. When that is every
     agreement (``agreements_visible_to`` filters nothing, as for DoD users), no filter is added,
     so the database is not asked to match each row against the whole agreement table."""
@@ -29,7 +34,7 @@ def restrict_to_visible(queryset: QuerySet, user, field: str = "agreement") -> Q
     return queryset.filter(**{f"{field}__in": visible})
 
 
-def transition_logs_visible_to(user) -> QuerySet[TransitionLog]:
+def transition_logs_visible_to(user: Viewer) -> QuerySet[TransitionLog]:
     """The audit trail of visible agreements, for DoD users only. A partner liaison gets none:
     the internal transitions (a return for revision, a disapproval), their states and their
     timestamps would reveal U.S.-internal steps and delays; partners read the partner-facing
@@ -40,14 +45,14 @@ def transition_logs_visible_to(user) -> QuerySet[TransitionLog]:
     return logs.select_related("user", "agreement")
 
 
-def positions_visible_to(user) -> QuerySet[CoordinationPosition]:
+def positions_visible_to(user: Viewer) -> QuerySet[CoordinationPosition]:
     """Coordination positions are internal: never shown to a liaison."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return CoordinationPosition.objects.none()
     return CoordinationPosition.objects.select_related("round__agreement", "office", "responded_by")
 
 
-def positions_due_for(user, *, now=None) -> QuerySet[CoordinationPosition]:
+def positions_due_for(user: Viewer, *, now: dt.datetime | None = None) -> QuerySet[CoordinationPosition]:
     """Open positions of the coordinator's own office, nearest deadline first. A position left
     unanswered past its deadline is no longer due: the office is deemed to concur (at once, even
     before the silence sweep records it)."""
@@ -67,14 +72,14 @@ def positions_due_for(user, *, now=None) -> QuerySet[CoordinationPosition]:
     )
 
 
-def obligations_visible_to(user) -> QuerySet[ReportingObligation]:
+def obligations_visible_to(user: Viewer) -> QuerySet[ReportingObligation]:
     """Reporting obligations are internal: DoD users see those of the agreements they see."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return ReportingObligation.objects.none()
     return restrict_to_visible(ReportingObligation.objects.all(), user).select_related("agreement")
 
 
-def coordination_rounds_visible_to(user) -> QuerySet[CoordinationRound]:
+def coordination_rounds_visible_to(user: Viewer) -> QuerySet[CoordinationRound]:
     """Coordination rounds are internal: never shown to a liaison."""
     if user is None or not user.is_authenticated or user.is_liaison:
         return CoordinationRound.objects.none()
@@ -85,7 +90,7 @@ def coordination_rounds_visible_to(user) -> QuerySet[CoordinationRound]:
 RETURN = "return_for_revision"
 
 
-def _last_state_change():
+def _last_state_change() -> QuerySet[TransitionLog]:
     return (
         TransitionLog.objects.filter(agreement=OuterRef("pk"), transition__in=TRANSITION_NAMES)
         .exclude(source=F("target"))
@@ -93,7 +98,7 @@ def _last_state_change():
     )
 
 
-def open_returns(agreements, user) -> dict[int, TransitionLog]:
+def open_returns(agreements: Iterable[Agreement], user: Viewer) -> dict[int, TransitionLog]:
     """For DoD users: the return-for-revision each agreement is still answering (its last state
     change was a return; it ends when the program office resubmits), by agreement id. Two queries
     whatever the number of agreements. Liaisons never learn of a return."""
@@ -111,7 +116,7 @@ def open_returns(agreements, user) -> dict[int, TransitionLog]:
     return {log.agreement_id: log for log in logs}
 
 
-def open_return(agreement: Agreement, user) -> TransitionLog | None:
+def open_return(agreement: Agreement, user: Viewer) -> TransitionLog | None:
     """The return-for-revision ``agreement`` is still answering, or None."""
     return open_returns([agreement], user).get(agreement.pk)
 
@@ -176,7 +181,7 @@ def is_stalled(agreement: Agreement, *, now: dt.datetime | None = None) -> bool:
     return agreement.state_changed_at < now - dt.timedelta(days=limit)
 
 
-def review_queue_for(user, *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
+def review_queue_for(user: Viewer, *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
     """The review queue: agreements in RAD or RFA review that ``user`` may see, each annotated
     with ``stalled`` (the one definition), ``nearest_deadline`` (the earliest silence deadline
     still awaited in its open round), ``deadline_passed`` (an awaited position is past its
@@ -225,7 +230,9 @@ def review_queue_for(user, *, now: dt.datetime | None = None) -> QuerySet[Agreem
 MILESTONES_SHOWN = 10
 
 
-def upcoming_milestones(agreements, *, today: dt.date, limit: int = MILESTONES_SHOWN) -> list[dict]:
+def upcoming_milestones(
+    agreements: Iterable[Agreement], *, today: dt.date, limit: int = MILESTONES_SHOWN
+) -> list[dict]:
     """The next dated milestones of ``agreements`` from ``today`` on, soonest first: taking
     effect, entry into force, expiry. Dates already past are skipped, and so is what no longer
     lies ahead (entry into force once in force, any date of an agreement that has ended)."""
@@ -249,7 +256,9 @@ def upcoming_milestones(agreements, *, today: dt.date, limit: int = MILESTONES_S
 
 
 # --- time spent in each stage (from the audit trail) -----------------------------------------
-def _stage_spans(created_at, state_changes, current_state, now) -> dict[str, dt.timedelta]:
+def _stage_spans(
+    created_at: dt.datetime, state_changes: Iterable[TransitionLog], current_state: str, now: dt.datetime
+) -> dict[str, dt.timedelta]:
     """Time spent in each state, given the state-changing audit rows of one agreement in order."""
     spans: dict[str, dt.timedelta] = defaultdict(dt.timedelta)
     entered = created_at
@@ -301,7 +310,7 @@ def _stage_spans_sql(vendor: str, visible_sql: str) -> str:
     """  # noqa: S608  # nosec B608
 
 
-def median_days_per_stage(agreements) -> list[dict]:
+def median_days_per_stage(agreements: QuerySet[Agreement]) -> list[dict]:
     """The median number of days agreements spent in each main-line stage (the stays of one
     agreement in a stage added up), computed in the database: one query, window functions on
     PostgreSQL and SQLite alike, no Python loop over agreements or audit rows."""
@@ -357,7 +366,7 @@ DASHBOARD_PANEL_ROWS = 10
 MEDIANS_CACHE_KEY = "dashboard:stage-medians:dod"
 
 
-def stage_medians_cached(user) -> list[dict]:
+def stage_medians_cached(user: Viewer) -> list[dict]:
     """``median_days_per_stage`` over everything DoD users see, reused for DASHBOARD_MEDIANS_SECONDS.
 
     The figure reads the whole audit trail (seconds at 100,000 agreements) and one transition
@@ -396,12 +405,12 @@ def portfolio_stamp() -> tuple[int, int, int]:
         return tuple(value or 0 for value in cursor.fetchone())
 
 
-def _dashboard_scope(user) -> str:
+def _dashboard_scope(user: Viewer) -> str:
     """Users who see the same agreements share cached figures: every DoD user, or one partner's liaisons."""
     return f"liaison:{user.partner_id}" if user.is_liaison else "dod"
 
 
-def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
+def dashboard_figures(user: Viewer, *, today: dt.date | None = None) -> dict:
     """Every figure of the dashboard, over the agreements ``user`` may see: the browser dashboard
     and the API both show these. A fixed number of queries whatever the number of agreements;
     every list is capped at DASHBOARD_PANEL_ROWS and comes with its full count.
@@ -424,7 +433,7 @@ def dashboard_figures(user, *, today: dt.date | None = None) -> dict:
     }
 
 
-def _dashboard_figures(user, today: dt.date) -> dict:
+def _dashboard_figures(user: Viewer, today: dt.date) -> dict:
     now = timezone.now()
     visible = agreements_visible_to(user)
     by_state_kind = visible.order_by().values_list("state", "kind").annotate(n=Count("pk"))

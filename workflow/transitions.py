@@ -63,5 +63,6 @@ EVENT_LABELS = {
 
 
 def event_label(name: str) -> str:
+    """The label a person reads for an audit event or transition name."""
     info = TRANSITION_INFO.get(name)
     return info.label if info else EVENT_LABELS.get(name, name.replace("_", " ").capitalize())

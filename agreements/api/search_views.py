@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partners.api.common import PortalViewMixin
+from icp_portal.api import PortalViewMixin
 
 from ..search import MAX_QUERY_CHARS, MAX_RESULTS, clean_query, search
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -21,29 +21,20 @@ from agreements.filters import (
     AgreementFilterSet,
     ContributionFilterSet,
     DocumentFilterSet,
-    IdFilter,
     LoanItemFilterSet,
     ParticipantFilterSet,
 )
 from agreements.models import Agreement, Document, LoanItem, Participant
-from agreements.partner_status import partner_status
 from agreements.selectors import (
     agreements_visible_to,
     contributions_visible_to,
     documents_visible_to,
     equitability_table,
 )
+from icp_portal.api import PortalViewMixin, ServiceDoors, ServiceViewSetMixin
 from icp_portal.api_errors import UploadTooLarge
-from icp_portal.security import events as security_events
-from icp_portal.security.models import Outcome
+from icp_portal.downloads import document_response, download_refused
 from icp_portal.security.parsers import BoundedJSONParser
-from partners.api.common import PortalViewMixin
-from workflow.services import (
-    AuditContext,
-    agreement_transition,
-    available_transitions,
-    congressional_notice_record,
-)
 
 from . import serializers as s
 
@@ -71,10 +62,9 @@ def _liaison(request) -> bool:
 )
 class AgreementViewSet(
     PortalViewMixin,
+    ServiceViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Agreements of every kind. Filters: kind, state, authority, partner (codes), organization
@@ -84,6 +74,9 @@ class AgreementViewSet(
     filter_backends = [DjangoFilterBackend]
     filterset_class = AgreementFilterSet
     serializer_class = s.AgreementSerializer
+    service_doors = ServiceDoors("agreement", create=services.agreement_create, update=services.agreement_update)
+    create_serializer_class = s.AgreementCreateSerializer
+    update_serializer_class = s.AgreementUpdateSerializer
 
     def get_queryset(self):
         queryset = agreements_visible_to(self.request.user).with_list_relations()
@@ -96,83 +89,13 @@ class AgreementViewSet(
             return s.AgreementSerializer
         return s.AgreementDetailSerializer
 
-    def _detail(self, agreement: Agreement, status_code: int = status.HTTP_200_OK) -> Response:
+    def service_response(self, agreement: Agreement, status_code: int = status.HTTP_200_OK) -> Response:
+        """The agreement as it is now, in detail (read again with the detail relations)."""
         fresh = self.get_queryset().get(pk=agreement.pk)
         return Response(
             s.AgreementDetailSerializer(fresh, context=self.get_serializer_context()).data,
             status=status_code,
         )
-
-    def create(self, request, *args, **kwargs):
-        payload = s.AgreementCreateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        agreement = services.agreement_create(user=request.user, **payload.validated_data)
-        return self._detail(agreement, status.HTTP_201_CREATED)
-
-    def partial_update(self, request, *args, **kwargs):
-        agreement = self.get_object()
-        payload = s.AgreementUpdateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        if payload.validated_data:
-            agreement = services.agreement_update(agreement=agreement, user=request.user, **payload.validated_data)
-        return self._detail(agreement)
-
-    def update(self, request, *args, **kwargs):  # PUT is not offered; PATCH edits.
-        return self.partial_update(request, *args, **kwargs)
-
-    @extend_schema(
-        methods=["GET"],
-        summary="What the caller may do now, and why not the rest",
-        responses=s.TransitionListSerializer,
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary="Run one lifecycle transition",
-        request=s.TransitionRunSerializer,
-        responses=s.TransitionResultSerializer,
-    )
-    @action(detail=True, methods=["get", "post"], url_path="transitions", url_name="transitions")
-    def transitions(self, request, pk=None):
-        agreement = self.get_object()
-        if request.method == "GET":
-            status_now = partner_status(agreement.state).value
-            if _liaison(request):
-                # A liaison may do nothing, and the internal state, the transitions and their
-                # conditions would all reveal U.S.-internal steps: the partner-facing status only.
-                return Response({"partner_status": status_now, "transitions": []})
-            options = available_transitions(agreement, request.user)
-            data = {
-                "state": agreement.state,
-                "partner_status": status_now,
-                "transitions": s.TransitionOptionSerializer(options, many=True).data,
-            }
-            return Response(data)
-        payload = s.TransitionRunSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        extra = {}
-        if data["name"] == "record_signature":
-            extra = {
-                key: data.get(key) for key in ("participant", "signature_date", "signatory_name", "signatory_title")
-            }
-        log = agreement_transition(
-            agreement=agreement,
-            name=data["name"],
-            user=request.user,
-            comment=data.get("comment", ""),
-            context=AuditContext.from_request(request),
-            expected_state=data.get("expected_state"),
-            **extra,
-        )
-        fresh = self.get_queryset().get(pk=agreement.pk)
-        result = {
-            "name": log.transition,
-            "source": log.source,
-            "target": log.target,
-            "timestamp": log.timestamp,
-            "agreement": fresh,
-        }
-        return Response(s.TransitionResultSerializer(result, context=self.get_serializer_context()).data)
 
     @extend_schema(methods=["GET"], summary="The agreement's SSOI (DoD only)", responses=s.SsoiSerializer)
     @extend_schema(
@@ -210,24 +133,6 @@ class AgreementViewSet(
         agreement = self.get_object()
         ssoi = services.ssoi_confirm_reviewed(agreement=agreement, user=request.user)
         return Response(s.SsoiSerializer(ssoi, context=self.get_serializer_context()).data)
-
-    @extend_schema(
-        summary="Record the date Congress was notified (reviewer)",
-        request=s.CongressionalNoticeSerializer,
-        responses=s.AgreementDetailSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="congressional-notice", url_name="congressional-notice")
-    def congressional_notice(self, request, pk=None):
-        agreement = self.get_object()
-        payload = s.CongressionalNoticeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        agreement = congressional_notice_record(
-            agreement=agreement,
-            user=request.user,
-            notice_date=payload.validated_data["notice_date"],
-            context=AuditContext.from_request(request),
-        )
-        return self._detail(agreement)
 
     @extend_schema(methods=["GET"], summary="The DDL / TS&FD decision (DoD only)", responses=s.DdlDecisionSerializer)
     @action(detail=True, methods=["get"], url_path="ddl", url_name="ddl")
@@ -304,13 +209,21 @@ class AgreementViewSet(
     partial_update=extend_schema(request=s.ParticipantUpdateSerializer, responses=s.ParticipantSerializer),
     destroy=extend_schema(responses={204: NO_CONTENT}),
 )
-class ParticipantViewSet(PortalViewMixin, viewsets.ModelViewSet):
+class ParticipantViewSet(PortalViewMixin, ServiceViewSetMixin, viewsets.ModelViewSet):
     """Partners taking part in agreements (``?agreement=<id>``)."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     serializer_class = s.ParticipantSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ParticipantFilterSet
+    service_doors = ServiceDoors(
+        "participant",
+        create=services.participant_add,
+        update=services.participant_update,
+        destroy=services.participant_remove,
+    )
+    create_serializer_class = s.ParticipantCreateSerializer
+    update_serializer_class = s.ParticipantUpdateSerializer
 
     def get_queryset(self):
         return (
@@ -319,42 +232,27 @@ class ParticipantViewSet(PortalViewMixin, viewsets.ModelViewSet):
             .order_by("agreement_id", "-role", "partner__name", "pk")
         )
 
-    def _out(self, participant, code=status.HTTP_200_OK):
-        return Response(s.ParticipantSerializer(participant).data, status=code)
-
-    def create(self, request, *args, **kwargs):
-        payload = s.ParticipantCreateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        participant = services.participant_add(user=request.user, **payload.validated_data)
-        return self._out(participant, status.HTTP_201_CREATED)
-
-    def partial_update(self, request, *args, **kwargs):
-        participant = self.get_object()
-        payload = s.ParticipantUpdateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        if payload.validated_data:
-            participant = services.participant_update(
-                participant=participant, user=request.user, **payload.validated_data
-            )
-        return self._out(participant)
-
-    def destroy(self, request, *args, **kwargs):
-        services.participant_remove(participant=self.get_object(), user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
 
 @extend_schema_view(
     create=extend_schema(request=s.ContributionCreateSerializer, responses={201: s.ContributionSerializer}),
     partial_update=extend_schema(request=s.ContributionUpdateSerializer, responses=s.ContributionSerializer),
     destroy=extend_schema(responses={204: NO_CONTENT}),
 )
-class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
+class ContributionViewSet(PortalViewMixin, ServiceViewSetMixin, viewsets.ModelViewSet):
     """Financial and in-kind contributions (``?agreement=<id>``, ``?participant=<id>``)."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     serializer_class = s.ContributionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ContributionFilterSet
+    service_doors = ServiceDoors(
+        "contribution",
+        create=services.contribution_add,
+        update=services.contribution_update,
+        destroy=services.contribution_delete,
+    )
+    create_serializer_class = s.ContributionCreateSerializer
+    update_serializer_class = s.ContributionUpdateSerializer
 
     def get_queryset(self):
         return (
@@ -363,26 +261,6 @@ class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
             .order_by("agreement_id", "participant_id", "fiscal_year", "pk")
         )
 
-    def create(self, request, *args, **kwargs):
-        payload = s.ContributionCreateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        contribution = services.contribution_add(user=request.user, **payload.validated_data)
-        return Response(s.ContributionSerializer(contribution).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request, *args, **kwargs):
-        contribution = self.get_object()
-        payload = s.ContributionUpdateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        if payload.validated_data:
-            contribution = services.contribution_update(
-                contribution=contribution, user=request.user, **payload.validated_data
-            )
-        return Response(s.ContributionSerializer(contribution).data)
-
-    def destroy(self, request, *args, **kwargs):
-        services.contribution_delete(contribution=self.get_object(), user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
 
 @extend_schema_view(
     create=extend_schema(request=s.LoanItemCreateSerializer, responses={201: s.LoanItemSerializer}),
@@ -390,44 +268,27 @@ class ContributionViewSet(PortalViewMixin, viewsets.ModelViewSet):
 )
 class LoanItemViewSet(
     PortalViewMixin,
+    ServiceViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     """Section 65 loan lists (``?agreement=<id>``)."""
 
+    http_method_names = ["get", "post", "delete", "head", "options"]  # a line is replaced, not edited
     serializer_class = s.LoanItemSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = LoanItemFilterSet
+    service_doors = ServiceDoors("loan_item", create=services.loan_item_add, destroy=services.loan_item_delete)
+    create_serializer_class = s.LoanItemCreateSerializer
 
     def get_queryset(self):
         return LoanItem.objects.filter(agreement__in=agreements_visible_to(self.request.user)).order_by(
             "agreement_id", "pk"
         )
 
-    def create(self, request, *args, **kwargs):
-        payload = s.LoanItemCreateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        loan_item = services.loan_item_add(user=request.user, **payload.validated_data)
-        return Response(s.LoanItemSerializer(loan_item).data, status=status.HTTP_201_CREATED)
-
-    def destroy(self, request, *args, **kwargs):
-        services.loan_item_delete(loan_item=self.get_object(), user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
 
 # --- documents ---------------------------------------------------------------------------------
-class ApiDocumentFilterSet(DocumentFilterSet):
-    """The shared document FilterSet (``agreement`` is a reference) plus ``agreement_id``."""
-
-    agreement_id = IdFilter("agreement_id", "Agreement id")
-
-    class Meta(DocumentFilterSet.Meta):
-        fields = [*DocumentFilterSet.Meta.fields, "agreement_id"]
-
-
 @extend_schema_view(
     create=extend_schema(
         summary="Upload a new version of a document (multipart/form-data)",
@@ -438,10 +299,9 @@ class ApiDocumentFilterSet(DocumentFilterSet):
 )
 class DocumentViewSet(
     PortalViewMixin,
+    ServiceViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Documents the caller may see (a liaison: only those marked releasable). Files are
@@ -450,7 +310,10 @@ class DocumentViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
     serializer_class = s.DocumentSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = ApiDocumentFilterSet
+    filterset_class = DocumentFilterSet
+    service_doors = ServiceDoors("document", create=services.document_upload, update=services.document_update)
+    create_serializer_class = s.DocumentUploadSerializer
+    update_serializer_class = s.DocumentUpdateSerializer
 
     def get_parsers(self):
         if getattr(self, "action", None) == "create" or self.request is None or self.request.method == "POST":
@@ -465,17 +328,17 @@ class DocumentViewSet(
         )
 
     def create(self, request, *args, **kwargs):
-        max_bytes = settings.MAX_UPLOAD_MB * 1024 * 1024
+        # Refused before the body is validated: an oversized upload is a 413, not a 400.
         upload = request.FILES.get("file")
-        if upload is not None and upload.size > max_bytes:
+        if upload is not None and upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
             raise UploadTooLarge()
-        payload = s.DocumentUploadSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        return super().create(request, *args, **kwargs)
+
+    def perform_service_create(self, data: dict) -> Document:
         upload = data["file"]
-        document = services.document_upload(
+        return self.service_doors.create(
             agreement=data["agreement"],
-            user=request.user,
+            user=self.request.user,
             kind=data["kind"],
             content=upload.read(),
             filename=upload.name,
@@ -484,21 +347,6 @@ class DocumentViewSet(
             marking=data.get("marking"),
             releasable_to_partners=data.get("releasable_to_partners", False),
         )
-        return Response(
-            s.DocumentSerializer(document, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    def partial_update(self, request, *args, **kwargs):
-        document = self.get_object()
-        payload = s.DocumentUpdateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        if payload.validated_data:
-            document = services.document_update(document=document, user=request.user, **payload.validated_data)
-        return Response(s.DocumentSerializer(document, context=self.get_serializer_context()).data)
-
-    def update(self, request, *args, **kwargs):
-        return self.partial_update(request, *args, **kwargs)
 
     @extend_schema(
         summary="Withdraw a wrong or superseded version (it stays in the history)",
@@ -528,27 +376,14 @@ class DocumentViewSet(
         try:
             document = self.get_object()
         except Http404:
-            security_events.document_download(
-                request._request,
-                wanted=f"document {pk}"[:200],
-                outcome=Outcome.FAILURE,
-                detail="no such document for this user",
-            )
-            raise
-        try:
-            handle = document.file.open("rb")
-        except (FileNotFoundError, OSError):
-            security_events.document_download(
-                request._request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
-            )
-            raise NotFound("The file is missing from storage.") from None
-        security_events.document_download(request._request, document=document)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name or f"document-{document.pk}",
+            raise download_refused(
+                request._request, wanted=f"document {pk}", detail="no such document for this user"
+            ) from None
+        # The API answers application/octet-stream whatever the file, as its schema says.
+        return document_response(
+            request._request,
+            document,
             content_type="application/octet-stream",
+            headers={"X-Document-SHA256": document.sha256},
+            missing=NotFound,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["X-Document-SHA256"] = document.sha256
-        return response

@@ -99,6 +99,7 @@ def days_until(value) -> int | None:
 
 @register.filter
 def days_since(value) -> int | None:
+    """Whole days from ``value`` (a date or datetime) to today, or None."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -8,7 +8,7 @@ import logging
 
 from django.db import transaction
 
-from icp_portal.middleware import client_address
+from icp_portal.addresses import client_address
 
 from .models import EventKind, Outcome, SecurityEvent
 
@@ -49,7 +49,7 @@ def record(
     try:
         with transaction.atomic():
             event.save()
-    except Exception:  # noqa: BLE001 - logged below, the request goes on
+    except Exception:  # logged below, the request goes on
         logger.exception("Could not write the security event %s", kind)
     logger.info(
         "security event=%s outcome=%s user=%s address=%s request_id=%s path=%s target=%s detail=%s",

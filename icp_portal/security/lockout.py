@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
-from icp_portal.middleware import client_address
+from icp_portal.addresses import client_address
 
 
 def _window_seconds() -> int:

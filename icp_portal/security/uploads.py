@@ -103,6 +103,7 @@ def detect_file_type(content: bytes) -> str | None:
 
 
 def allowed_types() -> list[FileType]:
+    """The file types uploads may have (``UPLOAD_ALLOWED_TYPES``)."""
     return [FILE_TYPES[key] for key in settings.UPLOAD_ALLOWED_TYPES if key in FILE_TYPES]
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from icp_portal.middleware import address_in
+from icp_portal.addresses import address_in
 
 from . import events
 from .forms import ConsentAuthenticationForm, ConsentForm
@@ -165,7 +165,7 @@ def certificate_sign_in(request):
 @never_cache
 @require_POST
 def session_keepalive(request):
-    """ "Stay signed in": this request is activity, so the idle clock starts again."""
+    """Keep the session ("Stay signed in"): this request is activity, so the idle clock starts again."""
     if not request.user.is_authenticated:
         return JsonResponse({"detail": "You are not signed in.", "code": "not_authenticated"}, status=401)
     return JsonResponse({"remaining_seconds": session_remaining_seconds(request)})

@@ -141,7 +141,7 @@ STORAGES = {
 }
 
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=25)
-# The most rows one import file may hold (workflow/imports.py).
+# The most rows one import file may hold (workflow/imports/reading.py).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,6 +1,6 @@
 """Local development: SQLite, an embedded file-system Celery broker, e-mail to the console."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -31,8 +31,8 @@ WHITENOISE_AUTOREFRESH = True
 # SQLite is shared by the web process, the worker and beat: write-ahead logging lets readers
 # go on while one writes, IMMEDIATE transactions take the write lock up front (no upgrade
 # deadlock), and a writer waits up to 20 s for the lock instead of failing at once.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -3,7 +3,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import REDIS_URL, env
 
 SECRET_KEY = env("SECRET_KEY")
@@ -13,8 +13,8 @@ DEBUG = False
 
 # Each web process keeps its PostgreSQL connection between requests (for this many seconds)
 # instead of opening one per request, checked before reuse so a restarted database is reconnected.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)  # noqa: F405
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Lockouts, the sign-in slow-down and token failure counts are shared by every web process. A
 # Redis outage suspends them rather than failing every sign-in (icp_portal/cache.py).

@@ -1,6 +1,6 @@
 """Test settings: PostgreSQL and Redis (as in CI), fast hashing, in-memory e-mail."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = "test-only-not-secret"
@@ -20,7 +20,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Tasks relayed by tests that do not run a worker stay in this process; the background-job tests
 # point the app at Redis (their own database and queue) and start real workers there.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
-REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK}
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "100000/min"}
 # Every relay tries the broker: tests that take it down must not delay the next test's relays
 # (tests/reliability/test_broker.py sets the pause where it is under test).
@@ -28,7 +28,7 @@ BROKER_PUBLISH_PAUSE_SECONDS = 0
 # Static files come straight from the finders; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# The audit tables refuse TRUNCATE unless the session allows it (workflow migration 0005); the
+# The audit tables refuse TRUNCATE unless the session allows it (workflow migration 0002); the
 # test runner empties its database with TRUNCATE between transactional tests, so its sessions do.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c icp.audit_truncate=allow"

@@ -11,10 +11,10 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from icp_portal.api import PortalViewMixin
 from partners.models import CoordinatingOffice, Organization, Partner
 
 from . import schema as _schema  # noqa: F401  (registers the token scheme)
-from .common import PortalViewMixin
 from .serializers import (
     CoordinatingOfficeSerializer,
     MeSerializer,

@@ -19,6 +19,7 @@ from agreements.choices import DdlStatus, DocumentKind, State
 from agreements.models import DdlDecision, Document
 from partners.models import CoordinatingOffice, Role
 from partners.services import user_create
+from tests import factories
 from tests.api.conftest import token_client
 from workflow import demo
 from workflow.exceptions import TransitionRefused
@@ -126,7 +127,7 @@ def test_a_coordinator_of_another_office_becomes_a_disclosure_officer_only_when_
 
 def test_submit_rfa_reads_the_record(make_agreement, program_office):
     agreement = make_agreement(State.NEGOTIATION)
-    demo._attach(agreement, program_office, DocumentKind.NEGOTIATED_TEXT)
+    factories.DocumentFactory(agreement=agreement, user=program_office, kind=DocumentKind.NEGOTIATED_TEXT)
     services.ssoi_update(agreement=agreement, user=program_office, ddl_notes="Reviewed.")
     with pytest.raises(TransitionRefused) as refused:
         agreement_transition(agreement=agreement, name="submit_rfa", user=program_office)

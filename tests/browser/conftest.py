@@ -12,11 +12,11 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; Django must still allow ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.conftest import PASSWORD  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_FILES = [ROOT / "static" / "vendor" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]

@@ -19,8 +19,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.browser.screenshots import OUT, sign_in  # noqa: E402
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.screenshots import OUT, sign_in
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 def sample_file(folder: Path) -> Path:

@@ -5,6 +5,7 @@ import json
 from agreements.choices import State
 from partners.models import User
 from partners.services import api_token_create
+from tests import factories
 from workflow import demo
 from workflow.models import CoordinationRound, OutboxMessage, RenderJob
 from workflow.notifications import notify
@@ -16,7 +17,7 @@ approvals = []
 for index in range(20):
     agreement = demo.propose(user=po, title=f"Parallel approval {index:02d}", partners=("GBR",))
     demo.drive_to(agreement, State.RAD_REVIEW, cast)
-    demo._concur_all(agreement, cast)
+    factories.concur_all(agreement, cast.coordinators)
     assert CoordinationRound.objects.current_for(agreement) is not None
     approvals.append(agreement.pk)
 
@@ -24,7 +25,7 @@ renders = []
 for index in range(10):
     agreement = demo.propose(user=po, title=f"Killed render {index:02d}", partners=("FRA",))
     agreement = demo.drive_to(agreement, State.SSOI_DRAFTING, cast)
-    demo._fill_ssoi(agreement, po)
+    factories.fill_ssoi(agreement, po)
     renders.append(agreement.reference)
 
 outage = demo.propose(user=po, title="Broker outage summaries", partners=("CAN",))

@@ -10,7 +10,7 @@ from agreements import services
 from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import SSOI, Agreement
 from partners.models import CoordinatingOffice, Partner
-from workflow import demo
+from tests import factories
 from workflow.services import agreement_transition
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_the_list_finds_returns_in_a_fixed_number_of_queries(
 
 def test_each_reason_links_to_the_tab_and_field_that_fixes_it(client_for, program_office, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING)
-    demo._fill_ssoi(agreement, program_office)
+    factories.fill_ssoi(agreement, program_office)
     SSOI.objects.filter(agreement=agreement).update(objectives="")
     html = client_for(program_office).get(reverse("agreement_detail", args=[agreement.reference])).content.decode()
     ref = agreement.reference
@@ -68,7 +68,7 @@ def test_each_reason_links_to_the_tab_and_field_that_fixes_it(client_for, progra
 
 def test_submitting_the_rad_shows_what_will_be_sent(client_for, program_office, make_agreement, cast):
     agreement = make_agreement(State.SSOI_DRAFTING)
-    demo._fill_ssoi(agreement, program_office)
+    factories.fill_ssoi(agreement, program_office)
 
     services.document_upload(
         agreement=agreement, user=program_office, kind=DocumentKind.DRAFT_TEXT, content=b"d", filename="draft-v1.txt"

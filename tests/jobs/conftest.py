@@ -77,7 +77,7 @@ class WorkerProcess:
 
     def __init__(self, log_path: Path, env: dict[str, str]):
         self.log_path = log_path
-        self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.log = open(log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
             [
                 sys.executable,

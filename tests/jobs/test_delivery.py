@@ -13,6 +13,7 @@ from django.db import transaction
 from agreements.choices import DocumentKind, State
 from agreements.models import Document
 from icp_portal.celery import app
+from tests import factories
 from workflow.models import OutboxMessage, RenderJob, RenderKind, RenderStatus
 from workflow.services import agreement_transition, render_job_request
 from workflow.tasks import outbox_relay
@@ -52,10 +53,8 @@ def test_a_transition_made_while_the_broker_is_down_renders_once_it_is_back(
     make_agreement, program_office, start_worker
 ):
     agreement = make_agreement(State.SSOI_DRAFTING, title="Agreement Submitted During An Outage")
-    from workflow.demo import _attach, _fill_ssoi
-
-    _fill_ssoi(agreement, program_office)
-    _attach(agreement, program_office, DocumentKind.DRAFT_TEXT)
+    factories.fill_ssoi(agreement, program_office)
+    factories.DocumentFactory(agreement=agreement, user=program_office, kind=DocumentKind.DRAFT_TEXT)
 
     with broker_at(DEAD_BROKER_URL):
         started = time.monotonic()

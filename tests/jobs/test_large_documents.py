@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_large_register_is_written_as_compact_lines(make_agreement, reviewer, monkeypatch, settings):
-    monkeypatch.setattr(pdf, "REGISTER_COMPACT_OVER", 1)
+    monkeypatch.setattr(pdf.contexts, "REGISTER_COMPACT_OVER", 1)
     first = make_agreement(State.IN_FORCE, partners=("GBR",), title="Compact register first")
     second = make_agreement(State.IN_FORCE, partners=("FRA", "DEU"), title="Compact register second")
     job = pdf.render_request(user=reviewer, kind=RenderKind.REGISTER, as_of=timezone.localdate())
@@ -29,7 +29,7 @@ def test_a_large_register_is_written_as_compact_lines(make_agreement, reviewer, 
 
 
 def test_a_long_history_is_summarised_in_the_summary(make_agreement, coordinator, monkeypatch):
-    monkeypatch.setattr(pdf, "SUMMARY_TIMELINE_ROWS", 5)
+    monkeypatch.setattr(pdf.contexts, "SUMMARY_TIMELINE_ROWS", 5)
     agreement = make_agreement(State.RAD_REVIEW)
     position = CoordinationRound.objects.current_for(agreement).positions.get(office=coordinator.coordinating_office)
     for number in range(8):

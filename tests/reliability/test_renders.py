@@ -43,7 +43,7 @@ def test_the_render_does_not_hold_the_agreement_row_lock(make_agreement, program
         thread.join(10)
         return real(html, **kwargs)
 
-    monkeypatch.setattr(pdf, "html_to_pdf", spying_html_to_pdf)
+    monkeypatch.setattr(pdf.rendering, "html_to_pdf", spying_html_to_pdf)
     pdf.render_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == RenderStatus.READY

@@ -62,6 +62,26 @@ def _refused(db: sqlite3.Connection, sql: str) -> bool:
     return False
 
 
+# Every trigger of the audit tables, after the latest migration. A later migration that rebuilds
+# one of these tables on SQLite (copy, drop, rename) drops its triggers: it must install them again.
+AUDIT_TRIGGERS = {
+    "workflow_accesslog_no_delete",
+    "workflow_accesslog_no_update",
+    "workflow_transitionlog_no_delete",
+    "workflow_transitionlog_no_update",
+}
+
+
+def _triggers(db: sqlite3.Connection) -> set[str]:
+    return {
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            " AND tbl_name IN ('workflow_transitionlog', 'workflow_accesslog')"
+        )
+    }
+
+
 def test_sqlite_refuses_update_and_delete_of_the_audit_tables(tmp_path):
     database = tmp_path / "audit.sqlite3"
     _migrate(database)
@@ -71,16 +91,19 @@ def test_sqlite_refuses_update_and_delete_of_the_audit_tables(tmp_path):
     assert _refused(db, "DELETE FROM workflow_transitionlog")
     assert _refused(db, "UPDATE workflow_accesslog SET path = '/elsewhere/'")
     assert _refused(db, "DELETE FROM workflow_accesslog")
+    assert _triggers(db) == AUDIT_TRIGGERS
     assert db.execute("SELECT comment FROM workflow_transitionlog").fetchone() == ("original",)
     assert db.execute("SELECT path, document_id FROM workflow_accesslog").fetchone() == ("/agreements/", None)
     db.close()
 
     # The migration reverses for real, and applies again.
-    _migrate(database, "workflow", "0004")
+    _migrate(database, "workflow", "0001")
     db = sqlite3.connect(database, isolation_level=None)
     assert not _refused(db, "UPDATE workflow_transitionlog SET comment = 'after reverse'")
+    assert _triggers(db) == set()
     db.close()
     _migrate(database, "workflow")
     db = sqlite3.connect(database, isolation_level=None)
     assert _refused(db, "DELETE FROM workflow_transitionlog")
+    assert _triggers(db) == AUDIT_TRIGGERS
     db.close()

@@ -27,7 +27,7 @@ def _client(user) -> Client:
 
 def test_dashboard_panels_are_capped_and_link_to_the_full_list(make_agreement, reviewer, monkeypatch):
     monkeypatch.setattr(selectors, "DASHBOARD_PANEL_ROWS", 2)
-    monkeypatch.setattr("workflow.views.DASHBOARD_PANEL_ROWS", 2)
+    monkeypatch.setattr("workflow.views.dashboards.DASHBOARD_PANEL_ROWS", 2)
     soon = timezone.localdate() + dt.timedelta(days=30)
     expiring = [make_agreement(State.IN_FORCE, title=f"Expiring cooperation {i}") for i in range(3)]
     Agreement.objects.filter(pk__in=[a.pk for a in expiring]).update(expiration_date=soon)
@@ -52,7 +52,7 @@ def test_dashboard_figures_are_cached_until_a_transition(make_agreement, reviewe
 
 
 def test_review_queue_is_paginated_and_puts_overdue_first(make_agreement, reviewer, monkeypatch):
-    monkeypatch.setattr("workflow.views.QUEUE_PAGE_SIZE", 2)
+    monkeypatch.setattr("workflow.views.queues.QUEUE_PAGE_SIZE", 2)
     fresh = [make_agreement(State.RAD_REVIEW) for _ in range(2)]
     stalled = make_agreement(State.RAD_REVIEW)
     Agreement.objects.filter(pk=stalled.pk).update(state_changed_at=timezone.now() - dt.timedelta(days=400))
@@ -66,7 +66,7 @@ def test_review_queue_is_paginated_and_puts_overdue_first(make_agreement, review
 
 
 def test_positions_due_are_paginated(make_agreement, coordinator, monkeypatch):
-    monkeypatch.setattr("workflow.views.QUEUE_PAGE_SIZE", 1)
+    monkeypatch.setattr("workflow.views.queues.QUEUE_PAGE_SIZE", 1)
     first, second = make_agreement(State.RAD_REVIEW), make_agreement(State.RAD_REVIEW)
     client = _client(coordinator)
     page_one = client.get(reverse("positions_due")).content.decode()
@@ -79,7 +79,7 @@ def test_positions_due_are_paginated(make_agreement, coordinator, monkeypatch):
 def test_history_tab_pages_a_long_history(
     make_agreement, reviewer, coordinator, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr("agreements.views.HISTORY_PAGE_SIZE", 5)
+    monkeypatch.setattr("workflow.views.history.HISTORY_PAGE_SIZE", 5)
     agreement = make_agreement(State.RAD_REVIEW)
     round_ = CoordinationRound.objects.current_for(agreement)
     position = round_.positions.get(office=coordinator.coordinating_office)
@@ -99,7 +99,7 @@ def test_history_tab_pages_a_long_history(
 
 
 def test_liaison_page_counts_and_caps(make_agreement, liaison, monkeypatch):
-    monkeypatch.setattr("workflow.views.LIAISON_PANEL_ROWS", 1)
+    monkeypatch.setattr("workflow.views.dashboards.LIAISON_PANEL_ROWS", 1)
     for _ in range(2):
         make_agreement(State.IN_FORCE, releasable_to_partners=True)
     page = _client(liaison).get(reverse("liaison_dashboard")).content.decode()

@@ -543,7 +543,7 @@ def test_a_large_file_is_queued_for_the_worker_and_reports_its_outcome(reviewer,
     from workflow import imports
     from workflow.models import ImportBatch, ImportStatus, OutboxMessage
 
-    monkeypatch.setattr(imports, "IMPORT_INLINE_ROWS", 5)
+    monkeypatch.setattr(imports.batches, "IMPORT_INLINE_ROWS", 5)
     batch = imports.import_batch_preview(user=reviewer, content=_csv(_valid_rows(12)), filename="big.csv")
     assert batch.status == ImportStatus.PREVIEWED and batch.total_rows == 12
     batch = imports.import_batch_start(batch=batch, user=reviewer, valid_only=False)

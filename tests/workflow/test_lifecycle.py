@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from agreements.choices import AgreementKind, AmendmentType, DocumentKind, LegalAuthority, State
+from tests import factories
 from workflow import demo
 from workflow.exceptions import TransitionRefused
 from workflow.models import (
@@ -36,8 +37,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _ready_for_rad(agreement, cast):
-    demo._fill_ssoi(agreement, cast.program_office)
-    demo._attach(agreement, cast.program_office, DocumentKind.DRAFT_TEXT)
+    factories.fill_ssoi(agreement, cast.program_office)
+    factories.DocumentFactory(agreement=agreement, user=cast.program_office, kind=DocumentKind.DRAFT_TEXT)
 
 
 # --- conditions with reasons -----------------------------------------------------------------
@@ -55,7 +56,7 @@ def test_submit_rad_names_the_empty_section(program_office, make_agreement, cast
 
 def test_submit_rad_needs_contributions_and_draft_text(program_office, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING, partners=("GBR", "FRA"))
-    demo._fill_ssoi(agreement, program_office)
+    factories.fill_ssoi(agreement, program_office)
     agreement.participants.get(partner__code="FRA").contributions.all().delete()
     with pytest.raises(TransitionRefused) as excinfo:
         agreement_transition(agreement=agreement, name="submit_rad", user=program_office)
@@ -98,7 +99,7 @@ def test_withdraw_and_terminate_need_a_comment(program_office, reviewer, make_ag
     with pytest.raises(TransitionRefused, match="A comment is required to withdraw"):
         agreement_transition(agreement=proposal, name="withdraw", user=program_office)
     in_force = make_agreement(State.IN_FORCE)
-    demo._attach(in_force, reviewer, DocumentKind.NOTICE)
+    factories.DocumentFactory(agreement=in_force, user=reviewer, kind=DocumentKind.NOTICE)
     with pytest.raises(TransitionRefused, match="A comment is required to terminate"):
         agreement_transition(agreement=in_force, name="terminate", user=reviewer)
 
@@ -142,7 +143,7 @@ def test_non_concurrence_blocks_and_needs_a_comment(reviewer, coordinator, make_
         status=PositionStatus.NON_CONCUR,
         comment="Article 7 conflicts with statute.",
     )
-    demo._concur_all(agreement, cast)
+    factories.concur_all(agreement, cast.coordinators)
     with pytest.raises(TransitionRefused) as excinfo:
         agreement_transition(agreement=agreement, name="authorize_negotiation", user=reviewer)
     assert excinfo.value.reasons == ["DoD General Counsel non-concurs."]
@@ -228,7 +229,7 @@ def test_approval_waits_for_congress_when_the_authority_requires(
 ):
     extra = {"authority_text": "10 USC 4001"} if authority == LegalAuthority.OTHER else {}
     agreement = make_agreement(State.RFA_REVIEW, authority=authority, partners=partners, **extra)
-    demo._concur_all(agreement, cast)
+    factories.concur_all(agreement, cast.coordinators)
     agreement_transition(agreement=agreement, name="approve_conclusion", user=reviewer)
     agreement.refresh_from_db()
     assert agreement.state == expected
@@ -236,7 +237,7 @@ def test_approval_waits_for_congress_when_the_authority_requires(
 
 def test_congressional_wait_ends_thirty_days_after_notice(reviewer, make_agreement):
     agreement = make_agreement(State.RFA_REVIEW, authority=LegalAuthority.AECA_27)
-    demo._concur_all(agreement, demo.ensure_cast())
+    factories.concur_all(agreement, demo.ensure_cast().coordinators)
     agreement_transition(agreement=agreement, name="approve_conclusion", user=reviewer)
     today = timezone.localdate()
     congressional_notice_record(agreement=agreement, user=reviewer, notice_date=today - dt.timedelta(days=29))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agreements.choices import AgreementKind, DocumentKind, LegalAuthority, State
 from agreements.models import Agreement
+from tests import factories
 from workflow import demo
 from workflow.exceptions import TransitionConflict, TransitionForbidden
 from workflow.models import TransitionLog
@@ -54,12 +55,12 @@ def _prepare(agreement: Agreement, name: str, cast) -> dict:
     """Meet the transition's conditions the way its users would; return the transition's data."""
     po = cast.program_office
     if name == "submit_rad":
-        demo._fill_ssoi(agreement, po)
-        demo._attach(agreement, po, DocumentKind.DRAFT_TEXT)
+        factories.fill_ssoi(agreement, po)
+        factories.DocumentFactory(agreement=agreement, user=po, kind=DocumentKind.DRAFT_TEXT)
     elif name in ("authorize_negotiation", "approve_conclusion"):
-        demo._concur_all(agreement, cast)
+        factories.concur_all(agreement, cast.coordinators)
     elif name == "submit_rfa":
-        demo._attach(agreement, po, DocumentKind.NEGOTIATED_TEXT)
+        factories.DocumentFactory(agreement=agreement, user=po, kind=DocumentKind.NEGOTIATED_TEXT)
         demo.approve_ddl(agreement)
         from agreements.services import ssoi_update
 
@@ -71,7 +72,7 @@ def _prepare(agreement: Agreement, name: str, cast) -> dict:
             agreement=agreement, user=cast.reviewer, notice_date=timezone.localdate() - dt.timedelta(days=31)
         )
     elif name == "terminate":
-        demo._attach(agreement, cast.reviewer, DocumentKind.NOTICE)
+        factories.DocumentFactory(agreement=agreement, user=cast.reviewer, kind=DocumentKind.NOTICE)
     elif name == "record_signature":
         signed = agreement.us_signature_date is not None
         participant = agreement.participants.first()

@@ -1,11 +1,14 @@
-"""Serializers of coordination, obligations, the audit trail, the dashboard and render jobs."""
+"""Serializers of the lifecycle (transitions, the congressional notice), coordination, obligations,
+the audit trail, the dashboard and render jobs."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 from rest_framework import serializers
 
+from agreements.api.serializers import AgreementDetailSerializer
 from agreements.choices import State
+from agreements.partner_status import PartnerStatus
 from partners.api.common import BoundedListField, LiaisonSafeMixin
 from partners.api.serializers import UserSummarySerializer
 from partners.models import CoordinatingOffice
@@ -17,7 +20,7 @@ from workflow.models import (
     ReportingObligation,
     TransitionLog,
 )
-from workflow.transitions import event_label
+from workflow.transitions import TRANSITION_NAMES, event_label
 
 
 class CoordinationPositionSerializer(serializers.ModelSerializer):
@@ -279,3 +282,63 @@ class PositionReminderSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     office = serializers.CharField()
     notified = serializers.IntegerField()
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+class CongressionalNoticeSerializer(serializers.Serializer):
+    """The date Congress was notified (reviewer, during RFA review or the congressional wait)."""
+
+    notice_date = serializers.DateField()
+
+
+class TransitionOptionSerializer(serializers.Serializer):
+    """A transition out of the current state: whether the caller may run it now, or why not."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField(help_text="The state (or states) it leads to, as labels.")
+    allowed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    comment_required = serializers.BooleanField()
+    destructive = serializers.BooleanField()
+    system_only = serializers.BooleanField()
+
+
+class TransitionListSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=State.choices, required=False, help_text="Absent for partner liaisons.")
+    partner_status = serializers.ChoiceField(choices=PartnerStatus.choices)
+    transitions = TransitionOptionSerializer(many=True, help_text="Empty for partner liaisons (read only).")
+
+
+class TransitionRunSerializer(serializers.Serializer):
+    """Run one transition. ``record_signature`` also takes participant (id, or null for the
+    United States), signature_date, signatory_name and signatory_title."""
+
+    name = serializers.ChoiceField(choices=[(n, n) for n in TRANSITION_NAMES])
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    expected_state = serializers.ChoiceField(
+        choices=State.choices,
+        required=False,
+        help_text="The state the caller last saw; a 409 answers if the agreement has moved on.",
+    )
+    participant = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="record_signature: the participant's id, or null for the United States.",
+    )
+    signature_date = serializers.DateField(required=False, allow_null=True, default=None)
+    signatory_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    signatory_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    """What a transition did."""
+
+    name = serializers.CharField()
+    source = serializers.ChoiceField(choices=State.choices)
+    target = serializers.ChoiceField(choices=State.choices)
+    timestamp = serializers.DateTimeField()
+    agreement = AgreementDetailSerializer()

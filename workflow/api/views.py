@@ -3,7 +3,6 @@ dashboard and render jobs. Reads start from the workflow selectors; writes call 
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Prefetch, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -14,19 +13,11 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreements.filters import IdFilter
 from agreements.selectors import agreements_visible_to
-from partners.api.common import PortalViewMixin
+from icp_portal.api import PortalViewMixin
 from workflow import services
-from workflow.models import (
-    CoordinationPosition,
-    CoordinationRound,
-    ObligationKind,
-    PositionStatus,
-    RenderJob,
-    ReportingObligation,
-    TransitionLog,
-)
+from workflow.filters import AuditFilterSet, ObligationFilterSet, PositionFilterSet, RoundFilterSet
+from workflow.models import RenderJob
 from workflow.selectors import (
     coordination_rounds_visible_to,
     dashboard_figures,
@@ -45,16 +36,6 @@ class ReadOnlyViewSet(PortalViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
 
 # --- coordination ------------------------------------------------------------------------------
-class RoundFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("agreement_id", "Agreement id")
-    stage = django_filters.ChoiceFilter(choices=CoordinationRound._meta.get_field("stage").choices)
-    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open rounds only")
-
-    class Meta:
-        model = CoordinationRound
-        fields = ["agreement", "stage", "open"]
-
-
 class CoordinationRoundViewSet(ReadOnlyViewSet):
     """RAD and RFA coordination rounds (DoD only; a liaison gets an empty list)."""
 
@@ -88,27 +69,6 @@ class CoordinationRoundViewSet(ReadOnlyViewSet):
         )
         fresh = self.get_queryset().get(pk=round_.pk)
         return Response(self.get_serializer(fresh).data)
-
-
-class PositionFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("round__agreement_id", "Agreement id")
-    round = IdFilter("round_id", "Round id")
-    office = django_filters.CharFilter(field_name="office__code", lookup_expr="iexact", max_length=20)
-    status = django_filters.ChoiceFilter(choices=PositionStatus.choices)
-    open = django_filters.BooleanFilter(field_name="round__closed_at", lookup_expr="isnull", label="Open rounds only")
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only my office's positions")
-
-    class Meta:
-        model = CoordinationPosition
-        fields = ["agreement", "round", "office", "status", "open", "mine"]
-
-    def filter_mine(self, queryset, name, value):
-        if value is None:
-            return queryset
-        office_id = getattr(self.request.user, "coordinating_office_id", None)
-        if value:
-            return queryset.filter(office_id=office_id) if office_id else queryset.none()
-        return queryset.exclude(office_id=office_id) if office_id else queryset
 
 
 class CoordinationPositionViewSet(ReadOnlyViewSet):
@@ -156,18 +116,6 @@ class CoordinationPositionViewSet(ReadOnlyViewSet):
 
 
 # --- obligations -------------------------------------------------------------------------------
-class ObligationFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("agreement_id", "Agreement id")
-    kind = django_filters.ChoiceFilter(choices=ObligationKind.choices)
-    completed = django_filters.BooleanFilter(field_name="completed_date", lookup_expr="isnull", exclude=True)
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
-
-    class Meta:
-        model = ReportingObligation
-        fields = ["agreement", "kind", "completed", "due_before", "due_after"]
-
-
 class ReportingObligationViewSet(ReadOnlyViewSet):
     """Reporting obligations after entry into force (DoD only)."""
 
@@ -201,17 +149,6 @@ class ReportingObligationViewSet(ReadOnlyViewSet):
 
 
 # --- audit trail -------------------------------------------------------------------------------
-class AuditFilterSet(django_filters.FilterSet):
-    agreement = IdFilter("agreement_id", "Agreement id")
-    transition = django_filters.CharFilter(max_length=40, label="Event or transition name")
-    after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
-
-    class Meta:
-        model = TransitionLog
-        fields = ["agreement", "transition", "after", "before"]
-
-
 class AuditLogViewSet(ReadOnlyViewSet):
     """The append-only audit trail of visible agreements (read only). A liaison sees only state
     changes, without who, comments or request details."""

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflow", "0005_audit_append_only_every_database"),
+        ("workflow", "0002_audit_append_only_squashed_0005"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

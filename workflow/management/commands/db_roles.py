@@ -32,12 +32,14 @@ COLUMN_UPDATES = {"workflow_accesslog": ("document_id",), "security_securityeven
 
 
 def role_can(role: str, table: str, privilege: str) -> bool:
+    """Whether database role ``role`` holds ``privilege`` on ``table``."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, privilege])
         return bool(cursor.fetchone()[0])
 
 
 def role_owns(role: str, table: str) -> bool:
+    """Whether database role ``role`` owns ``table``."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_has_role(%s, tableowner, 'USAGE') FROM pg_tables WHERE schemaname = current_schema() "

@@ -1,0 +1,135 @@
+"""Attaching, changing and withdrawing an agreement's documents."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from icp_portal.model_update import fields_allowed_check, model_update
+from icp_portal.security.uploads import upload_check
+from partners.models import User
+
+from ..choices import DocumentKind, State
+from ..models import Agreement, Document
+from ..text_extraction import extract_text
+from .access import _save, agreement_edit_denial
+
+
+def document_edit_denial(agreement: Agreement, user: User, kind: str) -> str | None:
+    """Texts and notices can be attached by the lead program office in any open state; a reviewer
+    attaches termination notices."""
+    if kind == DocumentKind.NOTICE and user.is_reviewer:
+        return None
+    denial = agreement_edit_denial(agreement, user, substance=False)
+    if denial:
+        return denial
+    if (
+        agreement.state in (State.EXPIRED, State.TERMINATED, State.WITHDRAWN, State.DISAPPROVED)
+        and kind != DocumentKind.OTHER
+    ):
+        return f"The agreement is {State(agreement.state).label}: only other documents may still be attached."
+    return None
+
+
+@transaction.atomic
+def document_upload(
+    *,
+    agreement: Agreement,
+    user: User | None,
+    kind: str,
+    content: bytes,
+    filename: str,
+    title: str = "",
+    content_type: str = "",
+    marking: str | None = None,
+    releasable_to_partners: bool = False,
+    check_permission: bool = True,
+) -> Document:
+    """Attach a new version of a document. ``user`` None (with check_permission False) is a
+    background job storing a file it generated on a user's behalf. The file must be one of the
+    accepted types by its content (``icp_portal.security.uploads.upload_check``); the stored content type is
+    the detected one, and the client's ``content_type`` is ignored."""
+    if kind not in DocumentKind.values:
+        raise ValidationError({"kind": "Choose a document kind."})
+    # The words of the file, for search and comparison: read before the row lock is taken.
+    within_limit = 0 < len(content) <= settings.MAX_UPLOAD_MB * 1024 * 1024
+    text = extract_text(content, filename or "", content_type or "") if within_limit else ""
+    # Lock the agreement (serializes version numbers), then decide on the locked row.
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if check_permission:
+        denial = document_edit_denial(agreement, user, kind)
+        if denial:
+            raise PermissionDenied(denial)
+    max_bytes = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if len(content) > max_bytes:
+        raise ValidationError({"file": f"The file is larger than {settings.MAX_UPLOAD_MB} MB."})
+    if not content:
+        raise ValidationError({"file": "The file is empty."})
+    safe_name = os.path.basename((filename or "document").replace("\\", "/")).replace("\x00", "")[:150] or "document"
+    # What the file is comes from its content, never from the client's name or content type.
+    file_type = upload_check(content=content, filename=safe_name)
+    version = (Document.objects.filter(agreement=agreement, kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+    document = Document(
+        agreement=agreement,
+        kind=kind,
+        title=title.strip() or safe_name,
+        version=version,
+        original_name=safe_name,
+        content_type=file_type.content_type,
+        sha256=Document.digest(content),
+        size=len(content),
+        marking=marking or agreement.marking,
+        releasable_to_partners=releasable_to_partners,
+        uploaded_by=user,
+        text=text,
+    )
+    document.clean()  # the release rule (DDL approved, never an internal PDF), before the file is stored
+    document.file.save(safe_name, ContentFile(content), save=False)
+    document._history_user = user
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_withdraw(*, document: Document, user: User, reason: str) -> Document:
+    """Withdraw a wrong or superseded version: it stays in the history (and downloadable for DoD
+    users) but no longer counts as attached, and partners no longer see it."""
+    denial = document_edit_denial(document.agreement, user, document.kind)
+    if denial:
+        raise PermissionDenied(denial)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the document is withdrawn."})
+    if len(reason) > 300:
+        raise ValidationError({"reason": "Keep the reason under 300 characters."})
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.withdrawn_at is not None:
+        raise ValidationError(f"{document} was withdrawn on {document.withdrawn_at:%Y-%m-%d} already.")
+    document.withdrawn_at = timezone.now()
+    document.withdrawn_by = user
+    document.withdrawal_reason = reason
+    document.releasable_to_partners = False
+    _save(document, user)
+    return document
+
+
+@transaction.atomic
+def document_update(*, document: Document, user: User, **fields: Any) -> Document:
+    """Change a document's marking, title or releasability (the file itself is immutable)."""
+    allowed = {"title", "marking", "releasable_to_partners"}
+    refusal = "Only {allowed} can be changed; upload a new version instead."
+    fields_allowed_check(fields, allowed, refusal)
+    agreement = Agreement.objects.select_for_update().get(pk=document.agreement_id)
+    denial = document_edit_denial(agreement, user, document.kind)
+    if denial:
+        raise PermissionDenied(denial)
+    if document.withdrawn_at is not None and fields.get("releasable_to_partners"):
+        raise ValidationError({"releasable_to_partners": f"{document} is withdrawn: it cannot be released."})
+    return model_update(document, user=user, fields=fields, allowed=allowed, refusal=refusal)

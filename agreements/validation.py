@@ -1,0 +1,200 @@
+"""Whole-agreement validation: does an agreement, with its partners, keep every rule of its kind?
+
+One place decides it: agreement_create/update, participant changes, amendment creation,
+submit_rad and the other lifecycle steps (through ``agreements.lifecycle.agreement_valid``) and
+amendment application all call ``agreement_violations``. The module reads the models through
+the instances it is given (and ``apps.get_model``), never by importing ``agreements.models``, so
+the models and the lifecycle conditions can both import it without a circle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from .choices import AMENDABLE_STATES, PA_PARENT_STATES, AgreementKind, AmendmentType, DdlStatus, State
+
+if TYPE_CHECKING:
+    from partners.models import Partner
+
+    from .models import Agreement
+
+
+def _ref(agreement: Agreement) -> str:
+    return f" {agreement.reference}" if agreement.reference else ""
+
+
+def parent_candidate_q(kind: str | None = None) -> Q:
+    """Which agreements may be the parent of a new agreement of ``kind`` (of either kind that takes
+    a parent when None): a project arrangement's master not yet ended; an amendment's agreement
+    signed or in force, and not itself an amendment. ``parent_candidacy_error`` is the same test on
+    one row, with the sentence; ``agreements.selectors.parent_candidates`` applies it to a user."""
+    for_pa = Q(kind=AgreementKind.MASTER, state__in=PA_PARENT_STATES)
+    for_amendment = ~Q(kind=AgreementKind.AMENDMENT) & Q(state__in=AMENDABLE_STATES)
+    if kind == AgreementKind.PROJECT_ARRANGEMENT:
+        return for_pa
+    if kind == AgreementKind.AMENDMENT:
+        return for_amendment
+    if kind is None:
+        return for_pa | for_amendment
+    return Q(pk__in=[])
+
+
+def parent_candidacy_error(parent: Agreement, kind: str) -> str | None:
+    """Why ``parent`` cannot be the parent of an agreement of ``kind`` (None when it can). It asks
+    ``parent_candidate_q`` about the stored row, and only words the answer."""
+    if kind not in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
+        return None  # Agreement.clean says that such an agreement has no parent
+    stored_rows = type(parent)._default_manager
+    if parent.pk and stored_rows.filter(parent_candidate_q(kind), pk=parent.pk).exists():
+        return None
+    stored = stored_rows.filter(pk=parent.pk).values_list("kind", "state").first() if parent.pk else None
+    parent_kind, parent_state = stored or (parent.kind, parent.state)
+    if kind == AgreementKind.PROJECT_ARRANGEMENT:
+        if parent_kind != AgreementKind.MASTER:
+            return f"{parent.reference} is a {AgreementKind(parent_kind).label.lower()}, not a master agreement."
+        return (
+            f"The master agreement {parent.reference} is {State(parent_state).label.lower()}: "
+            "no project arrangement can be concluded under it."
+        )
+    if parent_kind == AgreementKind.AMENDMENT:
+        return "An amendment amends an agreement, not another amendment."
+    return (
+        f"{parent.reference} is {State(parent_state).label.lower()}: only an agreement that is "
+        "signed or in force can be amended."
+    )
+
+
+def partner_eligibility_error(agreement: Agreement, partner: Partner) -> str | None:
+    """Why ``partner`` may not take part in ``agreement`` (None when it may): Section 65 loans go
+    only to NATO (members, bodies, agencies) or major non-NATO allies; a project arrangement's
+    partners are its master's; an amendment's partners are its parent's, unless it is a
+    new-participant amendment, whose new partners must be eligible for the parent."""
+    if agreement.kind == AgreementKind.SECTION_65_LOAN and not partner.eligible_for_section_65:
+        return (
+            f"{partner.name} is neither a NATO member nor a major non-NATO ally (nor a NATO body or agency): "
+            f"the Section 65 loan{_ref(agreement)} cannot be made to it."
+        )
+    parent = agreement.parent if agreement.parent_id else None
+    if parent is None:
+        return None
+    in_parent = parent.participants.filter(partner=partner).exists()
+    if agreement.kind == AgreementKind.PROJECT_ARRANGEMENT and not in_parent:
+        return f"{partner.name} is not a participant in the master agreement {parent.reference}."
+    if agreement.kind == AgreementKind.AMENDMENT and not in_parent:
+        if agreement.amendment_type != AmendmentType.NEW_PARTICIPANT:
+            return (
+                f"{partner.name} does not take part in {parent.reference}: only a new-participant "
+                "amendment adds a partner."
+            )
+        return partner_eligibility_error(parent, partner)
+    return None
+
+
+def project_arrangements_outliving(master: Agreement, expiration_date: dt.date | None) -> list[str]:
+    """A master may not end before the project arrangements in force under it."""
+    if master.kind != AgreementKind.MASTER or not master.pk or expiration_date is None:
+        return []
+    pas = master.children.filter(
+        kind=AgreementKind.PROJECT_ARRANGEMENT,
+        state__in=(State.SIGNED, State.IN_FORCE),
+        expiration_date__gt=expiration_date,
+    ).order_by("expiration_date", "reference")
+    return [
+        f"{master.reference} cannot end on {expiration_date:%Y-%m-%d}: its project arrangement {pa.reference} "
+        f"in force expires on {pa.expiration_date:%Y-%m-%d}."
+        for pa in pas
+    ]
+
+
+def amendment_result_errors(amendment: Agreement, partners: Iterable | None = None) -> dict[str, list[str]]:
+    """What would be wrong with the amended agreement once the amendment applies (``partners``:
+    the amendment's, when not yet saved as its participants)."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    parent = amendment.parent if amendment.parent_id else None
+    if parent is None:
+        return errors
+    if amendment.amendment_type == AmendmentType.EXTENSION and amendment.new_expiration_date:
+        new = amendment.new_expiration_date
+        if parent.effective_date and new <= parent.effective_date:
+            errors["new_expiration_date"].append(
+                f"The extension would end {parent.reference} on {new:%Y-%m-%d}, before it takes effect "
+                f"({parent.effective_date:%Y-%m-%d})."
+            )
+        master = parent.parent if parent.kind == AgreementKind.PROJECT_ARRANGEMENT and parent.parent_id else None
+        if master is not None and master.expiration_date and new > master.expiration_date:
+            errors["new_expiration_date"].append(
+                f"The extension would make {parent.reference} outlive its master {master.reference}, "
+                f"which expires on {master.expiration_date:%Y-%m-%d}."
+            )
+        errors["new_expiration_date"].extend(project_arrangements_outliving(parent, new))
+    if amendment.amendment_type == AmendmentType.NEW_PARTICIPANT:
+        existing = set(parent.participants.values_list("partner_id", flat=True))
+        if partners is None:
+            partners = [p.partner for p in amendment.participants.select_related("partner")] if amendment.pk else []
+        if not [p for p in partners if p.pk not in existing]:
+            errors["partners"].append(
+                f"A new-participant amendment names a partner that does not yet take part in {parent.reference}."
+            )
+    return {k: v for k, v in errors.items() if v}
+
+
+def agreement_violations(
+    agreement: Agreement,
+    *,
+    partners: Iterable | None = None,
+    lead_partner: Partner | None = None,
+    check_parent_state: bool = False,
+) -> dict[str, list[str]]:
+    """Every rule the agreement (with ``partners``, or its current participants) breaks, by field:
+    its own fields (kind, authority, phase, dates, parent's kind and term), its partners and their
+    eligibility, the parent's state (at creation; always for an amendment), the result of an
+    amendment, and a master's term against its project arrangements in force."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    try:
+        agreement.full_clean(exclude=["reference", "state"], validate_unique=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors[name].extend(m for m in messages if m not in errors[name])
+    if partners is None:
+        partners = [p.partner for p in agreement.participants.select_related("partner")] if agreement.pk else []
+    partners = list(partners)
+    if not partners:
+        errors["partners"].append("Choose at least one partner.")
+    elif len({p.pk for p in partners}) != len(partners):
+        errors["partners"].append("Each partner may take part only once.")
+    if lead_partner is not None and lead_partner.pk not in {p.pk for p in partners}:
+        errors["lead_partner"].append(f"{lead_partner.name} is not among the agreement's partners.")
+    for partner in partners:
+        problem = partner_eligibility_error(agreement, partner)
+        if problem:
+            errors["partners"].append(problem)
+    parent = agreement.parent if agreement.parent_id else None
+    if parent is not None and (check_parent_state or agreement.kind == AgreementKind.AMENDMENT):
+        problem = parent_candidacy_error(parent, agreement.kind)
+        if problem and problem not in errors["parent"]:
+            errors["parent"].append(problem)
+    if agreement.kind == AgreementKind.AMENDMENT:
+        for name, messages in amendment_result_errors(agreement, partners).items():
+            errors[name].extend(messages)
+    errors["expiration_date"].extend(project_arrangements_outliving(agreement, agreement.expiration_date))
+    return {name: messages for name, messages in errors.items() if messages}
+
+
+def validate_agreement(agreement: Agreement, **kwargs: Any) -> None:
+    """Raise a ValidationError naming every rule the agreement breaks (see agreement_violations)."""
+    errors = agreement_violations(agreement, **kwargs)
+    if errors:
+        raise ValidationError(errors)
+
+
+def ddl_is_approved(agreement: Agreement) -> bool:
+    """The agreement's DDL / TS&FD decision says approved (asked of the database, not a cached row)."""
+    decisions = apps.get_model("agreements", "DdlDecision")._default_manager
+    return decisions.filter(agreement_id=agreement.pk, status=DdlStatus.APPROVED).exists()

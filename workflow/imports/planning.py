@@ -1,0 +1,377 @@
+"""One row checked against the model's validation and the file's own logic, without writing:
+a valid row becomes a plan, an invalid one carries its problems."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from agreements.choices import (
+    TERMINAL_STATES,
+    AgreementKind,
+    AmendmentType,
+    LegalAuthority,
+    Marking,
+    State,
+    SystemPhase,
+)
+from agreements.models import (
+    Agreement,
+    amendment_result_errors,
+    parent_candidacy_error,
+    partner_eligibility_error,
+)
+from partners.models import Partner, User
+
+from .reading import ImportRow
+from .values import _amount, _choice, _date, _dated_pairs, _Lookups, _split, _yes_no
+
+REFERENCE_PATTERN = re.compile(r"^ICP-(\d{4})-(\d{4,})$")
+BEFORE_SIGNATURE = (
+    State.PROPOSAL,
+    State.SSOI_DRAFTING,
+    State.RAD_REVIEW,
+    State.NEGOTIATION,
+    State.RFA_REVIEW,
+    State.CONGRESSIONAL_WAIT,
+    State.APPROVED,
+    State.WITHDRAWN,
+    State.DISAPPROVED,
+)
+SIGNED_STATES = (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+
+
+# --- one row ----------------------------------------------------------------------------------
+FIELD_COLUMNS = {
+    "expiration_date": "expiration_date",
+    "effective_date": "effective_date",
+    "parent": "parent_reference",
+    "phase": "phase",
+    "authority": "authority",
+    "authority_text": "authority_text",
+    "new_expiration_date": "new_expiration_date",
+    "amendment_type": "amendment_type",
+    "title": "title",
+    "short_title": "short_title",
+    "partner": "partner_codes",
+    "partners": "partner_codes",
+    "kind": "kind",
+    "external_reference": "external_reference",
+    "fixed_entry_into_force_date": "fixed_entry_into_force_date",
+}
+
+
+def _add_validation_error(row: ImportRow, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            for message in errors:
+                row.add(FIELD_COLUMNS.get(name, "" if name == "__all__" else name), message)
+    else:
+        for message in exc.messages:
+            row.add("", message)
+
+
+def _partners(row: ImportRow, lookups: _Lookups) -> list[Partner]:
+    key = "partner_codes" if row.values.get("partner_codes") else "partners"
+    names = _split(row.values.get(key, ""))
+    if not names:
+        row.add("partner_codes", "Name at least one partner.")
+        return []
+    partners = []
+    for name in names:
+        partner = lookups.partners.get(name.upper())
+        if partner is None:
+            row.add(key, f"“{name}” is not a partner code the portal knows.")
+        elif partner in partners:
+            row.add(key, f"{partner.code} is listed twice.")
+        else:
+            partners.append(partner)
+    return partners
+
+
+def _state_problems(row: ImportRow, a: Agreement, signatures: dict[str, dt.date], partners: list[Partner]) -> None:
+    """A state that the file's own dates contradict is refused, with the date that says so."""
+    today = timezone.localdate()
+    state = a.state
+    label = State(state).label
+    signed = [d for d in [a.us_signature_date, *signatures.values()] if d]
+    for column, date in [("us_signature_date", a.us_signature_date)] + [
+        ("partner_signatures", d) for d in signatures.values()
+    ]:
+        if date and date > today:
+            row.add(column, f"A signature date cannot be in the future ({date:%Y-%m-%d}).")
+    if state in BEFORE_SIGNATURE and (signed or a.entry_into_force_date):
+        row.add("state", f"The file says {label}, but gives a signature or entry-into-force date: it was signed.")
+    all_signed = bool(a.us_signature_date) and all(p.code in signatures for p in partners)
+    if state == State.SIGNING and (not signed or all_signed):
+        row.add("state", "Signing means some signatures are in and some are not; the signature dates say otherwise.")
+    if state in SIGNED_STATES:
+        if a.entry_into_force_date is None and all_signed:
+            a.entry_into_force_date = a.fixed_entry_into_force_date or max(signed)
+        if a.entry_into_force_date is None:
+            row.add("entry_into_force_date", f"{label} needs the entry-into-force date (or every signature date).")
+        elif a.entry_into_force_date > today:
+            row.add(
+                "entry_into_force_date", f"{label}, but it enters into force on {a.entry_into_force_date:%Y-%m-%d}."
+            )
+        elif signed and a.entry_into_force_date < max(signed):
+            row.add("entry_into_force_date", "The agreement cannot enter into force before its last signature.")
+    if state == State.SIGNED:
+        if not a.fixed_entry_into_force_date or a.fixed_entry_into_force_date <= today:
+            row.add(
+                "fixed_entry_into_force_date",
+                f"{label} needs the fixed entry-into-force date, still ahead.",
+            )
+        if a.entry_into_force_date:
+            row.add("entry_into_force_date", f"{label}, but the file says it entered into force.")
+        if signed and not all_signed:
+            row.add("state", f"{label} means every signature is in; the signature dates say otherwise.")
+    if state == State.IN_FORCE and a.expiration_date and a.expiration_date <= today:
+        row.add("state", f"In force, but it expired on {a.expiration_date:%Y-%m-%d}: the state is Expired.")
+    if state == State.EXPIRED and (a.expiration_date is None or a.expiration_date > today):
+        row.add("state", "Expired needs an expiration date that has passed.")
+    if state == State.CONGRESSIONAL_WAIT and not a.congressional_notice_date:
+        row.add("congressional_notice_date", "A congressional wait runs from the notice date: give it.")
+    if a.congressional_notice_date and a.congressional_notice_date > today:
+        row.add("congressional_notice_date", "The notice date cannot be in the future.")
+
+
+def _state_since(row: ImportRow, a: Agreement) -> dt.datetime:
+    given = _date(row, "state_since")
+    today = timezone.localdate()
+    if given and given > today:
+        row.add("state_since", "The agreement cannot have entered its state in the future.")
+        given = None
+    if given is None:
+        if a.state == State.EXPIRED and a.expiration_date:
+            given = a.expiration_date
+        elif a.state in SIGNED_STATES and a.entry_into_force_date:
+            given = a.entry_into_force_date
+        else:
+            given = today
+    return timezone.make_aware(dt.datetime.combine(given, dt.time(12)))
+
+
+@dataclass
+class _Planned:
+    """A valid row, ready to be written: its agreement (unsaved) and what goes with it."""
+
+    row: ImportRow
+    agreement: Agreement
+    partners: list[Partner]
+    lead: str
+    signatures: dict
+    totals: dict
+    parent: _Planned | None = None
+
+
+class _Ctx:
+    """What one import run carries from row to row."""
+
+    def __init__(self, user: User, filename: str, lookups: _Lookups):
+        self.user = user
+        self.filename = filename
+        self.lookups = lookups
+        self.planned: dict[str, _Planned] = {}  # reference and external reference -> valid row
+        self.bad_keys: set[str] = set()
+
+
+def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
+    """Check one row against the model's validation and the file's own logic, without writing.
+    Problems are recorded on the row; a valid row comes back as a plan."""
+    values = row.values
+    lookups = ctx.lookups
+    reference = values.get("reference", "").strip()
+    external = values.get("external_reference", "").strip()
+    if reference in lookups.existing_references:
+        row.action, row.existing_reference = "exists", reference
+        return None
+    if external and external in lookups.existing_external:
+        row.action, row.existing_reference = "exists", lookups.existing_external[external]
+        return None
+    if not reference and not external:
+        row.add(
+            "reference", "Give a reference or an external reference, so that a second import does not create it again."
+        )
+    if reference and len(reference) > 20:
+        row.add("reference", "A reference has at most 20 characters.")
+    for key in (reference, external):
+        if key and (key in ctx.planned or key in ctx.bad_keys):
+            row.add("reference" if key == reference else "external_reference", f"“{key}” appears on an earlier row.")
+
+    title = values.get("title", "").strip()
+    if not title:
+        row.add("title", "Every agreement needs a title.")
+    kind = _choice(row, "kind", AgreementKind)
+    if not kind and not values.get("kind"):
+        row.add("kind", "Say which kind of agreement this is.")
+    state = _choice(row, "state", State, default=State.PROPOSAL)
+    authority = _choice(row, "authority", LegalAuthority)
+    phase = _choice(row, "phase", SystemPhase)
+    amendment_type = _choice(row, "amendment_type", AmendmentType)
+    marking = _choice(row, "marking", Marking, default=Marking.CUI)
+    releasable = _yes_no(row, "releasable_to_partners")
+    partners = _partners(row, lookups)
+    organization_text = values.get("lead_organization_code") or values.get("lead_organization", "")
+    organization = lookups.organizations.get(organization_text.strip().upper())
+    if organization is None:
+        column = "lead_organization_code" if values.get("lead_organization_code") else "lead_organization"
+        if organization_text:
+            row.add(column, f"“{organization_text}” is not a DoD Component the portal knows.")
+        else:
+            row.add("lead_organization", "Name the DoD Component that leads the agreement.")
+    parent = None
+    parent_plan = ctx.planned.get(values.get("parent_reference", "").strip())
+    parent_key = values.get("parent_reference", "").strip()
+    parent_codes: set[str] = set()
+    if parent_key:
+        if parent_plan is not None:
+            parent = parent_plan.agreement
+            parent_codes = {p.code for p in parent_plan.partners}
+        elif parent_key in ctx.bad_keys:
+            row.add("parent_reference", f"The parent {parent_key} is on a row with problems.")
+        else:
+            parent = lookups.parents.get(parent_key)
+            if parent is None:
+                row.add("parent_reference", f"The parent {parent_key} is neither in the file nor in the portal.")
+            else:
+                parent_codes = lookups.parent_partner_codes.get(parent.pk, set())
+    elif kind in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
+        row.add("parent_reference", "A project arrangement or amendment needs its parent agreement's reference.")
+    if kind == AgreementKind.SECTION_65_LOAN:
+        authority = authority or LegalAuthority.AECA_65
+    if kind == AgreementKind.PROJECT_ARRANGEMENT and parent_plan is not None and parent.kind == AgreementKind.MASTER:
+        # partner_eligibility_error's rule, asked in memory: the master is a row of this file.
+        for partner in partners:
+            if partner.code not in parent_codes:
+                row.add(
+                    "partner_codes",
+                    f"{partner.name} is not a participant in the master agreement {parent_key}.",
+                )
+    if (
+        kind == AgreementKind.PROJECT_ARRANGEMENT
+        and parent is not None
+        and state not in (State.PROPOSAL, State.SSOI_DRAFTING, State.WITHDRAWN)
+        and parent.state not in (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+    ):
+        # The rule of submit_rad: a project arrangement goes up for review only under a master in force.
+        row.add(
+            "state",
+            f"A project arrangement can be {State(state).label} only under a master that has been in force; "
+            f"{parent_key} is {State(parent.state).label}.",
+        )
+    if kind == AgreementKind.AMENDMENT and parent is not None and not authority:
+        authority = parent.authority
+    lead_code = values.get("lead_partner", "").strip().upper()
+    if lead_code and lead_code not in {p.code for p in partners}:
+        lead_partner = lookups.partners.get(lead_code)
+        # The sentence of agreement_violations' rule, for a lead partner the portal knows.
+        name = lead_partner.name if lead_partner else lead_code
+        row.add("lead_partner", f"{name} is not among the agreement's partners.")
+    signatures = _dated_pairs(row, "partner_signatures", dt.date.fromisoformat)
+    for code in signatures:
+        if code not in {p.code for p in partners}:
+            row.add("partner_signatures", f"{code} signed but is not among the partners.")
+    totals = _dated_pairs(row, "contribution_totals", _amount)
+    for code in totals:
+        if code not in {p.code for p in partners}:
+            row.add("contribution_totals", f"{code} contributes but is not among the partners.")
+
+    agreement = Agreement(
+        reference=reference,
+        external_reference=external,
+        title=title[:300],
+        short_title=values.get("short_title", "").strip()[:80],
+        kind=kind,
+        phase=phase,
+        parent=parent,
+        amendment_type=amendment_type,
+        new_expiration_date=_date(row, "new_expiration_date"),
+        lead_organization=organization,
+        authority=authority,
+        authority_text=values.get("authority_text", "").strip()[:200],
+        effective_date=_date(row, "effective_date"),
+        fixed_entry_into_force_date=_date(row, "fixed_entry_into_force_date"),
+        entry_into_force_date=_date(row, "entry_into_force_date"),
+        expiration_date=_date(row, "expiration_date"),
+        marking=marking,
+        releasable_to_partners=releasable,
+        internal_notes=values.get("internal_notes", "").strip(),
+        state=state,
+        congressional_notice_date=_date(row, "congressional_notice_date"),
+        us_signature_date=_date(row, "us_signature_date"),
+        us_signatory_name=values.get("us_signatory_name", "").strip()[:200],
+    )
+    if agreement.effective_date and agreement.expiration_date and agreement.expiration_date <= agreement.effective_date:
+        row.add("expiration_date", "The expiration date must come after the effective date.")
+    _state_problems(row, agreement, signatures, partners)
+    since = _state_since(row, agreement)
+    agreement.state_changed_at = since
+    agreement.created_at = since
+    if row.problems or organization is None or not kind:
+        return None
+
+    try:
+        # Foreign keys were resolved above; the database enforces the constraints again on insert.
+        agreement.full_clean(
+            exclude=["reference", "state", "lead_organization", "parent", "action_officer"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        _add_validation_error(row, exc)
+        return None
+    # The whole-agreement rules every door applies (agreements.models), wherever they can be asked
+    # of a row not yet stored: partner eligibility, the parent's candidacy, an amendment's result.
+    shared: dict[str, list[str]] = defaultdict(list)
+    parent_stored = parent is not None and parent_plan is None
+    if parent is None or parent_stored:
+        for partner in partners:
+            if problem := partner_eligibility_error(agreement, partner):
+                shared["partners"].append(problem)
+    if parent_stored and state not in TERMINAL_STATES:
+        if problem := parent_candidacy_error(parent, kind):
+            shared["parent"].append(problem)
+    if kind == AgreementKind.AMENDMENT and parent_stored:
+        for name, messages in amendment_result_errors(agreement, partners).items():
+            shared[name].extend(messages)
+    if shared:
+        _add_validation_error(row, ValidationError(dict(shared)))
+        return None
+    agreement.pk = -row.number  # a placeholder, so rows naming it as their parent validate
+    return _Planned(
+        row=row,
+        agreement=agreement,
+        partners=partners,
+        lead=lead_code or partners[0].code,
+        signatures=signatures,
+        totals=totals,
+        parent=parent_plan,
+    )
+
+
+def _order(rows: list[ImportRow]) -> list[ImportRow]:
+    """Parents before the rows that name them (masters, then PAs, then amendments)."""
+    keys = {}
+    for row in rows:
+        for key in (row.values.get("reference"), row.values.get("external_reference")):
+            if key:
+                keys.setdefault(key, row)
+    depth: dict[int, int] = {}
+
+    def level(row: ImportRow, seen: frozenset = frozenset()) -> int:
+        if row.number in depth:
+            return depth[row.number]
+        parent = keys.get(row.values.get("parent_reference", ""))
+        result = (
+            0 if parent is None or parent is row or parent.number in seen else level(parent, seen | {row.number}) + 1
+        )
+        depth[row.number] = result
+        return result
+
+    return sorted(rows, key=lambda r: (level(r), r.number))
