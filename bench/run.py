@@ -235,8 +235,17 @@ def targets(results: dict, sizes: list[int]) -> dict:
         add("API list of 100 vs raw SQL of the same rows", "≤ 1.5×", round(ratio, 2), ratio <= 1.5)
     me, bare = pages_large.get("GET /api/v1/me/ with a token"), pages_large.get("bare Django JSON view")
     if me and bare:
-        ratio = me["median_ms"] / bare["median_ms"]
-        add("GET /api/v1/me/ with a token vs bare view", "≤ 3×", round(ratio, 2), ratio <= 3)
+        # Both take about a millisecond and are repeated hundreds of times: their fastest runs
+        # are compared (as timeit does), since their medians on a shared machine measure whether
+        # the scheduler ran another process in the middle. The medians' ratio is shown beside.
+        ratio = me["min_ms"] / bare["min_ms"]
+        medians = me["median_ms"] / bare["median_ms"]
+        add(
+            "GET /api/v1/me/ with a token vs bare view",
+            "≤ 3× (fastest runs)",
+            f"{ratio:.2f} (medians {medians:.2f})",
+            ratio <= 3,
+        )
     heavy = results["sizes"][large].get("heavy", {})
     csv_run, raw = heavy.get("export_csv", {}), heavy.get("raw_sql_export", {})
     if "seconds" in csv_run and "seconds" in raw:

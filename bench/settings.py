@@ -14,6 +14,9 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 # The load test signs in over plain HTTP on 127.0.0.1.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The __Host- prefixes need Secure cookies; the load test's sessions are sent as "sessionid".
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 # Thousands of sign-ins from one address are the load test, not an attack.

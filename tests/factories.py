@@ -35,6 +35,11 @@ from workflow.services import coordination_position_record
 PASSWORD = "correct-horse-battery-staple"
 
 
+def demo_cast() -> demo.Cast:
+    """The demo cast: reference data, one user per role, one coordinator per default office."""
+    return demo.ensure_cast(password=PASSWORD)
+
+
 def lead_program_office(agreement: Agreement) -> User:
     """The program office that edits ``agreement``: its lead organization's first one."""
     return demo.program_office_for(agreement.lead_organization, password=PASSWORD)
@@ -158,8 +163,8 @@ class AgreementFactory(DjangoModelFactory):
         model = Agreement
 
     state = State.PROPOSAL
-    cast = factory.LazyFunction(lambda: demo.ensure_cast(password=PASSWORD))
-    user = factory.LazyAttribute(lambda o: o.cast.program_office)
+    cast = None  # built on first need
+    user = factory.LazyAttribute(lambda o: (o.cast or demo_cast()).program_office)
     kind = AgreementKind.MASTER
     partners = ("GBR",)
     authority = factory.LazyAttribute(
@@ -167,10 +172,13 @@ class AgreementFactory(DjangoModelFactory):
     )
 
     @classmethod
-    def _create(cls, model_class, *, state: str, cast: demo.Cast, **fields) -> Agreement:
+    def _create(cls, model_class, *, state: str, cast: demo.Cast | None, **fields) -> Agreement:
         if state == State.SIGNED:  # signed and waiting: the text fixes a later entry into force
             fields.setdefault("fixed_entry_into_force_date", timezone.localdate() + dt.timedelta(days=30))
         agreement = demo.propose(**fields)
+        if state == State.PROPOSAL:
+            return agreement
+        cast = cast or demo_cast()
         if state != State.EXPIRED:
             return demo.drive_to(agreement, state, cast)
         # An agreement expires once its expiration date has come: the test lives on that day.

@@ -495,6 +495,5 @@ def _dashboard_figures(user: Viewer, today: dt.date) -> dict:
 
 
 def _count_beyond(first_rows: list, queryset: QuerySet) -> int:
-    """The full count of a capped panel. Always a COUNT (cheap on these filtered sets, and the
-    figures are cached): counting only full panels made the queries grow with the portfolio."""
-    return queryset.count()
+    """The full count of a capped panel: its rows when the cap was not reached, else a COUNT."""
+    return queryset.count() if len(first_rows) == DASHBOARD_PANEL_ROWS else len(first_rows)
