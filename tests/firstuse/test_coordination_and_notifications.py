@@ -63,7 +63,8 @@ def test_reviewer_reminds_an_office_that_has_not_answered(client_for, reviewer, 
     client = client_for(reviewer)
     page = client.get(url).content.decode()
     assert "Not answered yet:" in page and position.office.name in page
-    response = client.post(url, {"action": "remind", "position": position.pk}, follow=True)
+    remind = reverse("position_remind", args=[agreement.reference, position.pk])
+    response = client.post(remind, follow=True)
     assert response.status_code == 200
     assert f"Reminder sent to {position.office.name}" in response.content.decode()
     reminder = Notification.objects.get(user=coordinator, kind="position_reminder")
@@ -71,7 +72,7 @@ def test_reviewer_reminds_an_office_that_has_not_answered(client_for, reviewer, 
     log = TransitionLog.objects.get(agreement=agreement, transition="position_reminder_sent")
     assert log.user == reviewer and position.office.name in log.comment
     # Once a day per position.
-    again = client.post(url, {"action": "remind", "position": position.pk})
+    again = client.post(remind)
     assert again.status_code == 400 and "reminded today already" in again.content.decode()
     assert TransitionLog.objects.filter(transition="position_reminder_sent").count() == 1
 
@@ -119,9 +120,10 @@ def test_a_wrong_upload_is_withdrawn_and_stays_in_the_history(client_for, progra
     )
     url = reverse("agreement_documents", args=[agreement.reference])
     client = client_for(program_office)
-    refused = client.post(url, {"action": "withdraw", "document": document.pk, "reason": " "})
+    withdraw = reverse("document_withdraw", args=[agreement.reference, document.pk])
+    refused = client.post(withdraw, {"reason": " "})
     assert refused.status_code == 400 and "Say why the document is withdrawn." in refused.content.decode()
-    response = client.post(url, {"action": "withdraw", "document": document.pk, "reason": "Wrong file."}, follow=True)
+    response = client.post(withdraw, {"reason": "Wrong file."}, follow=True)
     html = response.content.decode()
     assert "is withdrawn; it stays in the history" in html and "Withdrawn " in html and "wrong.txt" in html
     document.refresh_from_db()
@@ -129,7 +131,7 @@ def test_a_wrong_upload_is_withdrawn_and_stays_in_the_history(client_for, progra
     overview = client.get(reverse("agreement_detail", args=[agreement.reference])).content.decode()
     assert "No draft text is attached." in overview  # a withdrawn text no longer counts
     assert "wrong.txt" not in client_for(liaison).get(url).content.decode()
-    assert client.post(url, {"action": "withdraw", "document": "x", "reason": "r"}).status_code == 404
+    assert client.post(f"{url}x/withdraw/", {"reason": "r"}).status_code == 404
     # Replacing: the upload form comes pre-set to the kind.
     replace = client.get(url + "?kind=draft_text").content.decode()
     assert '<option value="draft_text" selected>' in replace
