@@ -142,24 +142,6 @@ BROWSER_WRITE_ROUTES = {
     "ddl_decide": "ddl_decided_by_disclosure_office",
     "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force",
     "position_record": "silence_is_final",
-    # One route per change (the tabs above forward a form that still names its action to them); each
-    # passes the rules of the service it calls (SERVICE_DOORS).
-    "participant_add": "section_65_partner pa_partners_in_master pen_holder_edits",
-    "participant_update": "pen_holder_edits",
-    "participant_remove": "keeps_a_partner pen_holder_edits",
-    "contribution_add": "pen_holder_edits",
-    "contribution_delete": "pen_holder_edits",
-    "loan_item_add": "pen_holder_edits",
-    "loan_item_delete": "pen_holder_edits",
-    "document_upload": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
-    "document_update": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
-    "document_withdraw": "pen_holder_edits",
-    "ddl_request": "pen_holder_edits",
-    "ddl_decide": "ddl_decided_by_disclosure_office",
-    "coordination_offices": "transition_role",
-    "congressional_notice": "congressional_wait",
-    "position_remind": "transition_role",
-    "obligation_complete": "transition_role",
     # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it.
     "import_upload": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
     "pa_within_master_term dates_ordered",
