@@ -35,8 +35,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from agreements import services as agreement_services
-from agreements.choices import DocumentKind, State
-from agreements.models import SSOI_SECTIONS
+from agreements.choices import ContributionKind, DocumentKind, State
+from agreements.models import SSOI_SECTIONS, Contribution
 from partners.services import api_token_create
 from workflow.calendar import calendar_feed_create
 from workflow.imports import import_batch_preview, import_template_xlsx
@@ -89,6 +89,22 @@ class World:
     @cached_property
     def released_document(self):
         return self.in_force.documents.get(kind=DocumentKind.NEGOTIATED_TEXT, releasable_to_partners=True)
+
+    @cached_property
+    def participant(self):
+        """GBR's participation in the agreement."""
+        return self.agreement.participants.get(partner__code="GBR")
+
+    @cached_property
+    def contribution(self):
+        """GBR's contribution to the agreement (written directly: in review, no one may add one)."""
+        return Contribution.objects.create(
+            agreement=self.agreement,
+            participant=self.participant,
+            kind=ContributionKind.FINANCIAL,
+            description="Share",
+            amount_usd=10,
+        )
 
     @cached_property
     def position(self):
@@ -148,6 +164,24 @@ PATH_ARGS: dict[str, dict[str, Callable[[World], object]]] = {
     "agreements/<str:reference>/documents/<int:pk>/download/": {
         "reference": lambda w: w.in_force.reference,
         "pk": lambda w: w.released_document.pk,
+    },
+    # One route per change on an agreement's tabs: on the agreement's own rows.
+    "agreements/<str:reference>/participants/<int:pk>/update/": {"pk": lambda w: w.participant.pk},
+    "agreements/<str:reference>/participants/<int:pk>/remove/": {"pk": lambda w: w.participant.pk},
+    "agreements/<str:reference>/contributions/<int:pk>/delete/": {"pk": lambda w: w.contribution.pk},
+    "agreements/<str:reference>/loan-items/<int:pk>/delete/": {"pk": lambda w: 0},  # a master: no loan list
+    "agreements/<str:reference>/documents/<int:pk>/update/": {
+        "reference": lambda w: w.in_force.reference,
+        "pk": lambda w: w.released_document.pk,
+    },
+    "agreements/<str:reference>/documents/<int:pk>/withdraw/": {
+        "reference": lambda w: w.in_force.reference,
+        "pk": lambda w: w.released_document.pk,
+    },
+    "agreements/<str:reference>/coordination/positions/<int:pk>/remind/": {"pk": lambda w: w.position.pk},
+    "agreements/<str:reference>/obligations/<int:pk>/complete/": {
+        "reference": lambda w: w.in_force.reference,
+        "pk": lambda w: w.in_force.obligations.first().pk,
     },
 }
 # What a POST sends, when not an empty form.
@@ -212,6 +246,22 @@ GET: dict[str, str] = {
     "agreements/<str:reference>/coordination/":                 "200 200 200 200 200 404 404 302",
     "agreements/<str:reference>/history/":                      "200 200 200 200 200 404 404 302",
     "agreements/<str:reference>/actions/<str:name>/":           "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/participants/add/":             "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/participants/<int:pk>/update/": "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/participants/<int:pk>/remove/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/contributions/add/":            "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/contributions/<int:pk>/delete/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/loan-items/add/":               "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/loan-items/<int:pk>/delete/":   "404 404 404 404 404 404 404 302",
+    "agreements/<str:reference>/documents/upload/":             "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/documents/<int:pk>/update/":    "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/documents/<int:pk>/withdraw/":  "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/ddl/request/":                  "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/ddl/decide/":                   "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/coordination/offices/":         "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/coordination/notice/":          "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/coordination/positions/<int:pk>/remind/": "405 405 405 405 405 405 405 302",
+    "agreements/<str:reference>/obligations/<int:pk>/complete/": "405 405 405 405 405 405 405 302",
 }
 
 # The statuses of a POST (an empty form unless POST_DATA says), one line per route.
@@ -273,6 +323,22 @@ POST: dict[str, str] = {
     "agreements/<str:reference>/coordination/":                 "404 404 404 404 404 404 404 302",
     "agreements/<str:reference>/history/":                      "200 200 200 200 200 404 404 302",
     "agreements/<str:reference>/actions/<str:name>/":           "403 400 403 403 403 404 404 302",
+    "agreements/<str:reference>/participants/add/":             "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/participants/<int:pk>/update/": "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/participants/<int:pk>/remove/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/contributions/add/":            "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/contributions/<int:pk>/delete/": "200 200 200 200 200 404 404 302",
+    "agreements/<str:reference>/loan-items/add/":               "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/loan-items/<int:pk>/delete/":   "404 404 404 404 404 404 404 302",
+    "agreements/<str:reference>/documents/upload/":             "400 400 400 400 400 403 404 302",
+    "agreements/<str:reference>/documents/<int:pk>/update/":    "400 400 400 400 400 403 404 302",
+    "agreements/<str:reference>/documents/<int:pk>/withdraw/":  "403 403 403 400 403 403 404 302",
+    "agreements/<str:reference>/ddl/request/":                  "403 403 403 400 403 403 404 302",
+    "agreements/<str:reference>/ddl/decide/":                   "400 400 400 400 400 403 404 302",
+    "agreements/<str:reference>/coordination/offices/":         "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/coordination/notice/":          "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/coordination/positions/<int:pk>/remind/": "403 302 403 403 403 404 404 302",
+    "agreements/<str:reference>/obligations/<int:pk>/complete/": "400 400 400 400 400 404 404 302",
 }
 # fmt: on
 
