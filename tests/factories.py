@@ -24,8 +24,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from agreements import services as agreement_services
-from agreements.choices import AgreementKind, AmendmentType, DocumentKind, LegalAuthority, State, SystemPhase
-from agreements.models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from agreements.choices import AgreementKind, AmendmentType, DdlStatus, DocumentKind, LegalAuthority, State, SystemPhase
+from agreements.models import SSOI, Agreement, Contribution, DdlDecision, Document, LoanItem, Participant
 from partners.models import CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
 from partners.services import user_create
 from workflow import demo
@@ -33,6 +33,11 @@ from workflow.models import CoordinationPosition, CoordinationRound, PositionSta
 from workflow.services import coordination_position_record
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def demo_cast() -> demo.Cast:
+    """The demo cast: reference data, one user per role, one coordinator per default office."""
+    return demo.ensure_cast(password=PASSWORD)
 
 
 def lead_program_office(agreement: Agreement) -> User:
@@ -158,8 +163,8 @@ class AgreementFactory(DjangoModelFactory):
         model = Agreement
 
     state = State.PROPOSAL
-    cast = factory.LazyFunction(lambda: demo.ensure_cast(password=PASSWORD))
-    user = factory.LazyAttribute(lambda o: o.cast.program_office)
+    cast = None  # built on first need
+    user = factory.LazyAttribute(lambda o: (o.cast or demo_cast()).program_office)
     kind = AgreementKind.MASTER
     partners = ("GBR",)
     authority = factory.LazyAttribute(
@@ -167,10 +172,13 @@ class AgreementFactory(DjangoModelFactory):
     )
 
     @classmethod
-    def _create(cls, model_class, *, state: str, cast: demo.Cast, **fields) -> Agreement:
+    def _create(cls, model_class, *, state: str, cast: demo.Cast | None, **fields) -> Agreement:
         if state == State.SIGNED:  # signed and waiting: the text fixes a later entry into force
             fields.setdefault("fixed_entry_into_force_date", timezone.localdate() + dt.timedelta(days=30))
         agreement = demo.propose(**fields)
+        if state == State.PROPOSAL:
+            return agreement
+        cast = cast or demo_cast()
         if state != State.EXPIRED:
             return demo.drive_to(agreement, state, cast)
         # An agreement expires once its expiration date has come: the test lives on that day.
@@ -317,6 +325,28 @@ class DocumentFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, **fields) -> Document:
         return agreement_services.document_upload(**fields)
+
+
+class DdlDecisionFactory(DjangoModelFactory):
+    """The disclosure office's decision on the agreement's DDL (``ddl_decide``): approved today by
+    default, with the letter attached, as ``demo.approve_ddl`` does."""
+
+    class Meta:
+        model = DdlDecision
+
+    agreement = factory.SubFactory(AgreementFactory, state=State.NEGOTIATION)
+    user = factory.LazyFunction(demo.disclosure_officer)
+    status = DdlStatus.APPROVED
+    decision_date = factory.LazyFunction(timezone.localdate)
+    content = factory.LazyAttribute(
+        lambda o: f"{o.agreement.reference} — Delegation of Disclosure Authority Letter\n".encode()
+    )
+    filename = "ddl.txt"
+    content_type = "text/plain"
+
+    @classmethod
+    def _create(cls, model_class, **fields) -> DdlDecision:
+        return agreement_services.ddl_decide(**fields)
 
 
 # --- coordination ----------------------------------------------------------------------------

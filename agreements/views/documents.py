@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from icp_portal.downloads import document_response, download_refused
 
@@ -16,7 +16,7 @@ from ..choices import DocumentKind
 from ..forms import DdlDecisionForm, DocumentUpdateForm, DocumentUploadForm
 from ..models import Document, document_release_denial
 from ..selectors import documents_visible_to
-from .frame import agreement_for, form_failure, forward_posted_action, tab_page
+from .frame import agreement_for, form_failure, tab_page
 
 
 def _tab(request, agreement, status: int = 200, *, upload_form=None, ddl_form=None):
@@ -75,14 +75,10 @@ def _back(agreement):
 
 
 @login_required
+@require_GET
 def agreement_documents(request, reference: str):
-    """Documents with their versions, markings and releasability. Each change has its own route
-    below; a form posted here with a hidden ``action`` (as before those routes) is forwarded."""
-    if request.method == "POST":
-        agreement_for(request, reference)  # a 404 before a liaison's 403, as on every action
-        if request.user.is_liaison:
-            raise PermissionDenied("Partner liaisons have read-only access.")
-        return forward_posted_action(request, reference, POSTED_ACTIONS)
+    """Documents with their versions, markings and releasability. The tab only shows; each change
+    posts to its own route below."""
     return _tab(request, agreement_for(request, reference))
 
 
@@ -191,16 +187,6 @@ def document_withdraw(request, reference: str, pk: int):
         return _refused(request, agreement, exc)
     messages.success(request, f"{document} is withdrawn; it stays in the history.")
     return _back(agreement)
-
-
-# The ``action`` values of forms posted to the tab itself, and the id field each names.
-POSTED_ACTIONS = {
-    "upload": (document_upload, None),
-    "ddl_request": (ddl_request, None),
-    "ddl_decide": (ddl_decide, None),
-    "update": (document_update, "document"),
-    "withdraw": (document_withdraw, "document"),
-}
 
 
 @login_required

@@ -1,5 +1,5 @@
 """The frame of the agreement page that every tab shares: the visible agreement, the lifecycle
-stepper, the actions the user may take, and the helpers the tabs use to answer a POST."""
+stepper, the actions the user may take, and the helpers the tabs' action views use to answer a POST."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from icp_portal.forms_ids import posted_id
 from workflow import services as workflow_services
 from workflow.selectors import open_return, stage_durations, submission_summary
 
@@ -141,17 +140,3 @@ def form_failure(form, exc) -> int:
         return 403
     apply_service_error(form, exc)
     return 400
-
-
-def forward_posted_action(request, reference: str, actions: dict) -> HttpResponse:
-    """Forms posted to a tab with a hidden ``action`` field, as before each action had its own
-    route: forwarded to that action's view, the posted id (``id_field``) becoming its ``pk``. An
-    unknown action is a 404; an id that names nothing becomes 0, which the view's lookup finds
-    nothing for (its own checks, a liaison's 403 first, come before)."""
-    try:
-        view, id_field = actions[request.POST.get("action")]
-    except KeyError:
-        raise Http404("Unknown action.") from None
-    if id_field is None:
-        return view(request, reference)
-    return view(request, reference, posted_id(request.POST.get(id_field)) or 0)

@@ -7,14 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
 from ..forms import ContributionForm, LoanItemForm, ParticipantAddForm, ParticipantUpdateForm
 from ..models import Contribution, LoanItem, Participant
 from ..selectors import equitability_table
 from .confirm import Removal, confirm_delete_view
-from .frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
+from .frame import agreement_for, dod_only, form_failure, tab_page
 
 
 def _participants_context(agreement, user, **forms):
@@ -61,13 +61,11 @@ def _back(agreement):
 
 
 @login_required
+@require_GET
 def agreement_participants(request, reference: str):
     """Participants, contributions with the equitability table and chart, and the loan list.
-    Each change has its own route below; a form posted here with a hidden ``action`` (as before
-    those routes) is forwarded to it."""
+    The tab only shows; each change posts to its own route below."""
     dod_only(request)
-    if request.method == "POST":
-        return forward_posted_action(request, reference, POSTED_ACTIONS)
     return _tab(request, agreement_for(request, reference))
 
 
@@ -187,14 +185,3 @@ loan_item_delete = confirm_delete_view(
         back="agreement_participants",
     )
 )
-
-# The ``action`` values of forms posted to the tab itself, and the id field each names.
-POSTED_ACTIONS = {
-    "add_participant": (participant_add, None),
-    "update_participant": (participant_update, "target"),
-    "remove_participant": (participant_remove, "target"),
-    "add_contribution": (contribution_add, None),
-    "delete_contribution": (contribution_delete, "target"),
-    "add_loan_item": (loan_item_add, None),
-    "delete_loan_item": (loan_item_delete, "target"),
-}

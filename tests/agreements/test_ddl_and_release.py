@@ -132,7 +132,7 @@ def test_submit_rfa_reads_the_record(make_agreement, program_office):
     with pytest.raises(TransitionRefused) as refused:
         agreement_transition(agreement=agreement, name="submit_rfa", user=program_office)
     assert refused.value.reasons == ["The DDL is not approved."]
-    demo.approve_ddl(agreement)
+    factories.DdlDecisionFactory(agreement=agreement)
     agreement_transition(agreement=agreement, name="submit_rfa", user=program_office)
     assert agreement.state == State.RFA_REVIEW
 
@@ -142,26 +142,24 @@ def test_the_browser_asks_and_decides_on_the_documents_tab(negotiation, program_
     DdlDecision.objects.filter(agreement=negotiation).delete()
     page = _client(program_office).get(url).content.decode()
     assert "Ask for the TS&amp;FD review" in page and "Record the DDL decision" not in page
-    assert _client(program_office).post(url, {"action": "ddl_request"}).status_code == 302
+    assert _client(program_office).post(reverse("ddl_request", args=[negotiation.reference])).status_code == 302
     assert services.ddl_for(negotiation).status == DdlStatus.IN_REVIEW
     # The program office cannot decide, even by forging the form.
+    decide = reverse("ddl_decide", args=[negotiation.reference])
     forged = _client(program_office).post(
-        url, {"action": "ddl_decide", "status": "approved", "decision_date": timezone.localdate().isoformat()}
+        decide, {"status": "approved", "decision_date": timezone.localdate().isoformat()}
     )
     assert forged.status_code == 403 and services.ddl_for(negotiation).status == DdlStatus.IN_REVIEW
     page = _client(dtsa).get(url).content.decode()
     assert "Record the DDL decision" in page
-    refused = _client(dtsa).post(
-        url, {"action": "ddl_decide", "status": "approved", "decision_date": timezone.localdate().isoformat()}
-    )
+    refused = _client(dtsa).post(decide, {"status": "approved", "decision_date": timezone.localdate().isoformat()})
     assert (
         refused.status_code == 400
         and "Attach the Delegation of Disclosure Authority Letter" in refused.content.decode()
     )
     done = _client(dtsa).post(
-        url,
+        decide,
         {
-            "action": "ddl_decide",
             "status": "approved",
             "decision_date": timezone.localdate().isoformat(),
             "file": SimpleUploadedFile("ddl.pdf", b"%PDF-1.4 letter"),
@@ -209,15 +207,14 @@ def test_release_waits_for_the_ddl_at_every_door(negotiation, program_office, ad
     with pytest.raises(ValidationError, match="The DDL of"):
         services.document_update(document=document, user=program_office, releasable_to_partners=True)
     # Browser.
-    url = reverse("agreement_documents", args=[agreement.reference])
     browser = _client(program_office).post(
-        url, {"action": "update", "document": document.pk, "marking": "CUI", "releasable_to_partners": "on"}
+        reverse("document_update", args=[agreement.reference, document.pk]),
+        {"marking": "CUI", "releasable_to_partners": "on"},
     )
     assert browser.status_code == 400 and sentence in browser.content.decode()
     upload = _client(program_office).post(
-        url,
+        reverse("document_upload", args=[agreement.reference]),
         {
-            "action": "upload",
             "kind": DocumentKind.OTHER,
             "marking": "CUI",
             "releasable_to_partners": "on",
@@ -247,7 +244,7 @@ def test_release_waits_for_the_ddl_at_every_door(negotiation, program_office, ad
     document.refresh_from_db()
     assert not document.releasable_to_partners and not Document.objects.filter(releasable_to_partners=True).exists()
     # Once approved, the same change goes through.
-    demo.approve_ddl(agreement)
+    factories.DdlDecisionFactory(agreement=agreement)
     services.document_update(document=document, user=program_office, releasable_to_partners=True)
 
 
@@ -264,8 +261,8 @@ def test_generated_internal_pdfs_are_never_releasable(make_agreement, program_of
         )
         assert api.status_code == 400 and INTERNAL_PDF in str(api.json())
         browser = _client(program_office).post(
-            reverse("agreement_documents", args=[agreement.reference]),
-            {"action": "update", "document": document.pk, "marking": "CUI", "releasable_to_partners": "on"},
+            reverse("document_update", args=[agreement.reference, document.pk]),
+            {"marking": "CUI", "releasable_to_partners": "on"},
         )
         assert browser.status_code == 400 and INTERNAL_PDF in browser.content.decode()
 

@@ -105,9 +105,8 @@ def test_the_participants_tab_and_api_show_the_united_states(make_agreement, pro
 def test_the_browser_adds_a_us_contribution(make_agreement, program_office, make_client):
     agreement = make_agreement(State.SSOI_DRAFTING)
     response = make_client(program_office).post(
-        reverse("agreement_participants", args=[agreement.reference]),
+        reverse("contribution_add", args=[agreement.reference]),
         {
-            "action": "add_contribution",
             "participant": "us",
             "kind": "financial",
             "description": "US",

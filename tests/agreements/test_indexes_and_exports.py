@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from agreements.choices import State
 from agreements.selectors import agreements_listed
-from workflow import demo, pdf
+from tests import factories
+from workflow import pdf
 from workflow.models import RenderJob, RenderKind, RenderStatus
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_filtered_lists_need_no_distinct(reviewer):
 
 def test_csv_export_aggregates_partners_in_one_query(client_for, program_office, django_assert_max_num_queries):
     for index in range(3):
-        demo.propose(user=program_office, title=f"Export row {index}", partners=("GBR", "FRA"))
+        factories.AgreementFactory(user=program_office, title=f"Export row {index}", partners=("GBR", "FRA"))
     client = client_for(program_office)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("agreement_export", args=["csv"]))
@@ -87,7 +88,7 @@ def test_csv_export_aggregates_partners_in_one_query(client_for, program_office,
 def test_a_large_export_becomes_a_background_job(client_for, program_office, settings):
     settings.EXPORT_SYNC_MAX_ROWS = 1
     for index in range(2):
-        demo.propose(user=program_office, title=f"Big export row {index}", partners=("GBR",))
+        factories.AgreementFactory(user=program_office, title=f"Big export row {index}", partners=("GBR",))
     client = client_for(program_office)
     response = client.get(reverse("agreement_export", args=["xlsx"]), {"q": "Big export"})
     job = RenderJob.objects.get(kind=RenderKind.EXPORT)
@@ -108,7 +109,7 @@ def test_a_large_export_becomes_a_background_job(client_for, program_office, set
 
 def test_someone_else_cannot_download_an_export(client_for, program_office, reviewer, settings):
     settings.EXPORT_CSV_STREAM_MAX_ROWS = 0
-    demo.propose(user=program_office, title="Private export", partners=("GBR",))
+    factories.AgreementFactory(user=program_office, title="Private export", partners=("GBR",))
     client_for(program_office).get(reverse("agreement_export", args=["csv"]))
     job = RenderJob.objects.get(kind=RenderKind.EXPORT)
     pdf.render_job_run(job_id=job.pk)

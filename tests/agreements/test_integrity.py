@@ -15,6 +15,7 @@ from agreements import services
 from agreements.choices import AgreementKind, AmendmentType, State
 from agreements.models import SSOI, Agreement, parent_candidacy_error
 from agreements.selectors import parent_candidates
+from tests import factories
 from workflow import demo
 from workflow.models import CoordinationPosition, PositionStatus
 from workflow.services import coordination_position_record
@@ -38,7 +39,7 @@ def test_adding_an_ineligible_partner_to_a_section_65_loan_names_the_loan(progra
 def test_a_new_participant_amendment_must_add_someone(program_office, make_agreement):
     parent = make_agreement(State.IN_FORCE, partners=("GBR",))
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office,
             kind=AgreementKind.AMENDMENT,
             parent=parent,
@@ -55,7 +56,7 @@ def test_a_new_participant_amendment_must_add_someone(program_office, make_agree
 def test_a_partner_joins_only_through_a_new_participant_amendment(program_office, make_agreement):
     parent = make_agreement(State.IN_FORCE, partners=("GBR",))
     with pytest.raises(ValidationError, match=f"France does not take part in {parent.reference}"):
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office,
             kind=AgreementKind.AMENDMENT,
             parent=parent,

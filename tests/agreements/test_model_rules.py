@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from agreements import services
 from agreements.choices import AgreementKind, LegalAuthority, State
 from agreements.models import Agreement, Participant
-from workflow import demo
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 1, 15)
@@ -32,17 +32,17 @@ def test_reference_numbers_are_generated_and_unique(make_agreement):
 def test_pa_needs_a_master_of_kind_master(program_office, make_agreement):
     system = make_agreement(State.IN_FORCE, kind=AgreementKind.SYSTEM_LEVEL, phase="production")
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=system)
+        factories.AgreementFactory(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=system)
     assert f"{system.reference} is a system-level agreement, not a master agreement." in _messages(excinfo)
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=None)
+        factories.AgreementFactory(user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=None)
     assert "A project arrangement needs its master agreement." in _messages(excinfo)
 
 
 def test_pa_partners_are_among_its_masters(program_office, make_agreement):
     master = make_agreement(State.IN_FORCE, partners=("GBR", "CAN"))
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, partners=("GBR", "FRA")
         )
     assert f"France is not a participant in the master agreement {master.reference}." in _messages(excinfo)
@@ -52,7 +52,7 @@ def test_pa_partners_are_among_its_masters(program_office, make_agreement):
 def test_pa_term_lies_within_its_masters(program_office, make_agreement):
     master = make_agreement(State.IN_FORCE, effective_date=TODAY, expiration_date=TODAY.replace(year=2031))
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office,
             kind=AgreementKind.PROJECT_ARRANGEMENT,
             parent=master,
@@ -76,7 +76,7 @@ def test_pa_term_lies_within_its_masters(program_office, make_agreement):
 
 def test_expiration_after_effective_date(program_office):
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, effective_date=TODAY, expiration_date=TODAY)
+        factories.AgreementFactory(user=program_office, effective_date=TODAY, expiration_date=TODAY)
     assert "The expiration date must come after the effective date." in _messages(excinfo)
 
 
@@ -88,11 +88,11 @@ def test_database_also_refuses_expiration_before_effective(make_agreement):
 
 def test_section_65_partner_must_be_nato_or_mnna(program_office):
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("IND",), authority=LegalAuthority.AECA_65
         )
     assert "India is neither a NATO member nor a major non-NATO ally" in _messages(excinfo)
-    loan = demo.propose(
+    loan = factories.AgreementFactory(
         user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("JPN",), authority=LegalAuthority.AECA_65
     )
     assert loan.participants.get().partner.code == "JPN"
@@ -100,7 +100,7 @@ def test_section_65_partner_must_be_nato_or_mnna(program_office):
 
 def test_section_65_uses_aeca_65(program_office):
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office, kind=AgreementKind.SECTION_65_LOAN, partners=("JPN",), authority=LegalAuthority.AECA_27
         )
     assert "A Section 65 loan is made under AECA §65." in _messages(excinfo)
@@ -125,10 +125,10 @@ def test_partners_are_unique(program_office, make_agreement, partner):
 
 def test_system_level_needs_a_phase_and_only_it_has_one(program_office):
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.SYSTEM_LEVEL)
+        factories.AgreementFactory(user=program_office, kind=AgreementKind.SYSTEM_LEVEL)
     assert "A system-level agreement covers a phase" in _messages(excinfo)
     with pytest.raises(ValidationError) as excinfo:
-        demo.propose(user=program_office, kind=AgreementKind.MASTER, phase="production")
+        factories.AgreementFactory(user=program_office, kind=AgreementKind.MASTER, phase="production")
     assert "Only a system-level agreement has a phase." in _messages(excinfo)
 
 

@@ -15,20 +15,22 @@ po, reviewer = cast.program_office, cast.reviewer
 
 approvals = []
 for index in range(20):
-    agreement = demo.propose(user=po, title=f"Parallel approval {index:02d}", partners=("GBR",))
-    demo.drive_to(agreement, State.RAD_REVIEW, cast)
+    agreement = factories.AgreementFactory(
+        state=State.RAD_REVIEW, cast=cast, user=po, title=f"Parallel approval {index:02d}", partners=("GBR",)
+    )
     factories.concur_all(agreement, cast.coordinators)
     assert CoordinationRound.objects.current_for(agreement) is not None
     approvals.append(agreement.pk)
 
 renders = []
 for index in range(10):
-    agreement = demo.propose(user=po, title=f"Killed render {index:02d}", partners=("FRA",))
-    agreement = demo.drive_to(agreement, State.SSOI_DRAFTING, cast)
+    agreement = factories.AgreementFactory(
+        state=State.SSOI_DRAFTING, cast=cast, user=po, title=f"Killed render {index:02d}", partners=("FRA",)
+    )
     factories.fill_ssoi(agreement, po)
     renders.append(agreement.reference)
 
-outage = demo.propose(user=po, title="Broker outage summaries", partners=("CAN",))
+outage = factories.AgreementFactory(user=po, title="Broker outage summaries", partners=("CAN",))
 
 # Setup's own side effects (the SSOI renders of submit_rad) are not under test.
 RenderJob.objects.all().delete()

@@ -14,7 +14,8 @@ from django.utils import timezone
 from agreements import services as agreement_services
 from agreements.choices import DocumentKind, State
 from agreements.selectors import documents_visible_to
-from workflow import demo, services
+from tests import factories
+from workflow import services
 from workflow.models import CoordinationPosition, CoordinationRound, Notification, PositionStatus, TransitionLog
 from workflow.selectors import positions_due_for
 
@@ -62,7 +63,8 @@ def test_reviewer_reminds_an_office_that_has_not_answered(client_for, reviewer, 
     client = client_for(reviewer)
     page = client.get(url).content.decode()
     assert "Not answered yet:" in page and position.office.name in page
-    response = client.post(url, {"action": "remind", "position": position.pk}, follow=True)
+    remind = reverse("position_remind", args=[agreement.reference, position.pk])
+    response = client.post(remind, follow=True)
     assert response.status_code == 200
     assert f"Reminder sent to {position.office.name}" in response.content.decode()
     reminder = Notification.objects.get(user=coordinator, kind="position_reminder")
@@ -70,7 +72,7 @@ def test_reviewer_reminds_an_office_that_has_not_answered(client_for, reviewer, 
     log = TransitionLog.objects.get(agreement=agreement, transition="position_reminder_sent")
     assert log.user == reviewer and position.office.name in log.comment
     # Once a day per position.
-    again = client.post(url, {"action": "remind", "position": position.pk})
+    again = client.post(remind)
     assert again.status_code == 400 and "reminded today already" in again.content.decode()
     assert TransitionLog.objects.filter(transition="position_reminder_sent").count() == 1
 
@@ -107,7 +109,7 @@ def test_the_marking_banners_sit_in_landmarks(client_for, program_office):
 
 def test_a_wrong_upload_is_withdrawn_and_stays_in_the_history(client_for, program_office, liaison, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING, releasable_to_partners=True)
-    demo.approve_ddl(agreement)  # releasing a document needs the DDL approved
+    factories.DdlDecisionFactory(agreement=agreement)  # releasing a document needs the DDL approved
     document = agreement_services.document_upload(
         agreement=agreement,
         user=program_office,
@@ -118,9 +120,10 @@ def test_a_wrong_upload_is_withdrawn_and_stays_in_the_history(client_for, progra
     )
     url = reverse("agreement_documents", args=[agreement.reference])
     client = client_for(program_office)
-    refused = client.post(url, {"action": "withdraw", "document": document.pk, "reason": " "})
+    withdraw = reverse("document_withdraw", args=[agreement.reference, document.pk])
+    refused = client.post(withdraw, {"reason": " "})
     assert refused.status_code == 400 and "Say why the document is withdrawn." in refused.content.decode()
-    response = client.post(url, {"action": "withdraw", "document": document.pk, "reason": "Wrong file."}, follow=True)
+    response = client.post(withdraw, {"reason": "Wrong file."}, follow=True)
     html = response.content.decode()
     assert "is withdrawn; it stays in the history" in html and "Withdrawn " in html and "wrong.txt" in html
     document.refresh_from_db()
@@ -128,7 +131,7 @@ def test_a_wrong_upload_is_withdrawn_and_stays_in_the_history(client_for, progra
     overview = client.get(reverse("agreement_detail", args=[agreement.reference])).content.decode()
     assert "No draft text is attached." in overview  # a withdrawn text no longer counts
     assert "wrong.txt" not in client_for(liaison).get(url).content.decode()
-    assert client.post(url, {"action": "withdraw", "document": "x", "reason": "r"}).status_code == 404
+    assert client.post(f"{url}x/withdraw/", {"reason": "r"}).status_code == 404
     # Replacing: the upload form comes pre-set to the kind.
     replace = client.get(url + "?kind=draft_text").content.decode()
     assert '<option value="draft_text" selected>' in replace
@@ -173,7 +176,7 @@ def test_api_reminds_an_office_and_refuses_others(api, reviewer, coordinator, pr
 
 def test_api_withdraws_a_document_and_hides_it_from_liaisons(api, program_office, reviewer, liaison, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING, releasable_to_partners=True)
-    demo.approve_ddl(agreement)  # releasing a document needs the DDL approved
+    factories.DdlDecisionFactory(agreement=agreement)  # releasing a document needs the DDL approved
     document = agreement_services.document_upload(
         agreement=agreement,
         user=program_office,

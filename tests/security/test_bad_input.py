@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
+from django.urls import reverse
 
 from agreements.choices import State
 from tests.api.conftest import token_client
@@ -43,24 +45,28 @@ def test_a_nul_byte_in_the_address_is_400(client, program_office, url):
 BAD_IDS = ["abc", "9" * 30, "-1", "1.5", "١٢", ""]
 
 
+# The routes of an agreement's tabs that name a row by its id in the address.
+ID_ROUTES = {
+    "document_update": "agreement",
+    "document_withdraw": "agreement",
+    "participant_update": "agreement",
+    "participant_remove": "agreement",
+    "contribution_delete": "agreement",
+    "loan_item_delete": "agreement",
+    "position_remind": "agreement",
+    "obligation_complete": "in_force",
+}
+
+
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_bad_ids_in_browser_forms_are_4xx(client, make_agreement, program_office, bad):
-    agreement = make_agreement(State.SSOI_DRAFTING)
-    in_force = make_agreement(State.IN_FORCE)
+    agreements = {"agreement": make_agreement(State.SSOI_DRAFTING), "in_force": make_agreement(State.IN_FORCE)}
     client.force_login(program_office)
-    documents = client.post(
-        f"/agreements/{agreement.reference}/documents/",
-        {"action": "update", "document": bad, "marking": "CUI"},
-    )
-    assert documents.status_code == 404
-    delete = client.post(
-        f"/agreements/{agreement.reference}/participants/", {"action": "delete_contribution", "target": bad}
-    )
-    assert delete.status_code == 404
-    obligation = client.post(
-        f"/agreements/{in_force.reference}/coordination/", {"action": "obligation", "obligation": bad}
-    )
-    assert obligation.status_code == 404
+    for route, which in ID_ROUTES.items():
+        # The id in the address: what the route does not match, or names no row, is a 404.
+        url = reverse(route, args=[agreements[which].reference, 1]).replace("/1/", f"/{quote(bad)}/")
+        response = client.post(url, {"marking": "CUI", "confirmed": "yes"})
+        assert response.status_code == 404, (route, url, response.status_code)
     notification = client.post("/notifications/", {"notification": bad})
     assert notification.status_code in (302, 400)  # "" marks all as read; anything else malformed is 400
     if bad:

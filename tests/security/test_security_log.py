@@ -107,9 +107,8 @@ def test_an_upload_refusal_leaves_nothing_half_saved(client, make_agreement, pro
     agreement = make_agreement(State.SSOI_DRAFTING)
     client.force_login(program_office)
     client.post(
-        f"/agreements/{agreement.reference}/documents/",
+        f"/agreements/{agreement.reference}/documents/upload/",
         {
-            "action": "upload",
             "kind": DocumentKind.DRAFT_TEXT,
             "marking": "CUI",
             "file": SimpleUploadedFile("setup.exe", b"MZ\x90\x00" + b"\x00" * 60),

@@ -114,9 +114,8 @@ def test_refused_uploads(drafting, program_office, content, filename, message):
 def test_an_html_file_renamed_pdf_is_refused_in_the_browser(client, drafting, program_office):
     client.force_login(program_office)
     response = client.post(
-        f"/agreements/{drafting.reference}/documents/",
+        f"/agreements/{drafting.reference}/documents/upload/",
         {
-            "action": "upload",
             "kind": DocumentKind.DRAFT_TEXT,
             "marking": "CUI",
             "file": SimpleUploadedFile("draft.pdf", HTML, content_type="application/pdf"),

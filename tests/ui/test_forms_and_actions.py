@@ -97,8 +97,7 @@ def test_ssoi_draft_saves_and_shows_completeness(client_for, program_office, mak
     response = client.post(url, {"objectives": "Mature the seeker to TRL 6."})
     assert response.status_code == 302
     # The DDL section is complete once the program office has asked for the TS&FD review.
-    documents = reverse("agreement_documents", args=[agreement.reference])
-    assert client.post(documents, {"action": "ddl_request"}).status_code == 302
+    assert client.post(reverse("ddl_request", args=[agreement.reference])).status_code == 302
     agreement.ssoi.refresh_from_db()
     assert agreement.ssoi.objectives == "Mature the seeker to TRL 6."
     html = client.get(url).content.decode()
@@ -110,10 +109,10 @@ def test_contribution_form_refuses_a_negative_amount_and_unvalued_in_kind(client
     participant = agreement.participants.get()
     client = client_for(program_office)
     url = reverse("agreement_participants", args=[agreement.reference])
+    add = reverse("contribution_add", args=[agreement.reference])
     bad = client.post(
-        url,
+        add,
         {
-            "action": "add_contribution",
             "participant": participant.pk,
             "kind": "financial",
             "description": "Share",
@@ -122,9 +121,8 @@ def test_contribution_form_refuses_a_negative_amount_and_unvalued_in_kind(client
     )
     assert bad.status_code == 400 and "Ensure this value is greater than or equal to 0." in bad.content.decode()
     in_kind = client.post(
-        url,
+        add,
         {
-            "action": "add_contribution",
             "participant": participant.pk,
             "kind": "non_financial",
             "description": "Range time",
@@ -133,9 +131,8 @@ def test_contribution_form_refuses_a_negative_amount_and_unvalued_in_kind(client
     )
     assert in_kind.status_code == 400 and "Say how this in-kind contribution is valued." in in_kind.content.decode()
     good = client.post(
-        url,
+        add,
         {
-            "action": "add_contribution",
             "participant": participant.pk,
             "kind": "financial",
             "description": "Share",
@@ -151,11 +148,9 @@ def test_contribution_form_refuses_a_negative_amount_and_unvalued_in_kind(client
 def test_removing_a_contribution_asks_for_confirmation(client_for, program_office, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING)
     client = client_for(program_office)
-    url = reverse("agreement_participants", args=[agreement.reference])
     client.post(
-        url,
+        reverse("contribution_add", args=[agreement.reference]),
         {
-            "action": "add_contribution",
             "participant": agreement.participants.get().pk,
             "kind": "financial",
             "description": "Share",
@@ -163,10 +158,11 @@ def test_removing_a_contribution_asks_for_confirmation(client_for, program_offic
         },
     )
     contribution = agreement.participants.get().contributions.get()
-    ask = client.post(url, {"action": "delete_contribution", "target": contribution.pk})
+    url = reverse("contribution_delete", args=[agreement.reference, contribution.pk])
+    ask = client.post(url)
     assert ask.status_code == 200 and "Are you sure?" in ask.content.decode()
     assert agreement.participants.get().contributions.exists()
-    done = client.post(url, {"action": "delete_contribution", "target": contribution.pk, "confirmed": "yes"})
+    done = client.post(url, {"confirmed": "yes"})
     assert done.status_code == 302 and not agreement.participants.get().contributions.exists()
 
 
@@ -174,10 +170,10 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
     agreement = make_agreement(State.SSOI_DRAFTING)
     client = client_for(program_office)
     url = reverse("agreement_documents", args=[agreement.reference])
+    upload = reverse("document_upload", args=[agreement.reference])
     empty = client.post(
-        url,
+        upload,
         {
-            "action": "upload",
             "kind": DocumentKind.DRAFT_TEXT,
             "marking": "CUI",
             "file": SimpleUploadedFile("draft.txt", b""),
@@ -186,9 +182,8 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
     assert empty.status_code == 400 and "The submitted file is empty." in empty.content.decode()
     for _ in range(2):
         ok = client.post(
-            url,
+            upload,
             {
-                "action": "upload",
                 "kind": DocumentKind.DRAFT_TEXT,
                 "marking": "CUI",
                 "file": SimpleUploadedFile("draft.txt", b"text"),
@@ -200,7 +195,8 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
     document = agreement.documents.get(version=2)
     demo.approve_ddl(agreement)  # releasable only once the DDL is approved
     client.post(
-        url, {"action": "update", "document": document.pk, "marking": "UNCLASSIFIED", "releasable_to_partners": "on"}
+        reverse("document_update", args=[agreement.reference, document.pk]),
+        {"marking": "UNCLASSIFIED", "releasable_to_partners": "on"},
     )
     document.refresh_from_db()
     assert document.marking == "UNCLASSIFIED" and document.releasable_to_partners
@@ -297,29 +293,28 @@ def test_reviewer_edits_offices_records_notice_and_completes_obligations(client_
         State.RFA_REVIEW, kind=AgreementKind.SYSTEM_LEVEL, phase="production", authority="aeca_27"
     )
     client = client_for(reviewer)
-    url = reverse("agreement_coordination", args=[agreement.reference])
+    offices = reverse("coordination_offices", args=[agreement.reference])
+    notice = reverse("congressional_notice", args=[agreement.reference])
     round_ = CoordinationRound.objects.current_for(agreement)
     keep = list(round_.positions.values_list("office_id", flat=True))[:2]
-    assert client.post(url, {"action": "offices", "offices": keep}).status_code == 302
+    assert client.post(offices, {"offices": keep}).status_code == 302
     assert sorted(round_.positions.values_list("office_id", flat=True)) == sorted(keep)
-    none = client.post(url, {"action": "offices"})
+    none = client.post(offices)
     assert none.status_code == 400
     future = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
-    bad = client.post(url, {"action": "notice", "notice_date": future})
+    bad = client.post(notice, {"notice_date": future})
     assert bad.status_code == 400 and "The notice date cannot be in the future." in bad.content.decode()
-    assert client.post(url, {"action": "notice", "notice_date": timezone.localdate().isoformat()}).status_code == 302
+    assert client.post(notice, {"notice_date": timezone.localdate().isoformat()}).status_code == 302
     agreement.refresh_from_db()
     assert agreement.congressional_notice_date == timezone.localdate()
     assert TransitionLog.objects.filter(agreement=agreement, transition="congressional_notice_recorded").exists()
 
     in_force = make_agreement(State.IN_FORCE)
     obligation = ReportingObligation.objects.filter(agreement=in_force).first()
-    url = reverse("agreement_coordination", args=[in_force.reference])
+    url = reverse("obligation_complete", args=[in_force.reference, obligation.pk])
     response = client.post(
         url,
         {
-            "action": "obligation",
-            "obligation": obligation.pk,
             f"ob{obligation.pk}-completed_date": timezone.localdate().isoformat(),
             f"ob{obligation.pk}-notes": "Sent to L/T.",
         },
@@ -337,10 +332,8 @@ def test_program_office_sets_a_participants_role_and_signatory(client_for, progr
     page = client.get(url).content.decode()
     assert "Role and signatory of Canada" in page
     response = client.post(
-        url,
+        reverse("participant_update", args=[agreement.reference, canada.pk]),
         {
-            "action": "update_participant",
-            "target": canada.pk,
             f"p{canada.pk}-role": "lead",
             f"p{canada.pk}-signatory_name": "Minister of National Defence",
             f"p{canada.pk}-signatory_title": "Minister",
@@ -355,12 +348,9 @@ def test_program_office_sets_a_participants_role_and_signatory(client_for, progr
 def test_participant_form_keeps_input_and_says_what_is_wrong(client_for, program_office, make_agreement):
     agreement = make_agreement(State.NEGOTIATION, partners=("GBR",))
     gbr = agreement.participants.get()
-    url = reverse("agreement_participants", args=[agreement.reference])
     response = client_for(program_office).post(
-        url,
+        reverse("participant_update", args=[agreement.reference, gbr.pk]),
         {
-            "action": "update_participant",
-            "target": gbr.pk,
             f"p{gbr.pk}-role": "chief",
             f"p{gbr.pk}-signatory_name": "Kept",
         },
@@ -378,7 +368,7 @@ def test_only_the_lead_program_office_sees_the_participant_form(client_for, revi
     assert "Role and signatory of" not in client_for(reviewer).get(url).content.decode()
     gbr = agreement.participants.get()
     response = client_for(reviewer).post(
-        url, {"action": "update_participant", "target": gbr.pk, f"p{gbr.pk}-role": "participant"}
+        reverse("participant_update", args=[agreement.reference, gbr.pk]), {f"p{gbr.pk}-role": "participant"}
     )
     assert response.status_code == 403
     gbr.refresh_from_db()

@@ -135,9 +135,11 @@ BROWSER_WRITE_ROUTES = {
     "agreement_ssoi": "pen_holder_edits",
     "agreement_ssoi_section": "pen_holder_edits",
     "agreement_ssoi_confirm_review": "pen_holder_edits ssoi_reviewed_for_rfa",
-    "agreement_participants": "pa_partners_in_master keeps_a_partner",
-    "agreement_documents": "pen_holder_edits ddl_decided_by_disclosure_office release_needs_ddl "
-    "internal_pdf_never_releasable",
+    # The changes on the participants, documents and coordination tabs, one route each.
+    "participant_add": "pa_partners_in_master",
+    "participant_remove": "keeps_a_partner",
+    "document_update": "release_needs_ddl internal_pdf_never_releasable",
+    "ddl_decide": "ddl_decided_by_disclosure_office",
     "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force",
     "position_record": "silence_is_final",
     # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it.
@@ -145,6 +147,20 @@ BROWSER_WRITE_ROUTES = {
     "pa_within_master_term dates_ordered",
     "import_run": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
     "pa_within_master_term dates_ordered",
+    # No row tries these routes: each calls the service of the same name (or its recorder),
+    # whose rules the rows try at the service and API doors.
+    "participant_update": "",
+    "contribution_add": "",
+    "contribution_delete": "",
+    "loan_item_add": "",
+    "loan_item_delete": "",
+    "document_upload": "",
+    "document_withdraw": "",
+    "ddl_request": "",
+    "coordination_offices": "",
+    "congressional_notice": "",
+    "position_remind": "",
+    "obligation_complete": "",
     # Reminders, saved views and calendar feeds write no agreement rule's data.
     "review_queue_remind": "",
     "saved_view_create": "",
@@ -172,6 +188,9 @@ def test_every_browser_route_is_a_known_door():
         "agreement_list",
         "agreement_export",
         "document_download",
+        # The tabs only show (405 on a POST); their changes have the routes above.
+        "agreement_participants",
+        "agreement_documents",
         "agreement_coordination",
         "agreement_history",
         "review_queue",

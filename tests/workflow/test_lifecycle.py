@@ -397,7 +397,7 @@ def test_extension_amendment_in_force_extends_its_parent(program_office, make_ag
     parent = make_agreement(State.IN_FORCE, partners=("GBR", "CAN"))
     old = parent.expiration_date
     new = old.replace(year=old.year + 5)
-    amendment = demo.propose(
+    amendment = factories.AgreementFactory(
         user=program_office,
         kind=AgreementKind.AMENDMENT,
         parent=parent,
@@ -421,7 +421,7 @@ def test_extension_amendment_in_force_extends_its_parent(program_office, make_ag
 def test_extension_needs_its_new_date(program_office, make_agreement):
     parent = make_agreement(State.IN_FORCE)
     with pytest.raises(ValidationError, match="new expiration date"):
-        demo.propose(
+        factories.AgreementFactory(
             user=program_office,
             kind=AgreementKind.AMENDMENT,
             parent=parent,

@@ -11,9 +11,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from agreements.views.frame import agreement_for, dod_only, form_failure, forward_posted_action, tab_page
+from agreements.views.frame import agreement_for, dod_only, form_failure, tab_page
 from partners.models import CoordinatingOffice
 from workflow import services as workflow_services
 from workflow.forms import CongressionalNoticeForm, CoordinationOfficesForm, ObligationCompleteForm
@@ -93,13 +93,12 @@ def _tab(request, agreement, status: int = 200, **posted):
 
 
 @login_required
+@require_GET
 def agreement_coordination(request, reference: str):
     """Coordination rounds and positions; the reviewer edits offices, records the congressional
-    notice, reminds offices and completes reporting obligations. Each change has its own route
-    below; a form posted here with a hidden ``action`` (as before those routes) is forwarded."""
+    notice, reminds offices and completes reporting obligations. The tab only shows; each change
+    posts to its own route below."""
     dod_only(request)
-    if request.method == "POST":
-        return forward_posted_action(request, reference, POSTED_ACTIONS)
     return _tab(request, agreement_for(request, reference))
 
 
@@ -195,12 +194,3 @@ def obligation_complete(request, reference: str, pk: int):
             messages.success(request, f"{obligation.get_kind_display()} is marked complete.")
             return redirect(coordination_url(reference))
     return _tab(request, agreement, status, obligation_forms={obligation.pk: form})
-
-
-# The ``action`` values of forms posted to the tab itself, and the id field each names.
-POSTED_ACTIONS = {
-    "offices": (coordination_offices, None),
-    "notice": (congressional_notice, None),
-    "remind": (position_remind, "position"),
-    "obligation": (obligation_complete, "obligation"),
-}

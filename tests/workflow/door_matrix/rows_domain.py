@@ -277,8 +277,8 @@ def _(w, ctx):
 
 @door("ddl_decided_by_disclosure_office", "form")
 def _(w, ctx):
-    url = reverse("agreement_documents", args=[ctx["agreement"].reference])
-    w.refused_form(w.po, url, {"action": "ddl_decide", **ctx["decision"]}, ctx["sentence"], status=403)
+    url = reverse("ddl_decide", args=[ctx["agreement"].reference])
+    w.refused_form(w.po, url, ctx["decision"], ctx["sentence"], status=403)
     _ddl_undecided(ctx["agreement"])
 
 
@@ -330,8 +330,8 @@ def _(w, ctx):
 
 @door("release_needs_ddl", "form")
 def _(w, ctx):
-    url = reverse("agreement_documents", args=[ctx["agreement"].reference])
-    data = {"action": "update", "document": ctx["document"].pk, "marking": "CUI", "releasable_to_partners": "on"}
+    url = reverse("document_update", args=[ctx["agreement"].reference, ctx["document"].pk])
+    data = {"marking": "CUI", "releasable_to_partners": "on"}
     w.refused_form(w.po, url, data, ctx["sentence"], status=400)
     _not_released(ctx)
 
@@ -393,8 +393,8 @@ def _(w, ctx):
 
 @door("internal_pdf_never_releasable", "form")
 def _(w, ctx):
-    url = reverse("agreement_documents", args=[ctx["agreement"].reference])
-    data = {"action": "update", "document": ctx["document"].pk, "marking": "CUI", "releasable_to_partners": "on"}
+    url = reverse("document_update", args=[ctx["agreement"].reference, ctx["document"].pk])
+    data = {"marking": "CUI", "releasable_to_partners": "on"}
     w.refused_form(w.po, url, data, ctx["sentence"], status=400)
     _summary_not_released(ctx)
 

@@ -254,9 +254,8 @@ def _(w, ctx):
 
 @door("keeps_a_partner", "form")
 def _(w, ctx):
-    url = reverse("agreement_participants", args=[ctx["agreement"].reference])
-    data = {"action": "remove_participant", "target": ctx["participant"].pk, "confirmed": "yes"}
-    w.refused_form(w.po, url, data, ctx["sentence"], status=400)
+    url = reverse("participant_remove", args=[ctx["agreement"].reference, ctx["participant"].pk])
+    w.refused_form(w.po, url, {"confirmed": "yes"}, ctx["sentence"], status=400)
 
 
 @door("keeps_a_partner", "api")

@@ -126,8 +126,8 @@ def _(w, ctx):
     )
     w.refused_form(
         w.po,
-        reverse("agreement_participants", args=[pa.reference]),
-        {"action": "add_participant", "partner": w.partner("FRA").pk},
+        reverse("participant_add", args=[pa.reference]),
+        {"partner": w.partner("FRA").pk},
         ctx["sentence"],
         status=400,
     )
