@@ -24,8 +24,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from agreements import services as agreement_services
-from agreements.choices import AgreementKind, AmendmentType, DocumentKind, LegalAuthority, State, SystemPhase
-from agreements.models import SSOI, Agreement, Contribution, Document, LoanItem, Participant
+from agreements.choices import AgreementKind, AmendmentType, DdlStatus, DocumentKind, LegalAuthority, State, SystemPhase
+from agreements.models import SSOI, Agreement, Contribution, DdlDecision, Document, LoanItem, Participant
 from partners.models import CoordinatingOffice, Organization, Partner, PartnerKind, Role, User
 from partners.services import user_create
 from workflow import demo
@@ -325,6 +325,28 @@ class DocumentFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, **fields) -> Document:
         return agreement_services.document_upload(**fields)
+
+
+class DdlDecisionFactory(DjangoModelFactory):
+    """The disclosure office's decision on the agreement's DDL (``ddl_decide``): approved today by
+    default, with the letter attached, as ``demo.approve_ddl`` does."""
+
+    class Meta:
+        model = DdlDecision
+
+    agreement = factory.SubFactory(AgreementFactory, state=State.NEGOTIATION)
+    user = factory.LazyFunction(demo.disclosure_officer)
+    status = DdlStatus.APPROVED
+    decision_date = factory.LazyFunction(timezone.localdate)
+    content = factory.LazyAttribute(
+        lambda o: f"{o.agreement.reference} — Delegation of Disclosure Authority Letter\n".encode()
+    )
+    filename = "ddl.txt"
+    content_type = "text/plain"
+
+    @classmethod
+    def _create(cls, model_class, **fields) -> DdlDecision:
+        return agreement_services.ddl_decide(**fields)
 
 
 # --- coordination ----------------------------------------------------------------------------

@@ -209,7 +209,13 @@ class AgreementViewSet(
     partial_update=extend_schema(request=s.ParticipantUpdateSerializer, responses=s.ParticipantSerializer),
     destroy=extend_schema(responses={204: NO_CONTENT}),
 )
-class ParticipantViewSet(PortalViewMixin, ServiceViewSetMixin, viewsets.ModelViewSet):
+class ParticipantViewSet(
+    PortalViewMixin,
+    ServiceViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Partners taking part in agreements (``?agreement=<id>``)."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -238,7 +244,13 @@ class ParticipantViewSet(PortalViewMixin, ServiceViewSetMixin, viewsets.ModelVie
     partial_update=extend_schema(request=s.ContributionUpdateSerializer, responses=s.ContributionSerializer),
     destroy=extend_schema(responses={204: NO_CONTENT}),
 )
-class ContributionViewSet(PortalViewMixin, ServiceViewSetMixin, viewsets.ModelViewSet):
+class ContributionViewSet(
+    PortalViewMixin,
+    ServiceViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Financial and in-kind contributions (``?agreement=<id>``, ``?participant=<id>``)."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

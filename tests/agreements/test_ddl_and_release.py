@@ -132,7 +132,7 @@ def test_submit_rfa_reads_the_record(make_agreement, program_office):
     with pytest.raises(TransitionRefused) as refused:
         agreement_transition(agreement=agreement, name="submit_rfa", user=program_office)
     assert refused.value.reasons == ["The DDL is not approved."]
-    demo.approve_ddl(agreement)
+    factories.DdlDecisionFactory(agreement=agreement)
     agreement_transition(agreement=agreement, name="submit_rfa", user=program_office)
     assert agreement.state == State.RFA_REVIEW
 
@@ -244,7 +244,7 @@ def test_release_waits_for_the_ddl_at_every_door(negotiation, program_office, ad
     document.refresh_from_db()
     assert not document.releasable_to_partners and not Document.objects.filter(releasable_to_partners=True).exists()
     # Once approved, the same change goes through.
-    demo.approve_ddl(agreement)
+    factories.DdlDecisionFactory(agreement=agreement)
     services.document_update(document=document, user=program_office, releasable_to_partners=True)
 
 

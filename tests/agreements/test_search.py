@@ -15,7 +15,7 @@ from agreements import services
 from agreements.choices import DocumentKind, State
 from agreements.search import search
 from agreements.text_extraction import extract_text
-from workflow import demo
+from tests import factories
 from workflow import services as workflow_services
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_a_liaison_never_finds_a_hidden_agreement_or_internal_text(liaison, revi
     services.ssoi_update(agreement=released, user=program_office, objectives="Internal marmot objective.")
     services.agreement_update(agreement=released, user=program_office, internal_notes="marmot internal note")
     _upload(released, program_office, b"US-only marmot position paper", "position.txt", releasable=False)
-    demo.approve_ddl(released)  # nothing is released to partners before the DDL is approved
+    factories.DdlDecisionFactory(agreement=released)  # nothing is released to partners before the DDL is approved
     _upload(released, program_office, b"Released wombat annex", "annex.txt", releasable=True)
     for user_hits in (search(liaison, "kestrel"),):
         assert [h.agreement for h in user_hits] == [released]

@@ -14,7 +14,8 @@ from django.utils import timezone
 from agreements import services as agreement_services
 from agreements.choices import DocumentKind, State
 from agreements.selectors import documents_visible_to
-from workflow import demo, services
+from tests import factories
+from workflow import services
 from workflow.models import CoordinationPosition, CoordinationRound, Notification, PositionStatus, TransitionLog
 from workflow.selectors import positions_due_for
 
@@ -108,7 +109,7 @@ def test_the_marking_banners_sit_in_landmarks(client_for, program_office):
 
 def test_a_wrong_upload_is_withdrawn_and_stays_in_the_history(client_for, program_office, liaison, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING, releasable_to_partners=True)
-    demo.approve_ddl(agreement)  # releasing a document needs the DDL approved
+    factories.DdlDecisionFactory(agreement=agreement)  # releasing a document needs the DDL approved
     document = agreement_services.document_upload(
         agreement=agreement,
         user=program_office,
@@ -175,7 +176,7 @@ def test_api_reminds_an_office_and_refuses_others(api, reviewer, coordinator, pr
 
 def test_api_withdraws_a_document_and_hides_it_from_liaisons(api, program_office, reviewer, liaison, make_agreement):
     agreement = make_agreement(State.SSOI_DRAFTING, releasable_to_partners=True)
-    demo.approve_ddl(agreement)  # releasing a document needs the DDL approved
+    factories.DdlDecisionFactory(agreement=agreement)  # releasing a document needs the DDL approved
     document = agreement_services.document_upload(
         agreement=agreement,
         user=program_office,

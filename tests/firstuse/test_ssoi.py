@@ -13,7 +13,7 @@ from django.utils import timezone
 from agreements import services
 from agreements.choices import DocumentKind, State
 from agreements.models import SSOI
-from workflow import demo
+from tests import factories
 from workflow.exceptions import TransitionRefused
 from workflow.services import agreement_transition
 
@@ -30,7 +30,7 @@ def _ready_for_rfa(agreement, user):
     services.document_upload(
         agreement=agreement, user=user, kind=DocumentKind.NEGOTIATED_TEXT, content=b"text", filename="text.txt"
     )
-    demo.approve_ddl(agreement)
+    factories.DdlDecisionFactory(agreement=agreement)
     # The SSOI's last save is before negotiation began (state_changed_at is later).
     SSOI.objects.filter(agreement=agreement).update(updated_at=agreement.state_changed_at - dt.timedelta(hours=1))
     agreement.refresh_from_db()

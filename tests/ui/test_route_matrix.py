@@ -200,7 +200,9 @@ POST_DATA: dict[str, Callable[[World], dict]] = {
         f"ob{ReportingObligation.objects.filter(agreement=w.in_force).first().pk}-completed_date": today()
     },
     "agreements/<str:reference>/participants/add/": lambda w: {"partner": Partner.objects.get(code="CAN").pk},
-    "agreements/<str:reference>/participants/<int:pk>/update/": lambda w: {"role": ParticipantRole.LEAD},
+    "agreements/<str:reference>/participants/<int:pk>/update/": lambda w: {
+        f"p{w.agreement.participants.get().pk}-role": ParticipantRole.LEAD
+    },
     "agreements/<str:reference>/contributions/add/": lambda w: {
         "participant": "us",
         "kind": ContributionKind.FINANCIAL,
@@ -371,7 +373,7 @@ POST: dict[str, str] = {
     "agreements/<str:reference>/coordination/positions/<int:pk>/remind/":   "403 302 403 403 403 404 404 302",
     "agreements/<str:reference>/obligations/<int:pk>/complete/":            "403 302 403 302 403 404 404 302",
     "agreements/<str:reference>/participants/add/":                         "403 403 403 403 403 404 404 302",
-    "agreements/<str:reference>/participants/<int:pk>/update/":             "400 400 400 400 400 404 404 302",
+    "agreements/<str:reference>/participants/<int:pk>/update/":             "403 403 403 302 403 404 404 302",
     "agreements/<str:reference>/participants/<int:pk>/remove/":             "403 403 403 403 403 404 404 302",
     "agreements/<str:reference>/contributions/add/":                        "403 403 403 403 403 404 404 302",
     "agreements/<str:reference>/contributions/<int:pk>/delete/":            "403 403 403 403 403 404 404 302",

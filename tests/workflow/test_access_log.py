@@ -7,7 +7,7 @@ from django.test import Client
 
 from agreements import services
 from agreements.choices import DocumentKind, State
-from workflow import demo
+from tests import factories
 from workflow.models import AccessLog
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def released(make_agreement, program_office):
     agreement = make_agreement(State.NEGOTIATION, partners=("GBR",), releasable_to_partners=True)
-    demo.approve_ddl(agreement)  # nothing is released before the DDL is approved
+    factories.DdlDecisionFactory(agreement=agreement)  # nothing is released before the DDL is approved
     document = services.document_upload(
         agreement=agreement,
         user=program_office,

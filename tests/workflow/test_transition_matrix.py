@@ -12,7 +12,6 @@ from django.utils import timezone
 from agreements.choices import AgreementKind, DocumentKind, LegalAuthority, State
 from agreements.models import Agreement
 from tests import factories
-from workflow import demo
 from workflow.exceptions import TransitionConflict, TransitionForbidden
 from workflow.models import TransitionLog
 from workflow.services import agreement_transition, available_transitions
@@ -61,7 +60,7 @@ def _prepare(agreement: Agreement, name: str, cast) -> dict:
         factories.concur_all(agreement, cast.coordinators)
     elif name == "submit_rfa":
         factories.DocumentFactory(agreement=agreement, user=po, kind=DocumentKind.NEGOTIATED_TEXT)
-        demo.approve_ddl(agreement)
+        factories.DdlDecisionFactory(agreement=agreement)
         from agreements.services import ssoi_update
 
         ssoi_update(agreement=agreement, user=po, ddl_notes="Reviewed after negotiation.")
