@@ -3,8 +3,11 @@ relies on that name)."""
 
 from django.urls import path
 
-from . import compare_views, saved_views, search_views, views
+from . import views
+from .views import compare as compare_views
 from .views import documents, participants
+from .views import saved as saved_views
+from .views import search as search_views
 
 urlpatterns = [
     path("", views.home, name="home"),

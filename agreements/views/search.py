@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .search import MAX_QUERY_CHARS, clean_query, search
+from ..search import MAX_QUERY_CHARS, clean_query, search
 
 RESULTS_SHOWN = 20
 

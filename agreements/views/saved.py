@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import services
-from .models import SavedView
+from .. import services
+from ..models import SavedView
 
 
 @login_required

@@ -7,10 +7,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .compare import diff_counts, side_by_side
-from .models import SSOI, SSOI_SECTIONS, Document
-from .selectors import agreements_visible_to, documents_visible_to
-from .text_extraction import extract_text
+from ..compare import diff_counts, side_by_side
+from ..models import SSOI, SSOI_SECTIONS, Document
+from ..selectors import agreements_visible_to, documents_visible_to
+from ..text_extraction import extract_text
 
 MAX_SSOI_VERSIONS = 100
 
