@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from icp_portal.downloads import document_response, download_refused
 
@@ -190,6 +190,7 @@ def document_withdraw(request, reference: str, pk: int):
 
 
 @login_required
+@require_safe
 def document_download(request, reference: str, pk: int):
     """The file itself, only when the user may see the document."""
     document = (

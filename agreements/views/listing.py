@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from icp_portal.pagination import Paginator
 from workflow.pdf import export_request
@@ -48,6 +49,7 @@ def _query_without_page(request) -> str:
 
 
 @login_required
+@require_safe
 def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
     filterset, queryset, scope = _filtered_agreements(request)
@@ -73,6 +75,7 @@ def agreement_list(request):
 
 
 @login_required
+@require_safe
 def agreement_export(request, fmt: str):
     """The filtered list (every page) as CSV or XLSX: streamed (CSV) or written to a temporary
     file (XLSX) up to a size, a background job past it (the page follows the job's progress)."""

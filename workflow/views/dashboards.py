@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 from agreements.choices import State
 from agreements.partner_status import PARTNER_ENDED, PartnerStatus, states_with_partner_status
@@ -27,6 +28,7 @@ def _chart(title: str, rows: list[dict], axis: str) -> dict:
 
 
 @login_required
+@require_safe
 def dashboard(request):
     """DoD overview: pipeline, time in stage, partners, expirations, overdue reviews and
     obligations."""

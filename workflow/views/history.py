@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.views.decorators.http import require_safe
 
 from agreements.choices import State
 from agreements.models import Agreement
@@ -79,6 +80,7 @@ def _field_changes(agreement: Agreement, newer_than=None, up_to=None) -> list[di
 
 
 @login_required
+@require_safe
 def agreement_history(request, reference: str):
     """The audit trail and field changes, as one timeline, newest first, HISTORY_PAGE_SIZE audit
     events a page with the field changes made in the same span of time."""

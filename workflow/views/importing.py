@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
 
@@ -130,6 +130,7 @@ def import_run(request, pk: int):
 
 
 @login_required
+@require_safe
 def import_template(request):
     """The XLSX template: the header row, an example, drop-down lists and the column guide."""
     _require_importer(request)

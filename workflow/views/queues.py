@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from agreements.choices import REVIEW_STATES
 from agreements.forms import apply_service_error
@@ -34,6 +35,7 @@ def require_role(condition: bool, message: str) -> None:
 
 
 @login_required
+@require_safe
 def review_queue(request):
     """Agreements in RAD or RFA review (``review_queue_for``): age, coordination status, nearest
     silence deadline; those stalled or past a deadline first."""
