@@ -50,6 +50,29 @@ def text(name: str) -> str:
     return path.read_text()
 
 
+# --- production code moves no clock and patches nothing ----------------------------------------
+# Only the seed_demo command may date the demo's steps in the past (time-machine, inside it).
+CLOCK_OR_PATCH = re.compile(
+    r"^\s*(?:from|import)\s+(?:unittest\.mock|unittest\s+import\s+mock|mock|time_machine)\b", re.M
+)
+CLOCK_ALLOWED = {"workflow/management/commands/seed_demo.py"}
+
+
+@check
+def production_code_patches_nothing_process_wide() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for app in ("icp_portal", "partners", "agreements", "workflow")
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in CLOCK_ALLOWED and CLOCK_OR_PATCH.search(path.read_text())
+    ]
+    require(
+        not offenders,
+        f"{offenders} import unittest.mock or time_machine: production code passes dates explicitly "
+        "(only seed_demo moves the clock)",
+    )
+
+
 # --- README, .ci/run, the locks, make (formerly tests/test_repo_files.py) ------------------------
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!-]+)$")
 
