@@ -17,6 +17,16 @@ def download_refused(request: HttpRequest, *, wanted: str, detail: str, message:
     return Http404(message)
 
 
+def _open(request: HttpRequest, file, *, missing: type[Exception], **logged: object):
+    """The stored file opened for reading; when storage has lost it, the failure is logged (with
+    ``logged``: the document, or the name wanted) and ``missing`` raised."""
+    try:
+        return file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        security_events.document_download(request, outcome=Outcome.FAILURE, detail="missing from storage", **logged)
+        raise missing("The file is missing from storage.") from None
+
+
 def _attachment(handle, *, filename: str, content_type: str, headers: dict[str, str] | None) -> FileResponse:
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
@@ -41,13 +51,7 @@ def document_response(
     ``application/octet-stream`` otherwise; pass ``application/octet-stream`` to force a plain
     download. ``missing`` is the exception raised when the file is gone from storage (``Http404``
     for the pages, DRF's ``NotFound`` for the API)."""
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        security_events.document_download(
-            request, document=document, outcome=Outcome.FAILURE, detail="missing from storage"
-        )
-        raise missing("The file is missing from storage.") from None
+    handle = _open(request, document.file, missing=missing, document=document)
     security_events.document_download(request, document=document, detail=detail)
     return _attachment(
         handle,
@@ -68,12 +72,6 @@ def file_response(
 ) -> FileResponse:
     """A file the portal generated itself (an export, a register PDF) and not kept as a
     ``Document``: its content type is the portal's own. ``wanted`` names it in the log."""
-    try:
-        handle = file.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        security_events.document_download(
-            request, wanted=wanted[:200], outcome=Outcome.FAILURE, detail="missing from storage"
-        )
-        raise Http404("The file is missing from storage.") from None
+    handle = _open(request, file, missing=Http404, wanted=wanted[:200])
     security_events.document_download(request, wanted=wanted[:200], detail=filename)
     return _attachment(handle, filename=filename, content_type=content_type, headers=headers)
