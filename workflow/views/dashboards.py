@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_safe
 from agreements.choices import State
 from agreements.partner_status import PARTNER_ENDED, PartnerStatus, states_with_partner_status
 from agreements.selectors import agreements_visible_to, documents_visible_to
+from icp_portal.pagination import Paginator
 
 from ..selectors import DASHBOARD_PANEL_ROWS, dashboard_figures, upcoming_milestones
 from .queues import require_role

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from agreements.models import Agreement
 from agreements.selectors import agreements_visible_to, documents_visible_to
 from icp_portal.downloads import document_response, download_refused, file_response
 from icp_portal.forms_ids import posted_id
+from icp_portal.pagination import Paginator
 from partners.models import Partner
 
 from .. import pdf, reminders

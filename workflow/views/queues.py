@@ -8,7 +8,6 @@ from collections import Counter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_safe
 from agreements.choices import REVIEW_STATES
 from agreements.forms import apply_service_error
 from agreements.selectors import agreements_visible_to, ddl_reviews_awaiting
+from icp_portal.pagination import Paginator
 from workflow.forms import PositionForm
 
 from .. import services
