@@ -104,3 +104,26 @@ def test_liaison_page_counts_and_caps(make_agreement, liaison, monkeypatch):
         make_agreement(State.IN_FORCE, releasable_to_partners=True)
     page = _client(liaison).get(reverse("liaison_dashboard")).content.decode()
     assert "Show all 2 signed and in force" in page
+
+
+def test_liaison_page_takes_the_same_queries_with_full_panels(
+    make_agreement, liaison, monkeypatch, django_assert_num_queries
+):
+    """The full count of a capped panel comes from the figures: no COUNT only when it overflows."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr("workflow.views.dashboards.LIAISON_PANEL_ROWS", 1)
+    client = _client(liaison)
+    make_agreement(State.NEGOTIATION, releasable_to_partners=True)
+    client.get(reverse("liaison_dashboard"))  # the session and the sign-in are settled
+    cache.clear()
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("liaison_dashboard"))
+    for _ in range(3):
+        make_agreement(State.IN_FORCE, releasable_to_partners=True)
+    cache.clear()
+    with django_assert_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("liaison_dashboard")).content.decode()
+    assert "Show all 3 signed and in force" in page

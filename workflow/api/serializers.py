@@ -194,7 +194,13 @@ class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
     in_force = serializers.IntegerField()
     by_state = CountSerializer(many=True)
     by_kind = CountSerializer(many=True)
-    by_partner = CountSerializer(many=True, help_text="Open agreements per partner (key: partner code).")
+    by_partner = CountSerializer(
+        many=True,
+        help_text="Open agreements per partner (key: partner code): the 12 partners with the most, most first.",
+    )
+    by_partner_more = serializers.IntegerField(
+        help_text="How many further partners have open agreements (see the agreement list filtered by partner)."
+    )
     median_days = MedianDaysSerializer(many=True, help_text="Median days spent in each main-line stage.")
     in_review = serializers.IntegerField(help_text="In RAD or RFA review.")
     expiring_within_180_days = serializers.IntegerField()
@@ -206,7 +212,7 @@ class DashboardSerializer(LiaisonSafeMixin, serializers.Serializer):
     obligations_open = serializers.IntegerField()
 
     def get_stalled_reviews(self, figures) -> int:
-        return len(figures["stalled_reviews"])
+        return figures["stalled_reviews_count"]
 
     class Meta:
         internal_fields = (

@@ -36,7 +36,7 @@ def dashboard(request):
     if user.is_liaison:
         return redirect("liaison_dashboard")
     figures = dashboard_figures(user)
-    by_partner = figures["by_partner"][:12]
+    by_partner = figures["by_partner"]
     charts = {
         "pipeline": _chart("Agreements by state", figures["by_state"], "Agreements"),
         "medians": {
@@ -72,6 +72,7 @@ def dashboard(request):
             "overdue_obligations": figures["overdue_obligations"],
             "overdue_obligations_count": figures["obligations_overdue"],
             "charts": charts,
+            "partners_more": figures["by_partner_more"],
             "overdue_review_count": figures["overdue_positions_count"] + figures["stalled_reviews_count"],
             "panel_rows": DASHBOARD_PANEL_ROWS,
             "total": figures["total"],
@@ -102,13 +103,14 @@ def liaison_dashboard(request):
         for agreement in ongoing.filter(**{f"{field}__gte": today}).order_by(field, "pk")[:LIAISON_PANEL_ROWS]:
             candidates[agreement.pk] = agreement
     milestones = upcoming_milestones(candidates.values(), today=today, limit=LIAISON_PANEL_ROWS)
-    concluded_states = states_with_partner_status([PartnerStatus.SIGNED, PartnerStatus.IN_FORCE])
+    concluded_statuses = [PartnerStatus.SIGNED, PartnerStatus.IN_FORCE]
+    concluded_states = states_with_partner_status(concluded_statuses)
+    concluded_keys = {status.value for status in concluded_statuses}
     concluded = list(
         visible.filter(state__in=concluded_states).order_by("-entry_into_force_date", "-pk")[:LIAISON_PANEL_ROWS]
     )
-    concluded_count = (
-        visible.filter(state__in=concluded_states).count() if len(concluded) == LIAISON_PANEL_ROWS else len(concluded)
-    )
+    # The full count from the cached figures (partner-facing statuses), not one more query.
+    concluded_count = sum(r["count"] for r in figures["by_state"] if r["key"] in concluded_keys)
     documents = list(
         documents_visible_to(user).select_related("agreement").order_by("-uploaded_at", "-pk")[:LIAISON_PANEL_ROWS]
     )
