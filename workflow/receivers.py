@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from agreements import signals
@@ -12,6 +14,7 @@ from agreements.models import Agreement, DdlDecision
 from partners.models import Role, User
 
 from .notifications import notify
+from .selectors import DASHBOARD_FIELDS, dashboard_figures_changed
 from .services import audit_event
 from .transitions import EVENT_DDL_DECIDED, EVENT_DDL_REQUESTED
 
@@ -54,7 +57,22 @@ def ddl_decided(*, agreement: Agreement, ddl: DdlDecision, user: User, **kwargs:
     )
 
 
+def agreement_saved(*, instance: Agreement, created: bool = False, **kwargs: Any) -> None:
+    """A new agreement, or one saved with a field the dashboard figures read: their cache key
+    moves on once the transaction commits. Any door that saves an agreement passes here."""
+    changed = getattr(instance, "saved_changes", None)
+    if created or changed is None or changed & DASHBOARD_FIELDS:
+        transaction.on_commit(dashboard_figures_changed)
+
+
+def agreement_deleted(*, instance: Agreement, **kwargs: Any) -> None:
+    """A deleted agreement leaves the figures: their cache key moves on after the commit."""
+    transaction.on_commit(dashboard_figures_changed)
+
+
 def connect() -> None:
     """Connect the receivers (``WorkflowConfig.ready``)."""
+    post_save.connect(agreement_saved, sender=Agreement, dispatch_uid="workflow.agreement_saved")
+    post_delete.connect(agreement_deleted, sender=Agreement, dispatch_uid="workflow.agreement_deleted")
     signals.ddl_review_requested.connect(ddl_review_requested, dispatch_uid="workflow.ddl_review_requested")
     signals.ddl_decided.connect(ddl_decided, dispatch_uid="workflow.ddl_decided")

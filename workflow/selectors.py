@@ -396,20 +396,49 @@ def stage_medians_cached(user: Viewer) -> list[dict]:
     return rows
 
 
+# The fields of an agreement the cached dashboard figures read (counts, panels, who sees what).
+# A save that changes none of them (notes, signatories, marking) leaves the figures as they are.
+DASHBOARD_FIELDS = frozenset(
+    {
+        "reference",
+        "title",
+        "short_title",
+        "kind",
+        "state",
+        "state_changed_at",
+        "lead_organization_id",
+        "parent_id",
+        "expiration_date",
+        "releasable_to_partners",
+    }
+)
+DASHBOARD_GENERATION_KEY = "dashboard:generation"
+
+
+def dashboard_figures_changed() -> None:
+    """Move the dashboard's cache key on: an agreement was created, deleted, or saved with one of
+    DASHBOARD_FIELDS changed (``workflow.receivers``, after the transaction commits)."""
+    cache.add(DASHBOARD_GENERATION_KEY, 0, timeout=None)
+    try:
+        cache.incr(DASHBOARD_GENERATION_KEY)
+    except ValueError:  # evicted between the two calls
+        cache.set(DASHBOARD_GENERATION_KEY, 1, timeout=None)
+
+
 def portfolio_stamp() -> tuple[int, int, int]:
-    """Changes whenever an agreement or a participation is saved or an audit row is written
-    (django-simple-history records every save and delete): the dashboard's cache key."""
+    """The dashboard's cache key: it changes whenever an audit row is written (every transition
+    and coordination event), a participation is saved (django-simple-history records every save
+    and delete) or an agreement is saved with a field the figures read (``dashboard_figures_changed``)."""
     from django.db import connection
 
-    history_agreement = Agreement.history.model._meta.db_table
     history_participant = Participant.history.model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {TransitionLog._meta.db_table}), "  # noqa: S608  # nosec B608 (table names only)
-            f"(SELECT MAX(history_id) FROM {history_agreement}), "
             f"(SELECT MAX(history_id) FROM {history_participant})"
         )
-        return tuple(value or 0 for value in cursor.fetchone())
+        audit, participants = (value or 0 for value in cursor.fetchone())
+    return audit, participants, cache.get(DASHBOARD_GENERATION_KEY, 0)
 
 
 def _dashboard_scope(user: Viewer) -> str:

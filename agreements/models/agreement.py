@@ -166,7 +166,36 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.reference:
             self.reference = ReferenceCounter.next_reference(timezone.localdate().year)
+        # What this save changed (None: a new row, or unknown), for the receivers of post_save.
+        self.saved_changes = self._changed_since_load()
         super().save(*args, **kwargs)
+        self._loaded_values = {field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
+
+    # --- what a save changed --------------------------------------------------------------------
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Agreement:
+        """Keep the values as loaded, so a save can tell which fields it changed."""
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = {
+            name: value for name, value in zip(field_names, values, strict=True) if value is not models.DEFERRED
+        }
+        return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        loaded = getattr(self, "_loaded_values", {})
+        for field in self._meta.concrete_fields:
+            if field.attname in self.__dict__:
+                loaded[field.attname] = self.__dict__[field.attname]
+        self._loaded_values = loaded
+
+    def _changed_since_load(self) -> frozenset[str] | None:
+        """The attribute names whose values differ from those loaded from the database; None for
+        a new agreement or one not loaded from the database (everything may have changed)."""
+        loaded = getattr(self, "_loaded_values", None)
+        if self._state.adding or loaded is None:
+            return None
+        return frozenset(name for name, value in loaded.items() if getattr(self, name) != value)
 
     # --- invariants -------------------------------------------------------------------------
     def clean(self) -> None:

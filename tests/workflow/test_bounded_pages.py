@@ -51,6 +51,33 @@ def test_dashboard_figures_are_cached_until_a_transition(make_agreement, reviewe
     assert after["total"] == 2 and after["in_force"] == 1
 
 
+def test_editing_what_the_figures_do_not_show_keeps_them_cached(
+    make_agreement, reviewer, liaison, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """Notes, markings and signatories are not figures: editing them (the program office does
+    all day) keeps the cached figures. A field the figures read (releasability, expiry, state…)
+    moves the cache key on, whichever door saved it."""
+    from agreements.services import agreement_update
+
+    agreement = make_agreement(State.NEGOTIATION, partners=("GBR",))
+    selectors.dashboard_figures(reviewer)
+    assert selectors.dashboard_figures(liaison)["total"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_update(agreement=agreement, user=agreement.action_officer, internal_notes="Call the UK desk.")
+    with django_assert_num_queries(1):  # the stamp only: the figures come from the cache
+        selectors.dashboard_figures(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_update(agreement=agreement, user=agreement.action_officer, releasable_to_partners=True)
+    assert selectors.dashboard_figures(liaison)["total"] == 1
+    soon = timezone.localdate() + dt.timedelta(days=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        Agreement.objects.filter(pk=agreement.pk).update(state=State.IN_FORCE)
+        fresh = Agreement.objects.get(pk=agreement.pk)
+        fresh.expiration_date = soon  # a plain save, as the admin or a script would
+        fresh.save()
+    assert selectors.dashboard_figures(reviewer)["expiring_within_180_days"] == 1
+
+
 def test_review_queue_is_paginated_and_puts_overdue_first(make_agreement, reviewer, monkeypatch):
     monkeypatch.setattr("workflow.views.queues.QUEUE_PAGE_SIZE", 2)
     fresh = [make_agreement(State.RAD_REVIEW) for _ in range(2)]
