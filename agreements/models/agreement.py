@@ -123,6 +123,9 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
             # The default order of every list and of the API (ties broken by id: stable pages).
             models.Index(fields=["-created_at", "-id"], name="agreement_newest_first"),
             models.Index(fields=["lead_organization", "-created_at", "-id"], name="agreement_org_newest_first"),
+            # A list filtered by state, newest first (in force, in negotiation…): without it the walk
+            # down the newest-first index passes every newer agreement of another state.
+            models.Index(fields=["state", "-created_at", "-id"], name="agreement_state_newest_first"),
             # Review queue, stalled reviews, expiring agreements, and the list's other sort orders.
             models.Index(fields=["state", "state_changed_at"], name="agreement_state_since"),
             models.Index(fields=["state", "expiration_date"], name="agreement_state_expiry"),
