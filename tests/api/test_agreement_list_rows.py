@@ -9,6 +9,7 @@ import itertools
 import json
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIRequestFactory
@@ -131,6 +132,14 @@ def test_rows_format_datetimes_as_drf_does_in_the_current_time_zone(portfolio, r
             expected = AgreementSerializer(queryset.with_list_relations(), many=True, context=context).data
         assert built == expected
         assert [list(row) for row in built] == [list(row) for row in expected]
+
+
+def test_a_field_added_to_the_serializer_but_not_to_the_rows_fails_loudly(make_agreement, reviewer, monkeypatch):
+    make_agreement(State.PROPOSAL)
+    monkeypatch.setattr(AgreementSerializer.Meta, "fields", [*AgreementSerializer.Meta.fields, "external_reference"])
+    rows = AgreementListRows({})
+    with pytest.raises(ImproperlyConfigured, match="external_reference"):
+        rows.build(list(rows.pageable(Agreement.objects.all())))
 
 
 def test_an_empty_page_is_an_empty_list(cast, reviewer):

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -125,7 +126,7 @@ class AgreementListRows:
     Key for key and value for value the serializer's output (a test compares them): the keys of
     ``AgreementSerializer.Meta.fields`` in their order, without ``Meta.internal_fields`` for a
     partner liaison (as ``LiaisonSafeMixin``); dates and datetimes as DRF's fields format them;
-    choices as stored. A field added to the serializer but not here fails loudly (``KeyError``).
+    choices as stored. A field added to the serializer but not here fails loudly.
 
         rows = AgreementListRows(serializer_context)
         page = paginate(rows.pageable(agreements))  # filtered and ordered
@@ -133,7 +134,8 @@ class AgreementListRows:
     """
 
     serializer_class = AgreementSerializer
-    # The agreement's own columns, shown as they are read (choices as stored).
+    # The columns read: the agreement's own, shown as read (choices as stored), its dates and
+    # datetimes, and through joins its parent, lead organization and action officer.
     PLAIN = (
         "id",
         "reference",
@@ -161,13 +163,11 @@ class AgreementListRows:
         "congressional_notice_date",
     )
     DATETIMES = ("state_changed_at", "master_lapsed_at", "created_at", "updated_at")
-    # Fields read through joins: field → column of ``.values()``.
     RELATED = {
         "parent": "parent_id",
         "parent_reference": "parent__reference",
         "lead_organization": "lead_organization__code",
     }
-    # ``action_officer`` (UserSummarySerializer) from these columns.
     ACTION_OFFICER = (
         "action_officer_id",
         "action_officer__username",
@@ -184,17 +184,15 @@ class AgreementListRows:
         internal = frozenset(self.serializer_class.Meta.internal_fields) if is_liaison(context) else frozenset()
         # The serializer's keys, in its order, as LiaisonSafeMixin leaves them.
         self.fields = tuple(name for name in self.serializer_class.Meta.fields if name not in internal)
-        self.plain = tuple(name for name in self.PLAIN if name not in internal)
-        self.dates = tuple(name for name in self.DATES if name not in internal)
-        self.datetimes = tuple(name for name in self.DATETIMES if name not in internal)
+        self.internal = tuple(internal)
         self.with_action_officer = "action_officer" not in internal
 
     def columns(self) -> list[str]:
         """The ``.values()`` columns the rows need: no internal column for a liaison, but the
         state always (the partner-facing status is derived from it)."""
-        columns = [*self.plain, *self.dates, *self.datetimes, *self.RELATED.values()]
-        if "state" not in columns:
-            columns.append("state")
+        wanted = [*self.PLAIN, *self.DATES, *self.DATETIMES]
+        columns = [name for name in wanted if name not in self.internal or name == "state"]
+        columns += self.RELATED.values()
         if self.with_action_officer:
             columns += self.ACTION_OFFICER
         return columns
@@ -221,7 +219,7 @@ class AgreementListRows:
                     "partner": code,
                     "partner_name": name,
                     "role": role,
-                    "signature_date": None if signature_date is None else date(signature_date),
+                    "signature_date": date(signature_date),
                 }
             )
         return by_agreement
@@ -236,47 +234,86 @@ class AgreementListRows:
         prefix = "/api/v1/agreements/"
         if self.request is not None:
             prefix = self.request.build_absolute_uri(prefix)
-        fields, plain, dates, datetimes = self.fields, self.plain, self.dates, self.datetimes
-        related = tuple(self.RELATED.items())
-        with_action_officer = self.with_action_officer
+        statuses = {}
+        internal = self.internal
         result = []
         for row in page:
-            values = {name: row[name] for name in plain}
-            for name in dates:
-                value = row[name]
-                values[name] = None if value is None else date(value)
-            for name in datetimes:
-                value = row[name]
-                values[name] = None if value is None else datetime(value)
-            for name, column in related:
-                values[name] = row[column]
-            status = partner_status(row["state"])
-            values["partner_status"] = status.value
-            values["partner_status_label"] = status.label
-            values["participants"] = participants[row["id"]]
-            values["url"] = f"{prefix}{row['id']}/"
-            if with_action_officer:
-                values["action_officer"] = _action_officer(row)
-            result.append({name: values[name] for name in fields})
+            pk, state = row["id"], row["state"]
+            if state not in statuses:
+                status = partner_status(state)
+                statuses[state] = (status.value, status.label)
+            status_value, status_label = statuses[state]
+            # Every field of Meta.fields, in its order; a liaison's row has no internal column
+            # (``get``), and loses the internal fields below.
+            values = {
+                "id": pk,
+                "reference": row["reference"],
+                "url": f"{prefix}{pk}/",
+                "title": row["title"],
+                "short_title": row["short_title"],
+                "kind": row["kind"],
+                "phase": row["phase"],
+                "parent": row["parent_id"],
+                "parent_reference": row["parent__reference"],
+                "amendment_type": row["amendment_type"],
+                "new_expiration_date": date(row["new_expiration_date"]),
+                "lead_organization": row["lead_organization__code"],
+                "participants": participants[pk],
+                "authority": row["authority"],
+                "authority_text": row["authority_text"],
+                "state": state,
+                "state_changed_at": datetime(row.get("state_changed_at")),
+                "partner_status": status_value,
+                "partner_status_label": status_label,
+                "effective_date": date(row["effective_date"]),
+                "fixed_entry_into_force_date": date(row["fixed_entry_into_force_date"]),
+                "entry_into_force_date": date(row["entry_into_force_date"]),
+                "expiration_date": date(row["expiration_date"]),
+                "marking": row["marking"],
+                "releasable_to_partners": row.get("releasable_to_partners"),
+                "master_lapsed_at": datetime(row.get("master_lapsed_at")),
+                "us_signatory_name": row["us_signatory_name"],
+                "us_signatory_title": row["us_signatory_title"],
+                "us_signature_date": date(row["us_signature_date"]),
+                "congressional_notice_date": date(row.get("congressional_notice_date")),
+                "internal_notes": row.get("internal_notes"),
+                "action_officer": _action_officer(row) if self.with_action_officer else None,
+                "created_at": datetime(row["created_at"]),
+                "updated_at": datetime(row["updated_at"]),
+            }
+            for name in internal:
+                del values[name]
+            result.append(values)
+        if tuple(result[0]) != self.fields:
+            # A field added to (or moved in) AgreementSerializer.Meta.fields but not here.
+            raise ImproperlyConfigured(
+                f"AgreementListRows gives {tuple(result[0])}, AgreementSerializer gives {self.fields}."
+            )
         return result
 
 
-def _date_format() -> Callable[[dt.date], str]:
-    """DRF's ``DateField.to_representation`` of a date that is not None."""
-    if str(api_settings.DATE_FORMAT).lower() == ISO_8601:
-        return dt.date.isoformat
-    return serializers.DateField().to_representation
+def _date_format() -> Callable[[dt.date | None], str | None]:
+    """DRF's ``DateField.to_representation`` (None for None)."""
+    if str(api_settings.DATE_FORMAT).lower() != ISO_8601:
+        return serializers.DateField().to_representation
+
+    def iso(value: dt.date | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    return iso
 
 
-def _datetime_format() -> Callable[[dt.datetime], str]:
-    """DRF's ``DateTimeField.to_representation`` of an aware datetime that is not None, in the
+def _datetime_format() -> Callable[[dt.datetime | None], str | None]:
+    """DRF's ``DateTimeField.to_representation`` of an aware datetime (None for None), in the
     current time zone. In the ISO 8601 format, its steps with the time zone looked up once a page
     instead of once a value (the page's 300 datetimes cost as much as its SQL otherwise)."""
     if not settings.USE_TZ or str(api_settings.DATETIME_FORMAT).lower() != ISO_8601:
         return serializers.DateTimeField().to_representation
     zone = timezone.get_current_timezone()
 
-    def iso(value: dt.datetime) -> str:
+    def iso(value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
         text = value.astimezone(zone).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
