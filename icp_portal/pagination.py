@@ -37,3 +37,27 @@ class Paginator(paginator.Paginator):
         keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)}
         return self._get_page([rows[key] for key in keys if key in rows], number, self)
+
+
+class CountedRows:
+    """What a paginator pages through when the rows to show are read differently from the rows to
+    count: ``rows`` (e.g. a ``.values()`` of the page's columns through joins) sliced for the page,
+    ``counted`` (the same filtered query set, without those joins) for the count. Counting the
+    joined rows would make PostgreSQL join every row of the table only to count them."""
+
+    def __init__(self, counted: QuerySet, rows: QuerySet):
+        self.counted = counted
+        self.rows = rows
+        self.ordered = rows.ordered
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __iter__(self):
+        return iter(self.rows)

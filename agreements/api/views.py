@@ -31,7 +31,7 @@ from agreements.selectors import (
     documents_visible_to,
     equitability_table,
 )
-from icp_portal.api import PortalViewMixin, ServiceDoors, ServiceViewSetMixin
+from icp_portal.api import PortalFilterBackend, PortalViewMixin, ServiceDoors, ServiceViewSetMixin
 from icp_portal.api_errors import UploadTooLarge
 from icp_portal.downloads import document_response, download_refused
 from icp_portal.security.parsers import BoundedJSONParser
@@ -71,7 +71,7 @@ class AgreementViewSet(
     (codes), effective/expiry/creation date ranges, ``q`` (reference and titles), ``ordering``."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [PortalFilterBackend]
     filterset_class = AgreementFilterSet
     serializer_class = s.AgreementSerializer
     service_doors = ServiceDoors("agreement", create=services.agreement_create, update=services.agreement_update)
@@ -79,15 +79,29 @@ class AgreementViewSet(
     update_serializer_class = s.AgreementUpdateSerializer
 
     def get_queryset(self):
-        queryset = agreements_visible_to(self.request.user).with_list_relations()
-        if self.action != "list":
-            queryset = queryset.select_related("ssoi", "lead_organization", "parent")
-        return queryset
+        if self.action == "list":
+            # The list reads its rows and their relations itself (``list``).
+            return agreements_visible_to(self.request.user)
+        return (
+            agreements_visible_to(self.request.user)
+            .with_list_relations()
+            .select_related("ssoi", "lead_organization", "parent")
+        )
 
     def get_serializer_class(self):
         if self.action == "list":
             return s.AgreementSerializer
         return s.AgreementDetailSerializer
+
+    def list(self, request, *args, **kwargs):
+        """``AgreementSerializer``'s output for the page, built from plain rows by
+        ``AgreementListRows`` (the schema still describes the list with the serializer)."""
+        rows = s.AgreementListRows(self.get_serializer_context())
+        pageable = rows.pageable(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(pageable)
+        if page is None:
+            return Response(rows.build(list(pageable)))
+        return self.get_paginated_response(rows.build(page))
 
     def service_response(self, agreement: Agreement, status_code: int = status.HTTP_200_OK) -> Response:
         """The agreement as it is now, in detail (read again with the detail relations)."""

@@ -6,7 +6,7 @@ states, Idempotency-Key, the view mixins) is in ``icp_portal.api``."""
 from __future__ import annotations
 
 from rest_framework import permissions, serializers
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
 class BoundedListField(serializers.ListField):
@@ -27,6 +27,18 @@ class PortalPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class PortalCursorPagination(CursorPagination):
+    """``?cursor=…&page_size=M`` (M up to 200; 50 by default), for append-only logs: each page
+    continues from where the last one ended (the ``next`` and ``previous`` links carry the
+    cursor), so reading one costs the same however long the log, and rows recorded meanwhile
+    neither shift nor repeat a page. There is no ``count``: counting a log of millions of rows
+    on every page is what this avoids. Subclasses give the ``ordering``."""
+
+    page_size = PortalPagination.page_size
+    page_size_query_param = PortalPagination.page_size_query_param
+    max_page_size = PortalPagination.max_page_size
 
 
 class LiaisonReadOnly(permissions.BasePermission):

@@ -55,6 +55,20 @@ def test_schema_describes_every_endpoint_with_its_errors():
     assert "internal_notes" in agreement["properties"]
     assert "internal_notes" not in agreement["required"]
     assert "reference" in agreement["required"]
+    # The agreement list is described by AgreementSerializer (whatever builds its rows), paged
+    # with a count; the audit log is paged by cursor, without one.
+    schemas = schema["components"]["schemas"]
+    listed = paths["/api/v1/agreements/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed == {"$ref": "#/components/schemas/PaginatedAgreementList"}
+    assert schemas["PaginatedAgreementList"]["properties"]["results"]["items"] == {
+        "$ref": "#/components/schemas/Agreement"
+    }
+    assert {"count", "next", "previous"} <= set(schemas["PaginatedAgreementList"]["properties"])
+    assert "participants" in schemas["Agreement"]["properties"]
+    audit = paths["/api/v1/audit-log/"]["get"]
+    assert {"cursor", "page_size", "agreement", "after", "before"} <= {p["name"] for p in audit["parameters"]}
+    assert "page" not in {p["name"] for p in audit["parameters"]}
+    assert set(schemas["PaginatedTransitionLogList"]["properties"]) == {"next", "previous", "results"}
 
 
 def test_docs_page_has_no_inline_script_and_serves_its_init_script():

@@ -74,11 +74,17 @@ def _grow(cast, count: int) -> None:
         render_job_request(kind="summary", agreement=agreement, user=po)
 
 
+def _rows(body: dict) -> int:
+    """How many rows the list holds: its ``count``, or for a list paged by cursor (the audit log,
+    which has no count) the rows on its page of 100."""
+    return body["count"] if "count" in body else len(body["results"])
+
+
 def _queries(client, url) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, {"page_size": 100})
     assert response.status_code == 200, response.content
-    return len(ctx.captured_queries), response.json()["count"]
+    return len(ctx.captured_queries), _rows(response.json())
 
 
 @pytest.mark.parametrize("role", ["program_office", "liaison", "reviewer"])
@@ -97,11 +103,11 @@ def test_lists_run_a_fixed_number_of_queries(role, request, cast, make_agreement
         with django_assert_max_num_queries(budget, info=url):
             response = client.get(url, {"page_size": 100})
         assert response.status_code == 200
-        large_count = response.json()["count"]
+        large_count = _rows(response.json())
         if (
             url.split("/")[3] in ("agreements", "participants", "contributions", "loan-items", "documents", "audit-log")
             and role != "reviewer"
             and not (role == "liaison" and url.split("/")[3] == "audit-log")  # liaisons get no audit rows
         ):
-            assert large_count >= small_count + 48, (url, small_count, large_count)
+            assert large_count >= min(small_count + 48, 100), (url, small_count, large_count)
     assert Agreement.objects.count() == 50

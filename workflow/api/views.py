@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agreements.selectors import agreements_visible_to
-from icp_portal.api import PortalViewMixin
+from icp_portal.api import PortalFilterBackend, PortalViewMixin
+from partners.api.common import PortalCursorPagination
 from workflow import services
 from workflow.filters import AuditFilterSet, ObligationFilterSet, PositionFilterSet, RoundFilterSet
 from workflow.models import RenderJob
@@ -149,15 +150,28 @@ class ReportingObligationViewSet(ReadOnlyViewSet):
 
 
 # --- audit trail -------------------------------------------------------------------------------
+class AuditLogPagination(PortalCursorPagination):
+    """Newest event first, ties broken by id: the order the endpoint always had, and every
+    history page's. DRF positions the cursor on the timestamp (the first key; ``timestamp`` has
+    its index) and skips the rows of a tied timestamp already read by an offset; ties are rare
+    (microsecond timestamps). Not ``-pk`` alone: ids follow the order rows were written, which
+    is not the order events happened when a history is written after the fact (the demo's
+    clock, generated portfolios), nor quite under concurrent writes."""
+
+    ordering = ("-timestamp", "-pk")
+
+
 class AuditLogViewSet(ReadOnlyViewSet):
-    """The append-only audit trail of visible agreements (read only). A liaison sees only state
-    changes, without who, comments or request details."""
+    """The append-only audit trail of visible agreements (read only; DoD users only, a liaison
+    gets none). Paged by cursor, newest first: ``next`` and ``previous`` links, no ``count``."""
 
     serializer_class = s.TransitionLogSerializer
     filterset_class = AuditFilterSet
+    filter_backends = [PortalFilterBackend]
+    pagination_class = AuditLogPagination
 
     def get_queryset(self):
-        return transition_logs_visible_to(self.request.user).order_by("-timestamp", "-pk")
+        return transition_logs_visible_to(self.request.user).order_by(*AuditLogPagination.ordering)
 
 
 # --- dashboard and render jobs ------------------------------------------------------------------

@@ -7,6 +7,7 @@ services decide what is allowed. The lifecycle serializers are in ``workflow.api
 from .agreements import (
     AgreementCreateSerializer,
     AgreementDetailSerializer,
+    AgreementListRows,
     AgreementSerializer,
     AgreementUpdateSerializer,
     CoordinationBriefSerializer,
@@ -41,6 +42,7 @@ from .records import (
 __all__ = [
     "AgreementCreateSerializer",
     "AgreementDetailSerializer",
+    "AgreementListRows",
     "AgreementSerializer",
     "AgreementUpdateSerializer",
     "ContributionCreateSerializer",
