@@ -37,7 +37,7 @@ from bench.portfolio import (  # noqa: E402  (after the path set-up, so the scri
     step_times,
 )
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 MARKER_TABLE = "bench_portfolio"
 BATCH = 5_000
 PASSWORD = "bench-password-not-secret"
@@ -242,6 +242,7 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
             created_at=created_at,
             updated_at=last_at,
         )
+        agreement_row = tables.rows[Agreement][-1]
         if kind == "master":
             masters.append((agreement_id, chosen, expiration))
         if kind != "amendment":
@@ -372,7 +373,12 @@ def generate(size: int, seed: int = 15) -> dict[str, int]:
                         comment="See the attached note." if status in ("non_concur", "comment") else "",
                         responded_by_id=office_users.get(office.pk).pk if responded and status != "silence" else None,
                         responded_at=responded,
+                        round_open=still_open,
                     )
+                    if still_open and status in ("pending", "comment"):
+                        # What workflow.services keeps on the agreement: the earliest awaited deadline.
+                        awaited = agreement_row.get("awaited_deadline")
+                        agreement_row["awaited_deadline"] = min(awaited, due) if awaited else due
                     if status != "pending" and not still_open:
                         tables.add(
                             TransitionLog,

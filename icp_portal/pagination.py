@@ -24,16 +24,28 @@ def _two_steps(object_list) -> bool:
 
 
 class Paginator(paginator.Paginator):
-    """``django.core.paginator.Paginator`` with deep pages read in two steps (see the module)."""
+    """``django.core.paginator.Paginator`` with deep pages read in two steps (see the module).
+
+    ``keys_first=True`` picks the keys of every page before reading its rows, in one query
+    (the keys as a subquery) up to ``DEEP_OFFSET``: for a query set whose order comes from an
+    index but whose rows join other tables (the review queue), so PostgreSQL orders the keys
+    alone instead of joining every row before picking the page's."""
+
+    def __init__(self, *args, keys_first: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys_first = keys_first
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if bottom < DEEP_OFFSET or not _two_steps(self.object_list):
+        if (bottom < DEEP_OFFSET and not self.keys_first) or not _two_steps(self.object_list):
             return super().page(number)
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if bottom < DEEP_OFFSET:
+            page_keys = self.object_list.values("pk")[bottom:top]
+            return self._get_page(list(self.object_list.filter(pk__in=page_keys)), number, self)
         keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)}
         return self._get_page([rows[key] for key in keys if key in rows], number, self)

@@ -65,6 +65,10 @@ class PositionStatus(models.TextChoices):
     CONCURRED_BY_SILENCE = "silence", "Concurred by silence"
 
 
+# Positions still awaited: no answer yet, or only a comment (a comment is not a position).
+AWAITED_POSITION_STATUSES = (PositionStatus.PENDING, PositionStatus.COMMENT)
+
+
 class CoordinationPosition(models.Model):
     """One office's position in a round, due at its silence deadline."""
 
@@ -77,6 +81,9 @@ class CoordinationPosition(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="positions"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
+    # Derived: whether its round is still open, copied when the round closes (services/lifecycle),
+    # so an office's open positions have an index of their own (positions due).
+    round_open = models.BooleanField(default=True, editable=False)
 
     class Meta:
         ordering = ["due_at", "office__name"]
@@ -88,6 +95,13 @@ class CoordinationPosition(models.Model):
                 name="position_unanswered_due",
             ),
             models.Index(fields=["office", "due_at"], name="position_office_due"),
+            # Positions due: an office's positions in open rounds, not settled by silence, in order.
+            models.Index(
+                fields=["office", "due_at", "id"],
+                include=["status"],
+                condition=Q(round_open=True) & ~Q(status="silence"),
+                name="position_open_office_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["round", "office"], name="position_unique_office_per_round"),

@@ -17,7 +17,14 @@ from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, 
 from agreements.models import Agreement, Participant
 from agreements.selectors import agreements_visible_to
 
-from .models import CoordinationPosition, CoordinationRound, PositionStatus, ReportingObligation, TransitionLog
+from .models import (
+    AWAITED_POSITION_STATUSES,
+    CoordinationPosition,
+    CoordinationRound,
+    PositionStatus,
+    ReportingObligation,
+    TransitionLog,
+)
 from .transitions import TRANSITION_NAMES
 
 if TYPE_CHECKING:
@@ -61,13 +68,12 @@ def positions_due_for(user: Viewer, *, now: dt.datetime | None = None) -> QueryS
     now = now or timezone.now()
     return (
         positions_visible_to(user)
-        .filter(office_id=user.coordinating_office_id, round__closed_at__isnull=True)
-        # The same condition again as a subquery on the open rounds' partial index: it leads
-        # PostgreSQL to start from the few open rounds instead of walking every position the
-        # office ever held in deadline order (1.3 s at 100,000 agreements, 0.1 s this way).
-        .filter(round__in=CoordinationRound.objects.open().values("pk"))
+        # ``round_open`` is the round's ``closed_at IS NULL``, kept on the position: with the
+        # partial index ``position_open_office_due`` the page walks the office's open positions
+        # in deadline order and stops at its last row, however many rounds are open.
+        .filter(office_id=user.coordinating_office_id, round_open=True)
         .exclude(status=PositionStatus.CONCURRED_BY_SILENCE)
-        .exclude(status__in=[PositionStatus.PENDING, PositionStatus.COMMENT], due_at__lte=now)
+        .exclude(status__in=AWAITED_POSITION_STATUSES, due_at__lte=now)
         .order_by("due_at")
     )
 
@@ -151,10 +157,6 @@ def submission_summary(agreement: Agreement, name: str) -> dict:
 
 
 # --- stalled agreements and the review queue ---------------------------------------------------
-# Positions still awaited: no answer yet, or only a comment (a comment is not a position).
-AWAITED_POSITION_STATUSES = (PositionStatus.PENDING, PositionStatus.COMMENT)
-
-
 def stalled_condition(now: dt.datetime | None = None) -> Q:
     """The one definition of "stalled": the agreement has stayed in its current state for more
     than ``STALLED_STAGE_DAYS[state]`` days (strictly more: entered it before ``now - limit``).
@@ -187,25 +189,20 @@ def review_queue_for(user: Viewer, *, now: dt.datetime | None = None) -> QuerySe
     still awaited in its open round), ``deadline_passed`` (an awaited position is past its
     deadline) and ``needs_attention`` (either). Those needing attention first, then the nearest
     deadline, then the longest in review. One query, however long the queue; the browser page,
-    the dashboard and the API all read it (a partner liaison gets nothing)."""
+    the dashboard and the API all read it (a partner liaison gets nothing).
+
+    The earliest awaited deadline of each agreement's open round (an awaited position is past its
+    deadline exactly when that one is) is kept on the agreement's row, ``awaited_deadline``, by
+    the coordination services (``workflow.services.awaited_deadlines_refresh``): the order is
+    read from the partial index ``agreement_review_queue`` alone, without a look at the rounds."""
     now = now or timezone.now()
     stalled = stalled_condition(now)
-    # The earliest awaited deadline of each agreement's open round (an awaited position is past
-    # its deadline exactly when that one is), read per queued agreement from the open round's
-    # partial index: no GROUP BY over the agreements' rows and their relations.
-    earliest_awaited = (
-        CoordinationPosition.objects.filter(
-            round__agreement=OuterRef("pk"), round__closed_at__isnull=True, status__in=AWAITED_POSITION_STATUSES
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
     queue = (
         agreements_visible_to(user)
         .filter(state__in=REVIEW_STATES)
         .annotate(
             stalled=Case(When(stalled, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            nearest_deadline=Subquery(earliest_awaited),
+            nearest_deadline=F("awaited_deadline"),
         )
         .annotate(
             deadline_passed=Case(

@@ -14,7 +14,16 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from simple_history.models import HistoricalRecords
 
 from .. import lifecycle
-from ..choices import TERMINAL_STATES, AgreementKind, AmendmentType, LegalAuthority, Marking, State, SystemPhase
+from ..choices import (
+    REVIEW_STATES,
+    TERMINAL_STATES,
+    AgreementKind,
+    AmendmentType,
+    LegalAuthority,
+    Marking,
+    State,
+    SystemPhase,
+)
 
 
 class ReferenceCounter(models.Model):
@@ -111,10 +120,16 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         help_text="Set on an open project arrangement when its master expired or was terminated.",
     )
 
+    # Derived, for the review queue's order: the earliest silence deadline still awaited (a
+    # position pending or only commented) in the agreement's open coordination round; empty when
+    # no round is open or every office has answered. Written only by workflow's coordination
+    # services, in the transaction that changes a round or a position (never by ``save()``).
+    awaited_deadline = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["state_changed_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["state_changed_at", "updated_at", "awaited_deadline"])
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
@@ -134,6 +149,13 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["entry_into_force_date", "id"], name="agreement_in_force_since"),
             models.Index(fields=["-state_changed_at", "id"], name="agreement_changed"),
             models.Index(fields=["title", "id"], name="agreement_title"),
+            # The review queue in its order, read from the index alone (see review_queue_for).
+            models.Index(
+                fields=["awaited_deadline", "state_changed_at", "id"],
+                include=["state"],
+                condition=Q(state__in=REVIEW_STATES),
+                name="agreement_review_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -199,6 +221,15 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         if self._state.adding or loaded is None:
             return None
         return frozenset(name for name, value in loaded.items() if getattr(self, name) != value)
+
+    # Fields a save leaves alone unless named in ``update_fields``: their own services write them
+    # with an UPDATE, so saving a copy read earlier never puts back an old value.
+    DERIVED_FIELDS = ("awaited_deadline",)
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs):
+        named = set(update_fields or ())
+        values = [v for v in values if v[0].name not in self.DERIVED_FIELDS or v[0].name in named]
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update, *args, **kwargs)
 
     # --- invariants -------------------------------------------------------------------------
     def clean(self) -> None:

@@ -87,6 +87,9 @@ SERVICE_DOORS = {
         "expiry_sweep": "master_lapse_flags_pas",
         "render_job_request": "liaison_scope",
         "audit_event": "audit_append_only",
+        # Recomputes the review queue's derived deadline from the coordination rows (called by the
+        # coordination doors above, in their transaction): it decides nothing, so guards no rule.
+        "awaited_deadlines_refresh": "",
     },
 }
 # Functions of those modules that read or decide but write nothing.

@@ -19,7 +19,7 @@ from workflow import reminders
 from workflow.exceptions import TransitionConflict
 from workflow.models import CoordinationPosition, Notification, TransitionLog
 from workflow.selectors import agreements_stalled, dashboard_figures, is_stalled, review_queue_for
-from workflow.services import agreement_transition
+from workflow.services import agreement_transition, awaited_deadlines_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,8 @@ def queue(make_agreement):
     _in_state_for(deadline, 3, now)
     _in_state_for(fresh, 1, now)
     CoordinationPosition.objects.filter(round__agreement=deadline).update(due_at=now - dt.timedelta(hours=1))
+    # Positions moved directly: the agreement's awaited deadline is refreshed as the services do.
+    awaited_deadlines_refresh([deadline.pk])
     return {"stalled": stalled, "at_limit": at_limit, "deadline": deadline, "fresh": fresh, "now": now}
 
 

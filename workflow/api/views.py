@@ -3,6 +3,8 @@ dashboard and render jobs. Reads start from the workflow selectors; writes call 
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db.models import Prefetch, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -15,7 +17,8 @@ from rest_framework.views import APIView
 
 from agreements.selectors import agreements_visible_to
 from icp_portal.api import PortalFilterBackend, PortalViewMixin
-from partners.api.common import PortalCursorPagination
+from icp_portal.pagination import Paginator
+from partners.api.common import PortalCursorPagination, PortalPagination
 from workflow import services
 from workflow.filters import AuditFilterSet, ObligationFilterSet, PositionFilterSet, RoundFilterSet
 from workflow.models import RenderJob
@@ -184,12 +187,19 @@ class DashboardView(PortalViewMixin, APIView):
         return Response(s.DashboardSerializer(figures, context={"request": request}).data)
 
 
+class KeysFirstPagination(PortalPagination):
+    """Each page's keys in the list's order first, then their rows (``Paginator(keys_first=True)``)."""
+
+    django_paginator_class = partial(Paginator, keys_first=True)
+
+
 class ReviewQueueView(PortalViewMixin, ListAPIView):
     """The review queue (OUSD(A&S) reviewers and administrators): agreements in RAD or RFA review,
     those stalled or past a silence deadline first. Read from ``review_queue_for``, the selector
     the review queue page, the dashboard and the stalled-stage reminders share."""
 
     serializer_class = s.ReviewQueueRowSerializer
+    pagination_class = KeysFirstPagination
 
     def get_queryset(self):
         user = self.request.user

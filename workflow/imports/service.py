@@ -34,7 +34,7 @@ from ..models import (
     TransitionLog,
 )
 from ..notifications import notify
-from ..services import _open_obligations
+from ..services import _open_obligations, awaited_deadlines_refresh
 from ..transitions import EVENT_IMPORTED
 from .planning import REFERENCE_PATTERN, _Ctx, _order, _plan_row, _Planned
 from .reading import ImportFileError, ImportResult, read_rows
@@ -234,6 +234,7 @@ def _open_clocks(agreements: list[Agreement]) -> None:
         CoordinationPosition.objects.bulk_create(
             [CoordinationPosition(round=r, office=o, due_at=due) for r in rounds for o in offices]
         )
+        awaited_deadlines_refresh([a.pk for a in in_review])
         for office in offices:
             notify(
                 users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office, is_active=True),

@@ -8,6 +8,7 @@ Every public name is importable from ``workflow.services`` as well."""
 
 from .audit import SYSTEM, AuditContext, audit_event
 from .coordination import (
+    awaited_deadlines_refresh,
     coordination_offices_set,
     coordination_position_record,
     coordination_reminder_send,
@@ -36,6 +37,7 @@ __all__ = [
     "TransitionOption",
     "agreement_transition",
     "audit_event",
+    "awaited_deadlines_refresh",
     "available_transitions",
     "congressional_notice_record",
     "congressional_wait_sweep",

@@ -8,12 +8,19 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from agreements.models import Agreement
 from partners.models import CoordinatingOffice, Role, User
 
-from ..models import CoordinationPosition, CoordinationRound, CoordinationStage, PositionStatus
+from ..models import (
+    AWAITED_POSITION_STATUSES,
+    CoordinationPosition,
+    CoordinationRound,
+    CoordinationStage,
+    PositionStatus,
+)
 from ..notifications import notify
 from ..transitions import (
     EVENT_CONCURRED_BY_SILENCE,
@@ -23,6 +30,30 @@ from ..transitions import (
 )
 from .audit import SYSTEM, AuditContext, audit_event
 from .people import _reviewers
+
+
+# --- the review queue's derived deadline ---------------------------------------------------------
+def awaited_deadlines_refresh(agreement_ids: Iterable[int]) -> None:
+    """Set ``Agreement.awaited_deadline`` of each agreement from its open round: the earliest
+    deadline of a position still awaited (pending or only commented), empty when no round is open
+    or none is awaited. Every service that opens or closes a round or changes a position calls it
+    in the same transaction, after locking the agreement first (see ``_agreement_lock``), so the
+    review queue reads its order from the agreement's row."""
+    earliest = (
+        CoordinationPosition.objects.filter(
+            round__agreement=OuterRef("pk"), round__closed_at__isnull=True, status__in=AWAITED_POSITION_STATUSES
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Agreement.objects.filter(pk__in=list(agreement_ids)).update(awaited_deadline=Subquery(earliest))
+
+
+def _agreement_lock(agreement_id: int) -> None:
+    """Lock the agreement's row before its round or positions: one order of locks for every
+    coordination service and the transitions (which lock the agreement first too), and the next
+    ``awaited_deadlines_refresh`` sees every change committed before the lock was granted."""
+    list(Agreement.objects.select_for_update().filter(pk=agreement_id).values_list("pk", flat=True))
 
 
 # --- coordination -----------------------------------------------------------------------------
@@ -39,6 +70,7 @@ def coordination_round_open(
     CoordinationPosition.objects.bulk_create(
         [CoordinationPosition(round=round_, office=office, due_at=due) for office in offices]
     )
+    awaited_deadlines_refresh([agreement.pk])
     for office in offices:
         notify(
             users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office),
@@ -127,6 +159,7 @@ def coordination_offices_set(
     """The reviewer edits which offices take part in the open round (answered positions stay)."""
     if not user.is_reviewer:
         raise PermissionDenied("Only an OUSD(A&S) reviewer may change the coordinating offices.")
+    _agreement_lock(agreement.pk)
     round_ = CoordinationRound.objects.select_for_update().filter(agreement=agreement, closed_at__isnull=True).first()
     if round_ is None:
         raise ValidationError("No coordination round is open.")
@@ -145,6 +178,7 @@ def coordination_offices_set(
         CoordinationPosition(round=round_, office=o, due_at=due) for oid, o in wanted.items() if oid not in current
     ]
     CoordinationPosition.objects.bulk_create(added)
+    awaited_deadlines_refresh([agreement.pk])
     audit_event(
         agreement=agreement,
         event=EVENT_OFFICES_CHANGED,
@@ -182,6 +216,7 @@ def coordination_position_record(
     context: AuditContext | None = None,
 ) -> CoordinationPosition:
     """A coordinator records (or revises) its office's position while the round is open."""
+    _agreement_lock(CoordinationPosition.objects.values_list("round__agreement_id", flat=True).get(pk=position.pk))
     position = (
         CoordinationPosition.objects.select_for_update()
         .select_related("round__agreement", "office")
@@ -204,6 +239,7 @@ def coordination_position_record(
     position.responded_by = user
     position.responded_at = timezone.now()
     position.save()
+    awaited_deadlines_refresh([position.round.agreement_id])
     audit_event(
         agreement=position.round.agreement,
         event=EVENT_POSITION_RECORDED,
@@ -243,6 +279,8 @@ def _silence_sweep_round(round_: CoordinationRound, now: dt.datetime) -> int:
             data={"office": position.office.code, "round": round_.pk},
         )
         count += 1
+    if count:
+        awaited_deadlines_refresh([round_.agreement_id])
     return count
 
 
@@ -259,6 +297,7 @@ def silence_sweep(*, now: dt.datetime | None = None) -> int:
     )
     for round_id in list(round_ids):
         with transaction.atomic():
+            _agreement_lock(CoordinationRound.objects.values_list("agreement_id", flat=True).get(pk=round_id))
             round_ = CoordinationRound.objects.select_for_update().select_related("agreement").get(pk=round_id)
             if round_.is_open:
                 count += _silence_sweep_round(round_, now)

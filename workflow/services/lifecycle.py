@@ -21,6 +21,7 @@ from partners.models import User
 from .. import rules
 from ..exceptions import TransitionConflict, TransitionForbidden, TransitionRefused
 from ..models import (
+    CoordinationPosition,
     CoordinationRound,
     CoordinationStage,
     Notification,
@@ -32,7 +33,7 @@ from ..models import (
 from ..notifications import POSITION_KINDS, notify
 from ..transitions import EVENT_AMENDMENT_APPLIED, EVENT_MASTER_LAPSED, TRANSITION_INFO, TRANSITION_NAMES
 from .audit import SYSTEM, AuditContext, audit_event
-from .coordination import _silence_sweep_round, coordination_round_open
+from .coordination import _silence_sweep_round, awaited_deadlines_refresh, coordination_round_open
 from .people import _program_office_users, _reviewers
 from .renders import render_job_request
 
@@ -276,6 +277,8 @@ def _after_transition(
     target = agreement.state
     if source in (State.RAD_REVIEW, State.RFA_REVIEW):
         CoordinationRound.objects.open().filter(agreement=agreement).update(closed_at=timezone.now(), outcome=name)
+        CoordinationPosition.objects.filter(round__agreement=agreement, round_open=True).update(round_open=False)
+        awaited_deadlines_refresh([agreement.pk])
         # The round is closed: the requests and reminders for positions in it are settled.
         Notification.objects.filter(agreement=agreement, kind__in=POSITION_KINDS, read_at__isnull=True).update(
             read_at=timezone.now()
