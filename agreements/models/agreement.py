@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -149,6 +149,14 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["entry_into_force_date", "id"], name="agreement_in_force_since"),
             models.Index(fields=["-state_changed_at", "id"], name="agreement_changed"),
             models.Index(fields=["title", "id"], name="agreement_title"),
+            # A liaison's concluded agreements, most recently in force first (signed ones, not yet
+            # in force, before them): the walk passes only releasable concluded agreements.
+            models.Index(
+                F("entry_into_force_date").desc(nulls_first=True),
+                F("id").desc(),
+                condition=Q(state__in=[State.SIGNED, State.IN_FORCE], releasable_to_partners=True),
+                name="agreement_concluded_releasable",
+            ),
             # The review queue in its order, read from the index alone (see review_queue_for).
             models.Index(
                 fields=["awaited_deadline", "state_changed_at", "id"],

@@ -154,3 +154,15 @@ def test_liaison_page_takes_the_same_queries_with_full_panels(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(reverse("liaison_dashboard")).content.decode()
     assert "Show all 3 signed and in force" in page
+
+
+def test_liaison_concluded_panel_puts_the_signed_first_then_the_most_recently_in_force(make_agreement, liaison):
+    older = make_agreement(State.IN_FORCE, releasable_to_partners=True, title="Older cooperation")
+    newer = make_agreement(State.IN_FORCE, releasable_to_partners=True, title="Newer cooperation")
+    signed = make_agreement(State.SIGNED, releasable_to_partners=True, title="Signed cooperation")
+    today = timezone.localdate()
+    Agreement.objects.filter(pk=older.pk).update(entry_into_force_date=today - dt.timedelta(days=400))
+    Agreement.objects.filter(pk=newer.pk).update(entry_into_force_date=today - dt.timedelta(days=10))
+    assert Agreement.objects.get(pk=signed.pk).entry_into_force_date is None
+    response = _client(liaison).get(reverse("liaison_dashboard"))
+    assert [a.pk for a in response.context["concluded"]] == [signed.pk, newer.pk, older.pk]

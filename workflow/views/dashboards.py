@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -107,7 +108,10 @@ def liaison_dashboard(request):
     concluded_states = states_with_partner_status(concluded_statuses)
     concluded_keys = {status.value for status in concluded_statuses}
     concluded = list(
-        visible.filter(state__in=concluded_states).order_by("-entry_into_force_date", "-pk")[:LIAISON_PANEL_ROWS]
+        visible.filter(state__in=concluded_states)
+        # Signed, awaiting entry into force, first; then the most recently in force (on every
+        # database alike; the index agreement_concluded_releasable serves it).
+        .order_by(F("entry_into_force_date").desc(nulls_first=True), "-pk")[:LIAISON_PANEL_ROWS]
     )
     # The full count from the cached figures (partner-facing statuses), not one more query.
     concluded_count = sum(r["count"] for r in figures["by_state"] if r["key"] in concluded_keys)
