@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="agreement",
             index=models.Index(
-                models.OrderBy(models.F("entry_into_force_date"), descending=True, nulls_first=True),
+                models.OrderBy(models.F("entry_into_force_date"), descending=True),
                 models.OrderBy(models.F("id"), descending=True),
                 condition=models.Q(("releasable_to_partners", True), ("state__in", ["signed", "in_force"])),
                 name="agreement_concluded_releasable",

@@ -151,8 +151,9 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["title", "id"], name="agreement_title"),
             # A liaison's concluded agreements, most recently in force first (signed ones, not yet
             # in force, before them): the walk passes only releasable concluded agreements.
+            # (DESC puts NULLs first on PostgreSQL, as the query asks; SQLite cannot say so in an index.)
             models.Index(
-                F("entry_into_force_date").desc(nulls_first=True),
+                F("entry_into_force_date").desc(),
                 F("id").desc(),
                 condition=Q(state__in=[State.SIGNED, State.IN_FORCE], releasable_to_partners=True),
                 name="agreement_concluded_releasable",
