@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core import paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 # Offsets below this are read in one query: the walk past them costs less than a second query.
 DEEP_OFFSET = 500
@@ -31,9 +32,21 @@ class Paginator(paginator.Paginator):
     index but whose rows join other tables (the review queue), so PostgreSQL orders the keys
     alone instead of joining every row before picking the page's."""
 
-    def __init__(self, *args, keys_first: bool = False, **kwargs):
+    def __init__(self, *args, keys_first: bool = False, count_cap: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.keys_first = keys_first
+        self.count_cap = count_cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        """The number of rows; with ``count_cap``, counted no further than the cap (``capped``
+        tells the page that more match, and only the first ``count_cap`` rows are paged)."""
+        if self.count_cap is None or not isinstance(self.object_list, QuerySet):
+            return paginator.Paginator.count.func(self)
+        found = self.object_list.order_by()[: self.count_cap + 1].count()
+        self.capped = found > self.count_cap
+        return min(found, self.count_cap)
 
     def page(self, number):
         number = self.validate_number(number)

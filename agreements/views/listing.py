@@ -18,6 +18,9 @@ from ..selectors import agreements_listed, saved_views_for
 from .filter_controls import filter_controls
 
 PAGE_SIZE = 25
+# How far the list counts the matches of a search (the first 40 pages are shown; past that the
+# page says more match and asks to narrow the search).
+SEARCH_COUNT_CAP = 1000
 
 
 # --- home -------------------------------------------------------------------------------------
@@ -53,13 +56,18 @@ def _query_without_page(request) -> str:
 def agreement_list(request):
     """“My agreements” for a program office; every visible agreement for other roles."""
     filterset, queryset, scope = _filtered_agreements(request)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A search is counted up to SEARCH_COUNT_CAP: counting every match of a common word re-reads
+    # a fifth of the portfolio (60 ms at 100,000 agreements) on every page of it.
+    searching = bool(request.GET.get("q", "").strip())
+    paginator = Paginator(queryset, PAGE_SIZE, count_cap=SEARCH_COUNT_CAP if searching else None)
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     returns = open_returns(page.object_list, request.user)
     for agreement in page.object_list:
         agreement.open_return = returns.get(agreement.pk)
     context = {
         "page": page,
+        "count_capped": paginator.capped,
         "filterset": filterset,
         "scope": scope,
         # The filter panel is on the full page only (htmx swaps the results).

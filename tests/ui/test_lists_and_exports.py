@@ -87,6 +87,22 @@ def test_list_filters_sorts_and_paginates(client_for, program_office, make_agree
     assert "<html" not in htmx and "Bulk cooperative project 007" in htmx
 
 
+def test_a_search_is_counted_up_to_its_cap(client_for, program_office, monkeypatch):
+    """A search matching more than SEARCH_COUNT_CAP agreements says so and pages the first ones;
+    a list without a search is counted exactly."""
+    monkeypatch.setattr("agreements.views.listing.SEARCH_COUNT_CAP", 26)
+    _propose(program_office, 30)
+    client = client_for(program_office)
+    searched = client.get(reverse("agreement_list"), {"q": "Bulk cooperative"}).content.decode()
+    assert "More than 26</strong> agreements match your search" in searched
+    assert 'aria-label="Page 2"' in searched
+    second = client.get(reverse("agreement_list"), {"q": "Bulk cooperative", "page": 3}).content.decode()
+    assert "Page 2 of 2" in second or "page 2 of 2" in second  # past the cap: the last page
+    narrow = client.get(reverse("agreement_list"), {"q": "project 007"}).content.decode()
+    assert "1</strong> agreement" in narrow and "More than" not in narrow
+    assert "30</strong> agreements" in client.get(reverse("agreement_list")).content.decode()
+
+
 def test_my_agreements_is_scoped_to_the_organization(client_for, program_office, other_program_office):
     _propose(program_office, 1)
     navy = demo.propose(user=other_program_office, title="Navy cooperative project")
