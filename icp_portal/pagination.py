@@ -70,13 +70,16 @@ class CountedRows:
     ``counted`` (the same filtered query set, without those joins) for the count. Counting the
     joined rows would make PostgreSQL join every row of the table only to count them."""
 
-    def __init__(self, counted: QuerySet, rows: QuerySet):
+    def __init__(self, counted: QuerySet, rows: QuerySet, *, known_count: int | None = None):
         self.counted = counted
         self.rows = rows
         self.ordered = rows.ordered
+        self.known_count = known_count
 
     def count(self) -> int:
-        return self.counted.count()
+        """``known_count`` when the caller knows it (a cached count of an unfiltered list), else
+        a COUNT of ``counted``."""
+        return self.known_count if self.known_count is not None else self.counted.count()
 
     def __len__(self) -> int:
         return self.count()

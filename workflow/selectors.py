@@ -438,6 +438,29 @@ def portfolio_stamp() -> tuple[int, int, int]:
     return audit, participants, cache.get(DASHBOARD_GENERATION_KEY, 0)
 
 
+VISIBLE_COUNT_SECONDS = 600
+
+
+def agreements_visible_count(user: Viewer, *, organization_id: int | None = None) -> int:
+    """How many agreements ``user`` sees (those led by ``organization_id`` only, if given): the
+    count of an unfiltered list page, exact and cached under ``portfolio_stamp`` per visibility
+    scope. What the count depends on moves the stamp on: an agreement created or deleted, its
+    releasability or lead office changed (``DASHBOARD_FIELDS``), a participation saved. Counting
+    100,000 agreements on every page of the list otherwise costs more than reading the page."""
+    if user is None or not user.is_authenticated:
+        return 0
+    stamp = "-".join(str(part) for part in portfolio_stamp())
+    key = f"visible-count:{_dashboard_scope(user)}:{organization_id or 'all'}:{stamp}"
+    count = cache.get(key)
+    if count is None:
+        visible = agreements_visible_to(user)
+        if organization_id is not None:
+            visible = visible.filter(lead_organization_id=organization_id)
+        count = visible.count()
+        cache.set(key, count, timeout=VISIBLE_COUNT_SECONDS)
+    return count
+
+
 def _dashboard_scope(user: Viewer) -> str:
     """Users who see the same agreements share cached figures: every DoD user, or one partner's liaisons."""
     return f"liaison:{user.partner_id}" if user.is_liaison else "dod"

@@ -35,6 +35,7 @@ from icp_portal.api import PortalFilterBackend, PortalViewMixin, ServiceDoors, S
 from icp_portal.api_errors import UploadTooLarge
 from icp_portal.downloads import document_response, download_refused
 from icp_portal.security.parsers import BoundedJSONParser
+from workflow.selectors import agreements_visible_count
 
 from . import serializers as s
 
@@ -43,6 +44,10 @@ NO_CONTENT = OpenApiResponse(description="Deleted.")
 
 def _liaison(request) -> bool:
     return bool(getattr(request.user, "is_liaison", False))
+
+
+# Query parameters that neither filter nor scope the agreement list.
+UNFILTERED_PARAMS = frozenset({"page", "page_size", "ordering", "format"})
 
 
 # --- agreements --------------------------------------------------------------------------------
@@ -97,7 +102,10 @@ class AgreementViewSet(
         """``AgreementSerializer``'s output for the page, built from plain rows by
         ``AgreementListRows`` (the schema still describes the list with the serializer)."""
         rows = s.AgreementListRows(self.get_serializer_context())
-        pageable = rows.pageable(self.filter_queryset(self.get_queryset()))
+        # Unfiltered (paging and ordering only), the count is every visible agreement: cached.
+        unfiltered = set(request.query_params) <= UNFILTERED_PARAMS
+        known_count = agreements_visible_count(request.user) if unfiltered else None
+        pageable = rows.pageable(self.filter_queryset(self.get_queryset()), known_count=known_count)
         page = self.paginate_queryset(pageable)
         if page is None:
             return Response(rows.build(list(pageable)))

@@ -166,3 +166,27 @@ def test_liaison_concluded_panel_puts_the_signed_first_then_the_most_recently_in
     assert Agreement.objects.get(pk=signed.pk).entry_into_force_date is None
     response = _client(liaison).get(reverse("liaison_dashboard"))
     assert [a.pk for a in response.context["concluded"]] == [signed.pk, newer.pk, older.pk]
+
+
+def test_an_unfiltered_list_count_is_cached_and_exact(
+    make_agreement, reviewer, liaison, program_office, django_capture_on_commit_callbacks
+):
+    """The count of an unfiltered list comes from the cache and moves with what it counts: a new
+    agreement, a change of releasability, the lead office's own agreements."""
+    from agreements.services import agreement_update
+    from workflow.selectors import agreements_visible_count
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = make_agreement(State.NEGOTIATION, partners=("GBR",))
+    assert agreements_visible_count(reviewer) == 1 and agreements_visible_count(liaison) == 0
+    assert agreements_visible_count(program_office, organization_id=program_office.organization_id) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        make_agreement(State.PROPOSAL, partners=("FRA",))
+        agreement_update(agreement=first, user=first.action_officer, releasable_to_partners=True)
+    assert agreements_visible_count(reviewer) == 2 and agreements_visible_count(liaison) == 1
+    api = _client(reviewer).get("/api/v1/agreements/").json()
+    assert api["count"] == 2
+    filtered = _client(reviewer).get("/api/v1/agreements/", {"partner": "FRA"}).json()
+    assert filtered["count"] == 1
+    page = _client(reviewer).get(reverse("agreement_list"), {"scope": "all"}).content.decode()
+    assert "2</strong> agreements" in page

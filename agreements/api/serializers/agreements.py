@@ -197,11 +197,11 @@ class AgreementListRows:
             columns += self.ACTION_OFFICER
         return columns
 
-    def pageable(self, agreements: QuerySet[Agreement]) -> CountedRows:
+    def pageable(self, agreements: QuerySet[Agreement], *, known_count: int | None = None) -> CountedRows:
         """``agreements`` (filtered and ordered) as the rows to page through: read with their
-        joins, counted without them."""
+        joins, counted without them (or ``known_count``, when the caller knows it)."""
         agreements = agreements.select_related(None).prefetch_related(None)
-        return CountedRows(agreements, agreements.values(*self.columns()))
+        return CountedRows(agreements, agreements.values(*self.columns()), known_count=known_count)
 
     def participants(self, agreement_ids: list[int]) -> dict[int, list[dict]]:
         """Each agreement's participants as ``ParticipantBriefSerializer`` gives them."""
