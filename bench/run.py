@@ -163,8 +163,30 @@ def run_locust(host: str, users: int, seconds: int, classes: list[str], prefix: 
     }
 
 
+def _database_now(size: int):
+    import psycopg
+
+    from bench.generate import database_url
+
+    with psycopg.connect(database_url(database_name(size))) as conn:
+        return conn.execute("SELECT now()").fetchone()[0]
+
+
+def _undo_notifications_read(size: int, since) -> None:
+    """The load test marks the reviewer's notifications read; mark them unread again, so the next
+    run measures the notifications page of the portfolio as generated (the generator's read
+    dates all lie before the run)."""
+    import psycopg
+
+    from bench.generate import database_url
+
+    with psycopg.connect(database_url(database_name(size))) as conn:
+        conn.execute("UPDATE workflow_notification SET read_at = NULL WHERE read_at >= %s", [since])
+
+
 def load_test(size: int, seconds: int, users: int, port: int, workers: int) -> dict:
     env = server_env(size)
+    started = _database_now(size)
     subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], check=True, cwd=ROOT, env=env)
     host = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -191,6 +213,7 @@ def load_test(size: int, seconds: int, users: int, port: int, workers: int) -> d
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        _undo_notifications_read(size, started)
     return {"workers": workers, "mixed": mixed, "bare": bare}
 
 
