@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -28,6 +29,12 @@ def _chart(title: str, rows: list[dict], axis: str) -> dict:
     return {"title": title, "labels": [r["label"] for r in rows], "values": [r["count"] for r in rows], "axis": axis}
 
 
+def _more_partners(count: int) -> str:
+    if not count:
+        return ""
+    return f"And {count} more partner{pluralize(count)} with fewer open agreements."
+
+
 @login_required
 @require_safe
 def dashboard(request):
@@ -46,7 +53,11 @@ def dashboard(request):
             "values": [r["median"] or 0 for r in figures["median_days"]],
             "axis": "Days",
         },
-        "partners": {**_chart("Open agreements by partner", by_partner, "Agreements"), "horizontal": True},
+        "partners": {
+            **_chart("Open agreements by partner", by_partner, "Agreements"),
+            "horizontal": True,
+            "note": _more_partners(figures["by_partner_more"]),
+        },
     }
     today = figures["today"]
     return render(
@@ -73,7 +84,6 @@ def dashboard(request):
             "overdue_obligations": figures["overdue_obligations"],
             "overdue_obligations_count": figures["obligations_overdue"],
             "charts": charts,
-            "partners_more": figures["by_partner_more"],
             "overdue_review_count": figures["overdue_positions_count"] + figures["stalled_reviews_count"],
             "panel_rows": DASHBOARD_PANEL_ROWS,
             "total": figures["total"],
