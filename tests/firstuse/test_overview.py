@@ -43,14 +43,18 @@ def test_a_return_shows_on_the_overview_and_in_the_list_until_resubmitted(
 def test_the_list_finds_returns_in_a_fixed_number_of_queries(
     client_for, program_office, reviewer, make_agreement, django_assert_max_num_queries
 ):
+    from django.core.cache import cache
+
     client = client_for(program_office)
     make_agreement(State.SSOI_DRAFTING)
     client.get(reverse("agreement_list"))
+    cache.clear()  # both measured pages count their agreements afresh (the count is cached)
     with django_assert_max_num_queries(20) as one:
         client.get(reverse("agreement_list"))
     for _ in range(4):
         returned = make_agreement(State.RAD_REVIEW)
         agreement_transition(agreement=returned, name="return_for_revision", user=reviewer, comment="Again.")
+    cache.clear()
     with django_assert_max_num_queries(len(one.captured_queries)):
         html = client.get(reverse("agreement_list")).content.decode()
     assert html.count('data-testid="returned-in-list"') == 4
