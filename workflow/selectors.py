@@ -422,10 +422,11 @@ def dashboard_figures_changed() -> None:
         cache.set(DASHBOARD_GENERATION_KEY, 1, timeout=None)
 
 
-def portfolio_stamp() -> tuple[int, int, int]:
-    """The dashboard's cache key: it changes whenever an audit row is written (every transition
-    and coordination event), a participation is saved (django-simple-history records every save
-    and delete) or an agreement is saved with a field the figures read (``dashboard_figures_changed``)."""
+def portfolio_stamp() -> str:
+    """Part of the cache keys of the dashboard's figures and the lists' counts. It changes
+    whenever an audit row is written (every transition and coordination event), a participation
+    is saved (django-simple-history records every save and delete) or an agreement is saved with
+    a field the figures read (``dashboard_figures_changed``)."""
     from django.db import connection
 
     history_participant = Participant.history.model._meta.db_table
@@ -435,7 +436,7 @@ def portfolio_stamp() -> tuple[int, int, int]:
             f"(SELECT MAX(history_id) FROM {history_participant})"
         )
         audit, participants = (value or 0 for value in cursor.fetchone())
-    return audit, participants, cache.get(DASHBOARD_GENERATION_KEY, 0)
+    return f"{audit}-{participants}-{cache.get(DASHBOARD_GENERATION_KEY, 0)}"
 
 
 VISIBLE_COUNT_SECONDS = 600
@@ -449,7 +450,7 @@ def agreements_visible_count(user: Viewer, *, organization_id: int | None = None
     100,000 agreements on every page of the list otherwise costs more than reading the page."""
     if user is None or not user.is_authenticated:
         return 0
-    stamp = "-".join(str(part) for part in portfolio_stamp())
+    stamp = portfolio_stamp()
     key = f"visible-count:{_dashboard_scope(user)}:{organization_id or 'all'}:{stamp}"
     count = cache.get(key)
     if count is None:
@@ -472,11 +473,11 @@ def dashboard_figures(user: Viewer, *, today: dt.date | None = None) -> dict:
     every list is capped at DASHBOARD_PANEL_ROWS and comes with its full count.
 
     The figures are cached per visibility scope for DASHBOARD_CACHE_SECONDS under a key that
-    changes with every transition, edit or coordination event (``portfolio_stamp``)."""
+    changes with every transition, coordination event or edit of what they show (``portfolio_stamp``)."""
     today = today or timezone.localdate()
     if user is None or not user.is_authenticated:
         return _dashboard_figures(user, today)
-    stamp = "-".join(str(part) for part in portfolio_stamp())
+    stamp = portfolio_stamp()
     key = f"dashboard:v{DASHBOARD_FIGURES_VERSION}:{_dashboard_scope(user)}:{today.isoformat()}:{stamp}"
     figures = cache.get(key)
     if figures is None:
@@ -541,19 +542,14 @@ def _dashboard_figures(user: Viewer, today: dt.date) -> dict:
         ],
         "by_partner_more": max(0, len(by_partner) - DASHBOARD_PARTNERS_SHOWN),
         "expiring": expiring,
-        "expiring_within_180_days": _count_beyond(expiring, expiring_qs),
+        # Each capped panel is counted in full whether or not its cap was reached: the same
+        # queries whatever the portfolio holds (the figures are cached).
+        "expiring_within_180_days": expiring_qs.count(),
         "overdue_positions": overdue_positions,
-        "overdue_positions_count": _count_beyond(overdue_positions, overdue_positions_qs),
+        "overdue_positions_count": overdue_positions_qs.count(),
         "stalled_reviews": stalled_reviews,
-        "stalled_reviews_count": _count_beyond(stalled_reviews, stalled_qs),
+        "stalled_reviews_count": stalled_qs.count(),
         "overdue_obligations": overdue_obligations,
-        "obligations_overdue": _count_beyond(overdue_obligations, overdue_obligations_qs),
+        "obligations_overdue": overdue_obligations_qs.count(),
         "obligations_open": obligations.count(),
     }
-
-
-def _count_beyond(first_rows: list, queryset: QuerySet) -> int:
-    """The full count of a capped panel. Counted whether or not the cap was reached, so the
-    dashboard runs the same queries whatever the portfolio holds (a panel with room to spare
-    costs one cheap COUNT more; the figures are cached)."""
-    return queryset.count()
