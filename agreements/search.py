@@ -96,8 +96,68 @@ def clean_query(query: str) -> str:
     return re.sub(r"\s+", " ", (query or "").replace("\x00", "")).strip()[:MAX_QUERY_CHARS]
 
 
+# Words that never name a partner and that PostgreSQL's English configuration drops as well.
+STOP_WORDS = frozenset("a an and are as at be by for from in into is it no not of on or the to under with".split())
+
+
 def _terms(query: str) -> list[str]:
     return [t for t in re.findall(r"[\w-]+", query.lower()) if len(t) > 1][:8]
+
+
+@dataclass
+class ParsedQuery:
+    """The query as web search syntax reads it: alternatives (``or``) of required words and
+    "quoted phrases", and ``-words`` left out. Used where PostgreSQL's ``websearch_to_tsquery`` is
+    not available, so the SQLite fallback honours the same syntax."""
+
+    alternatives: list[list[str]]
+    excluded: list[str]
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Split ``query`` into alternatives of required words/phrases and excluded words."""
+    alternatives: list[list[str]] = [[]]
+    excluded: list[str] = []
+    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', query):
+        if phrase:
+            text = " ".join(phrase.lower().split())
+            if text:
+                alternatives[-1].append(text)
+            continue
+        if word.lower() == "or":
+            if alternatives[-1]:
+                alternatives.append([])
+            continue
+        negate = word.startswith("-")
+        tokens = [t for t in re.findall(r"[\w-]+", word.lower()) if len(t) > 1 and t not in STOP_WORDS]
+        tokens = [t.strip("-") for t in tokens if t.strip("-")]
+        if negate:
+            excluded.extend(tokens)
+        else:
+            alternatives[-1].extend(tokens)
+    alternatives = [group[:8] for group in alternatives if group]
+    return ParsedQuery(alternatives=alternatives[:8], excluded=excluded[:8])
+
+
+def _partner_condition(query: str) -> Q | None:
+    """Agreements whose partners the query names: every word (stop words aside) starts a word of
+    one partner's name, or a word typed in capitals is a partner's code. ``None`` when the query
+    names no partner, so common words ("and", "or") never match Finland or Norway."""
+    words = [w for w in re.findall(r"[\w-]+", query) if len(w) > 1]
+    codes = [w for w in words if w.isupper() and len(w) == 3]
+    if len(words) == 1 and len(words[0]) == 3:
+        codes = [words[0].upper()]
+    condition = Q()
+    if codes:
+        condition |= Q(participants__partner__code__in=[c.upper() for c in codes])
+    name_words = [w.lower() for w in words if w.lower() not in STOP_WORDS and not w.startswith("-")]
+    if name_words and all(len(w) >= 3 for w in name_words):
+        names = Q()
+        word_start = r"\m" if connection.vendor == "postgresql" else r"\b"  # start of a word
+        for word in name_words:
+            names &= Q(participants__partner__name__iregex=word_start + re.escape(word))
+        condition |= names
+    return condition or None
 
 
 def _highlight(text: str) -> SafeString:
@@ -188,11 +248,34 @@ def _pg_headline(text_sql: str, table: str, key: str, ident: int, query: str) ->
 
 
 # --- the search -------------------------------------------------------------------------------
-def _icontains_all(field: str, terms: list[str]) -> Q:
+def _icontains_any(field: str, terms: list[str]) -> Q:
     condition = Q()
     for term in terms:
-        condition &= Q(**{f"{field}__icontains": term})
+        condition |= Q(**{f"{field}__icontains": term})
     return condition
+
+
+def _fallback_match(fields: list[str], parsed: ParsedQuery) -> Q:
+    """The substring form of a parsed query over ``fields``: one alternative matches when each of
+    its words or phrases is in one of the fields; an excluded word in any field rules a row out."""
+    condition = Q()
+    for group in parsed.alternatives:
+        required = Q()
+        for term in group:
+            anywhere = Q()
+            for field in fields:
+                anywhere |= Q(**{f"{field}__icontains": term})
+            required &= anywhere
+        condition |= required
+    for term in parsed.excluded:
+        for field in fields:
+            condition &= ~Q(**{f"{field}__icontains": term})
+    return condition
+
+
+def _full_text_available() -> bool:
+    """PostgreSQL's full-text search and its GIN indexes; elsewhere the substring fallback."""
+    return connection.vendor == "postgresql"
 
 
 def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
@@ -203,7 +286,8 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
         return []
     limit = max(1, min(limit, MAX_RESULTS))
     visible = agreements_visible_to(user)
-    postgres = connection.vendor == "postgresql"
+    postgres = _full_text_available()
+    parsed = parse_query(query)
     scores: dict[int, tuple[float, str, int | None]] = {}
 
     def offer(agreement_id: int, source: str, rank: float, document_id: int | None = None) -> None:
@@ -215,24 +299,21 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
     reference_term = query.strip().upper()
     for pk in visible.filter(reference__icontains=reference_term).values_list("pk", flat=True)[:PER_SOURCE]:
         offer(pk, "reference", 0.5)
-    partner_match = Q()
-    for term in terms:
-        partner_match |= Q(participants__partner__name__icontains=term) | Q(participants__partner__code__iexact=term)
-    for pk in visible.filter(partner_match).values_list("pk", flat=True).distinct()[:PER_SOURCE]:
-        offer(pk, "partner", 0.1)
+    partner_match = _partner_condition(query)
+    if partner_match is not None:
+        for pk in visible.filter(partner_match).values_list("pk", flat=True).distinct()[:PER_SOURCE]:
+            offer(pk, "partner", 0.1)
 
     if postgres:
         for source, rows in _pg_hits(user, query).items():
             for agreement_id, rank, document_id in rows:
                 offer(agreement_id, source, rank, document_id)
-    else:
-        title_q = _icontains_all("title", terms) | _icontains_all("short_title", terms)
+    elif parsed.alternatives:
+        title_q = _fallback_match(["title", "short_title"], parsed)
         for pk in visible.filter(title_q).values_list("pk", flat=True)[:PER_SOURCE]:
             offer(pk, "title", 0.5)
         if user.is_dod:
-            ssoi_q = Q()
-            for column in SSOI_COLUMNS:
-                ssoi_q |= _icontains_all(column, terms)
+            ssoi_q = _fallback_match(list(SSOI_COLUMNS), parsed)
             for pk in SSOI.objects.filter(ssoi_q, agreement__in=visible).values_list("agreement_id", flat=True)[
                 :PER_SOURCE
             ]:
@@ -240,18 +321,19 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
             from workflow.models import TransitionLog
 
             for pk in (
-                TransitionLog.objects.filter(_icontains_all("comment", terms), agreement__in=visible)
+                TransitionLog.objects.filter(_fallback_match(["comment"], parsed), agreement__in=visible)
                 .values_list("agreement_id", flat=True)
                 .distinct()[:PER_SOURCE]
             ):
                 offer(pk, "comment", 0.5)
         for pk, document_id in (
             documents_visible_to(user)
-            .filter(_icontains_all("text", terms))
+            .filter(_fallback_match(["text"], parsed))
             .values_list("agreement_id", "pk")[:PER_SOURCE]
         ):
             offer(pk, "document", 0.5, document_id)
 
+    highlight_terms = [t for group in parsed.alternatives for t in group] or terms
     best = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
     agreements = visible.with_list_relations().in_bulk([pk for pk, _ in best])
     document_ids = [doc for _, (_, _, doc) in best if doc]
@@ -267,7 +349,7 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
                 agreement=agreement,
                 source=source,
                 score=round(score, 3),
-                snippet=_snippet(agreement, source, document, query, terms, postgres),
+                snippet=_snippet(agreement, source, document, query, highlight_terms, postgres),
                 document=document,
             )
         )
@@ -302,7 +384,7 @@ def _snippet(agreement: Agreement, source: str, document, query: str, terms: lis
         from workflow.models import TransitionLog
 
         log = (
-            TransitionLog.objects.filter(_icontains_all("comment", terms), agreement=agreement)
+            TransitionLog.objects.filter(_icontains_any("comment", terms), agreement=agreement)
             .order_by("-timestamp")
             .first()
         )

@@ -76,7 +76,7 @@ def test_a_word_only_in_an_uploaded_pdf_is_found_and_a_title_match_ranks_first(
     backend, monkeypatch, program_office, reviewer, make_agreement
 ):
     if backend == "fallback":
-        monkeypatch.setattr(connection, "vendor", "sqlite")
+        monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
     in_pdf = make_agreement(State.NEGOTIATION, title="Cooperative radar research")
     in_title = make_agreement(title="Ornithopter flight demonstration")
     make_agreement(title="Unrelated undersea project")
@@ -100,6 +100,51 @@ def test_ssoi_text_comments_partners_and_references_are_found(reviewer, program_
     assert [h.agreement for h in comment_hits] == [other] and comment_hits[0].source == "comment"
     assert agreement in [h.agreement for h in search(reviewer, "Australia")]
     assert search(reviewer, agreement.reference)[0].agreement == agreement
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "fallback"])
+def test_common_words_never_match_partner_names_and_a_text_match_wins(
+    backend, monkeypatch, program_office, reviewer, make_agreement
+):
+    """ "and" is inside Finland, Poland and the Netherlands, "or" inside Norway: neither may rank
+    those agreements above the document that holds the words searched for."""
+    if backend == "fallback":
+        monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
+    with_text = make_agreement(State.NEGOTIATION, title="Cooperative sensor research", partners=("GBR",))
+    by_partner = {
+        code: make_agreement(title=f"Materials study {n}", partners=(code,))
+        for n, code in enumerate(("FIN", "POL", "NLD", "NOR"))
+    }
+    _upload(with_text, program_office, b"Annex C: test and evaluation of the radar.", "annex-c.txt")
+    assert [h.agreement for h in search(reviewer, "test and evaluation")] == [with_text]
+    assert [h.agreement for h in search(reviewer, "radar or sonar")] == [with_text]
+    assert [(h.agreement, h.source) for h in search(reviewer, "Norway")] == [(by_partner["NOR"], "partner")]
+    assert [h.agreement for h in search(reviewer, "NOR")] == [by_partner["NOR"]]
+    assert [h.agreement for h in search(reviewer, "nor")] == [by_partner["NOR"]]  # one three-letter word: a code
+    assert [h.agreement for h in search(reviewer, "finland")] == [by_partner["FIN"]]
+    assert [h.agreement for h in search(reviewer, "nether")] == [by_partner["NLD"]]  # the start of a word
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "fallback"])
+def test_phrases_alternatives_and_excluded_words(backend, monkeypatch, program_office, reviewer, make_agreement):
+    if backend == "fallback":
+        monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
+    phrase = make_agreement(title="Cooperative radar signal processing")
+    words = make_agreement(title="Signal studies for cooperative radar")
+    sonar = make_agreement(title="Sonar array calibration")
+    assert [h.agreement for h in search(reviewer, '"radar signal"')] == [phrase]
+    assert {h.agreement for h in search(reviewer, "radar signal")} == {phrase, words}
+    assert {h.agreement for h in search(reviewer, "radar or sonar")} == {phrase, words, sonar}
+    assert [h.agreement for h in search(reviewer, "radar -processing")] == [words]
+
+
+def test_the_query_parser_reads_web_search_syntax():
+    from agreements.search import parse_query
+
+    parsed = parse_query('"Test  Plan" radar or -sonar the evaluation "unclosed')
+    assert parsed.alternatives == [["test plan", "radar"], ["evaluation", "unclosed"]]
+    assert parsed.excluded == ["sonar"]
+    assert parse_query("or or").alternatives == []
 
 
 def test_snippets_escape_what_users_typed(reviewer, make_agreement):

@@ -216,6 +216,30 @@ def test_valid_file_imports_at_real_states_with_history_and_dashboard_counts(rev
     assert TransitionLog.objects.filter(transition="imported").count() == 200
 
 
+def test_an_imported_review_notifies_per_agreement_and_round_and_closes_with_it(reviewer, coordinator):
+    from workflow.models import Notification
+    from workflow.notifications import notification_url
+    from workflow.services import agreement_transition
+
+    rows = _valid_rows(10)
+    result = agreements_import(content=_csv(rows), filename="legacy.csv", user=reviewer, dry_run=False)
+    assert result.committed, [str(p) for r in result.errors for p in r.problems]
+    in_review = list(Agreement.objects.filter(state__in=[State.RAD_REVIEW, State.RFA_REVIEW]))
+    assert in_review
+    asked = Notification.objects.filter(user=coordinator, kind="position_requested")
+    assert {n.agreement for n in asked} == set(in_review)
+    for note in asked:
+        stage = "RAD (authority to negotiate)" if note.agreement.state == State.RAD_REVIEW else "RFA (final approval)"
+        assert note.agreement.reference in note.message and stage in note.message
+        assert notification_url(note) and note.agreement.reference in notification_url(note)
+    assert {n.agreement for n in Notification.objects.filter(user=reviewer, kind="review_requested")} == set(in_review)
+    # Returning the agreement closes its round, and with it the request to the office.
+    first = in_review[0]
+    agreement_transition(agreement=first, name="return_for_revision", user=reviewer, comment="Incomplete.")
+    assert asked.get(agreement=first).read_at is not None
+    assert asked.filter(read_at__isnull=True).count() == len(in_review) - 1
+
+
 def test_only_administrators_and_reviewers_import(program_office, liaison, admin_user):
     content = _csv(_valid_rows(1))
     for user in (program_office, liaison):

@@ -30,11 +30,13 @@ from ..models import (
     CoordinationPosition,
     CoordinationRound,
     CoordinationStage,
+    Notification,
     ReportingObligation,
     TransitionLog,
 )
-from ..notifications import notify
 from ..services import _open_obligations, awaited_deadlines_refresh
+from ..services.coordination import _position_message
+from ..services.people import _reviewers
 from ..transitions import EVENT_IMPORTED
 from .planning import REFERENCE_PATTERN, _Ctx, _order, _plan_row, _Planned
 from .reading import ImportFileError, ImportResult, read_rows
@@ -212,6 +214,43 @@ def _write(plans: list[_Planned], ctx: _Ctx) -> None:
         plan.row.action, plan.row.reference = "create", plan.agreement.reference
 
 
+def _notify_reviews(rounds: list[CoordinationRound], offices: list[CoordinatingOffice], due: dt.datetime) -> None:
+    """The notifications a submission for review sends, one per agreement: each office's
+    coordinators are asked for their position on that round, the reviewers to review it. Each
+    names the agreement and the round, links to it and is closed when the round closes (the same
+    messages and keys as ``coordination_round_open``), written in bulk for a large file."""
+    coordinators: dict[int, list[User]] = {}
+    for user in User.objects.filter(role=Role.COORDINATOR, is_active=True, coordinating_office__in=offices):
+        coordinators.setdefault(user.coordinating_office_id, []).append(user)
+    reviewers = list(_reviewers())
+    notifications = []
+    for round_ in rounds:
+        agreement = round_.agreement
+        for office in offices:
+            message = _position_message(agreement, round_, office, due)
+            notifications += [
+                Notification(
+                    user=user,
+                    kind="position_requested",
+                    message=message,
+                    dedupe_key=f"position_requested:{round_.pk}:{office.pk}",
+                    agreement=agreement,
+                )
+                for user in coordinators.get(office.pk, [])
+            ]
+        notifications += [
+            Notification(
+                user=user,
+                kind="review_requested",
+                message=f"{agreement.reference} awaits your review ({agreement.get_state_display()}).",
+                dedupe_key=f"review:{round_.pk}",
+                agreement=agreement,
+            )
+            for user in reviewers
+        ]
+    Notification.objects.bulk_create(notifications, batch_size=1000, ignore_conflicts=True)
+
+
 def _open_clocks(agreements: list[Agreement]) -> None:
     """The clocks an agreement at its state would have running now: under review, a coordination
     round with the default offices (due after the silence period, from today); in force and
@@ -235,14 +274,7 @@ def _open_clocks(agreements: list[Agreement]) -> None:
             [CoordinationPosition(round=r, office=o, due_at=due) for r in rounds for o in offices]
         )
         awaited_deadlines_refresh([a.pk for a in in_review])
-        for office in offices:
-            notify(
-                users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office, is_active=True),
-                kind="position_requested",
-                message=f"{len(rounds)} imported agreement{'s' if len(rounds) != 1 else ''} under review "
-                f"await {office.name}'s position by {due:%Y-%m-%d}.",
-                dedupe_key=f"import_positions:{rounds[0].pk}:{office.pk}",
-            )
+        _notify_reviews(rounds, offices, due)
     cutoff = timezone.localdate() - dt.timedelta(days=settings.STATE_TRANSMITTAL_DAYS)
     for agreement in agreements:
         if agreement.state == State.IN_FORCE and agreement.entry_into_force_date >= cutoff:
