@@ -216,11 +216,15 @@ class AgreementViewSet(
         return Response(s.DdlDecisionSerializer(ddl).data)
 
     @extend_schema(
-        summary="Each participant's contributions and share of the whole",
+        summary="Each participant's contributions and share of the whole (DoD only)",
         responses=s.EquitabilityRowSerializer(many=True),
     )
     @action(detail=True, methods=["get"], url_path="equitability", url_name="equitability", pagination_class=None)
     def equitability(self, request, pk=None):
+        if _liaison(request):
+            # Other nations' contributions and the U.S. view of their balance stay internal, as on
+            # the DoD-only participants tab; a liaison sees its own contributions on the agreement.
+            raise NotFound("Not found.")
         agreement = self.get_object()
         return Response(s.EquitabilityRowSerializer(equitability_table(agreement), many=True).data)
 

@@ -108,7 +108,7 @@ ROWS = [
         "equitability",
         "get",
         lambda w: f"/api/v1/agreements/{w.drafting.pk}/equitability/",
-        expect(200, 200, 200, 200, 200, 404),
+        expect(200, 200, 200, 200, 404, 404),
     ),
     Row(
         "participants of an agreement",
