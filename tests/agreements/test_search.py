@@ -106,8 +106,9 @@ def test_ssoi_text_comments_partners_and_references_are_found(reviewer, program_
 def test_common_words_never_match_partner_names_and_a_text_match_wins(
     backend, monkeypatch, program_office, reviewer, make_agreement
 ):
-    """ "and" is inside Finland, Poland and the Netherlands, "or" inside Norway: neither may rank
-    those agreements above the document that holds the words searched for."""
+    """Common words never name a partner: "and" is inside Finland, Poland and the Netherlands,
+    "or" inside Norway, and neither may rank those agreements above the document that holds the
+    words searched for."""
     if backend == "fallback":
         monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
     with_text = make_agreement(State.NEGOTIATION, title="Cooperative sensor research", partners=("GBR",))
