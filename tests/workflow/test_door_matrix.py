@@ -54,7 +54,7 @@ def test_rule_holds_at_every_door(rule, cast, make_agreement):
 SERVICE_DOORS = {
     "agreements.services": {
         "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-        "pa_within_master_term dates_ordered extension_keeps_pas",
+        "pa_within_master_term dates_ordered extension_keeps_pas program_office_own_organization",
         "agreement_update": "pen_holder_edits pa_within_master_term dates_ordered",
         "participant_add": "section_65_partner pa_partners_in_master pen_holder_edits",
         "participant_update": "pen_holder_edits",
@@ -78,17 +78,17 @@ SERVICE_DOORS = {
     "workflow.services": {
         "agreement_transition": "transition_role comment_required rad_package_complete rfa_needs_ddl "
         "coordination_complete congressional_wait pa_master_in_force signed_until_fixed_date "
-        "amendment_result_valid",
+        "amendment_result_valid start_ssoi_ready terminate_needs_notice expiry_on_date",
         "coordination_round_open": "coordination_complete",
         "coordination_offices_set": "transition_role",
         "coordination_reminder_send": "transition_role",
-        "coordination_position_record": "silence_is_final",
+        "coordination_position_record": "silence_is_final coordinator_own_office non_concurrence_needs_comment",
         "silence_sweep": "silence_is_final",
         "congressional_notice_record": "congressional_wait",
         "obligation_complete": "transition_role",
         "congressional_wait_sweep": "congressional_wait",
         "entry_into_force_sweep": "signed_until_fixed_date",
-        "expiry_sweep": "master_lapse_flags_pas",
+        "expiry_sweep": "master_lapse_flags_pas expiry_on_date",
         "render_job_request": "liaison_scope",
         "audit_event": "audit_append_only",
         # Recomputes the review queue's derived deadline from the coordination rows (called by the
@@ -137,7 +137,8 @@ def test_every_write_service_is_a_known_door():
 
 # Browser routes that accept a POST, and the rows above that try them (the rest only read).
 BROWSER_WRITE_ROUTES = {
-    "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate",
+    "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
+    "program_office_own_organization",
     "agreement_detail": "pen_holder_edits",
     "agreement_ssoi": "pen_holder_edits",
     "agreement_ssoi_section": "pen_holder_edits",
@@ -147,13 +148,15 @@ BROWSER_WRITE_ROUTES = {
     "participant_remove": "keeps_a_partner",
     "document_update": "release_needs_ddl internal_pdf_never_releasable",
     "ddl_decide": "ddl_decided_by_disclosure_office",
-    "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force",
-    "position_record": "silence_is_final",
-    # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it.
+    "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force "
+    "start_ssoi_ready terminate_needs_notice expiry_on_date",
+    "position_record": "silence_is_final coordinator_own_office non_concurrence_needs_comment",
+    # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it
+    # (who may import: the form row of program_office_own_organization).
     "import_upload": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-    "pa_within_master_term dates_ordered",
+    "pa_within_master_term dates_ordered program_office_own_organization",
     "import_run": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-    "pa_within_master_term dates_ordered",
+    "pa_within_master_term dates_ordered program_office_own_organization",
     # No row tries these routes: each calls the service of the same name (or its recorder),
     # whose rules the rows try at the service and API doors.
     "participant_update": "",

@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 from unittest import mock
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from partners.services import user_create
 from tests import factories
 from workflow import services as workflow_services
 from workflow.calendar import calendar_feed_create
+from workflow.imports import agreements_import
 from workflow.models import AccessLog, CoordinationPosition, CoordinationRound, PositionStatus
 
 from .registry import CHECKS, admin_read_only_row, door, not_applicable, setup
@@ -224,6 +226,7 @@ not_applicable("non_concurrence_needs_comment", "sweep", "Silence is recorded as
 
 # program_office_own_organization ------------------------------------------------------------------
 SENTENCE_PROPOSER = "Only a program office may propose an agreement."
+SENTENCE_IMPORTER = "Only administrators and OUSD(A&S) reviewers may import agreements."
 
 
 @setup("program_office_own_organization")
@@ -262,6 +265,9 @@ def _(w, ctx):
         lambda: workflow_services.agreement_transition(agreement=agreement, name="start_ssoi", user=navy_po)
     )
     assert f"Only the program office of {ctx['army']} may do this." in text
+    # The register import names any lead organization, so only administrators and reviewers run it.
+    text = service_refusal(lambda: agreements_import(content=b"title\n", filename="mine.csv", user=w.po, dry_run=False))
+    assert SENTENCE_IMPORTER in text
 
 
 @door("program_office_own_organization", "form")
@@ -271,6 +277,8 @@ def _(w, ctx):
     response = w.browser(w.po).post(reverse("agreement_create"), {**data, "lead_organization": ctx["navy"].pk})
     assert response.status_code == 302
     _led_by_proposer(w, ctx, "Army's form")
+    upload = SimpleUploadedFile("mine.csv", b"title\n", content_type="text/csv")
+    w.refused_form(w.po, reverse("import_upload"), {"file": upload}, SENTENCE_IMPORTER, status=403)
 
 
 @door("program_office_own_organization", "api")
