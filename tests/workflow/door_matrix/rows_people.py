@@ -295,7 +295,7 @@ admin_read_only_row("program_office_own_organization", "agreement")
 not_applicable(
     "program_office_own_organization",
     "amendment",
-    "An amendment is proposed through agreement_create like any agreement (service row).",
+    "An amendment is proposed through agreement_create, so its proposer's organization leads it (service row).",
 )
 not_applicable("program_office_own_organization", "sweep", "No sweep proposes an agreement.")
 
