@@ -127,6 +127,12 @@ def amendment_result_errors(amendment: Agreement, partners: Iterable | None = No
                 f"The extension would end {parent.reference} on {new:%Y-%m-%d}, before it takes effect "
                 f"({parent.effective_date:%Y-%m-%d})."
             )
+        fixed = parent.fixed_entry_into_force_date
+        if fixed and new <= fixed:
+            errors["new_expiration_date"].append(
+                f"The extension would end {parent.reference} on {new:%Y-%m-%d}, before it enters into force "
+                f"({fixed:%Y-%m-%d})."
+            )
         master = parent.parent if parent.kind == AgreementKind.PROJECT_ARRANGEMENT and parent.parent_id else None
         if master is not None and master.expiration_date and new > master.expiration_date:
             errors["new_expiration_date"].append(

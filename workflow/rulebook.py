@@ -49,7 +49,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "dates_ordered",
         "An agreement's expiration date comes after its effective date (and after a fixed entry-into-force date).",
-        "agreements.models.Agreement.clean + check constraint agreement_expiration_after_effective",
+        "agreements.models.Agreement.clean + check constraint agreement_expiration_after_effective; "
+        "an extension: agreements.validation.amendment_result_errors",
     ),
     Rule(
         "extension_keeps_pas",
@@ -73,7 +74,9 @@ RULES: tuple[Rule, ...] = (
         "signed_until_fixed_date",
         "With a fixed entry-into-force date after the last signature the agreement is signed, not in "
         "force, until the portal brings it into force on that date.",
-        "agreements.models.Agreement.record_signature / enter_into_force; workflow.services.entry_into_force_sweep",
+        "agreements.models.Agreement.record_signature / enter_into_force; "
+        "agreements.lifecycle.fixed_entry_into_force_date_reached + is_system; "
+        "workflow.services.entry_into_force_sweep",
     ),
     Rule(
         "nato_bodies_are_nato",
@@ -110,7 +113,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "transition_role",
         "Each transition is done only by its role: the lead program office, a reviewer, or the portal.",
-        "agreements.lifecycle permissions (is_lead_program_office, is_reviewer, is_system …)",
+        "agreements.lifecycle permissions is_lead_program_office, is_reviewer, is_system, is_system_or_reviewer",
     ),
     Rule(
         "comment_required",
@@ -144,9 +147,40 @@ RULES: tuple[Rule, ...] = (
         "agreements.lifecycle.congressional_wait_over; Agreement.needs_congressional_notice",
     ),
     Rule(
+        "start_ssoi_ready",
+        "The SSOI is started only once the agreement has at least one partner and its legal authority.",
+        "agreements.lifecycle.has_participants / has_authority",
+    ),
+    Rule(
+        "terminate_needs_notice",
+        "A reviewer terminates an agreement only with the termination notice attached.",
+        "agreements.lifecycle.termination_notice_attached",
+    ),
+    Rule(
+        "expiry_on_date",
+        "An agreement expires only on or after its expiration date, and only by the portal itself.",
+        "agreements.lifecycle.expiration_date_reached + is_system; workflow.services.expiry_sweep",
+    ),
+    Rule(
         "master_lapse_flags_pas",
         "A master that expires or is terminated flags every open project arrangement under it.",
         "workflow.services.lifecycle._flag_project_arrangements",
+    ),
+    Rule(
+        "coordinator_own_office",
+        "A coordinator records (or revises) only its own office's position.",
+        "workflow.services.coordination_position_record",
+    ),
+    Rule(
+        "non_concurrence_needs_comment",
+        "A non-concurrence, or a comment without a position, says why: it needs a comment.",
+        "workflow.services.coordination_position_record",
+    ),
+    Rule(
+        "program_office_own_organization",
+        "Only a program office proposes an agreement, and only for its own organization: the lead "
+        "organization is always the proposer's, never chosen.",
+        "agreements.services.agreement_create",
     ),
     Rule(
         "ddl_decided_by_disclosure_office",
@@ -169,6 +203,12 @@ RULES: tuple[Rule, ...] = (
         "liaison_scope",
         "A partner liaison sees only its own partner's releasable agreements and may change nothing.",
         "agreements.selectors.agreements_visible_to",
+    ),
+    Rule(
+        "liaison_views_logged",
+        "Every request a partner liaison makes (page, API, download, calendar feed), refused ones "
+        "included, is logged in the append-only access log.",
+        "icp_portal.middleware.LiaisonAccessLogMiddleware; workflow.views.calendar_pages.calendar_feed",
     ),
 )
 

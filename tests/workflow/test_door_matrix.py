@@ -9,8 +9,10 @@ listed below."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import pkgutil
+import re
 
 import pytest
 from django.conf import settings
@@ -18,8 +20,10 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.workflow.door_matrix import CHECKS, SETUPS, World
+from tests.workflow.door_matrix.discovery import project_commands, project_tasks, record_writers
 from workflow import services as workflow_services
-from workflow.rulebook import DOORS, RULE_KEYS
+from workflow.rulebook import DOORS, RULE_KEYS, RULES
+from workflow.transitions import TRANSITION_NAMES, TransitionInfo
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +54,7 @@ def test_rule_holds_at_every_door(rule, cast, make_agreement):
 SERVICE_DOORS = {
     "agreements.services": {
         "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-        "pa_within_master_term dates_ordered extension_keeps_pas",
+        "pa_within_master_term dates_ordered extension_keeps_pas program_office_own_organization",
         "agreement_update": "pen_holder_edits pa_within_master_term dates_ordered",
         "participant_add": "section_65_partner pa_partners_in_master pen_holder_edits",
         "participant_update": "pen_holder_edits",
@@ -74,17 +78,17 @@ SERVICE_DOORS = {
     "workflow.services": {
         "agreement_transition": "transition_role comment_required rad_package_complete rfa_needs_ddl "
         "coordination_complete congressional_wait pa_master_in_force signed_until_fixed_date "
-        "amendment_result_valid",
+        "amendment_result_valid start_ssoi_ready terminate_needs_notice expiry_on_date",
         "coordination_round_open": "coordination_complete",
         "coordination_offices_set": "transition_role",
         "coordination_reminder_send": "transition_role",
-        "coordination_position_record": "silence_is_final",
+        "coordination_position_record": "silence_is_final coordinator_own_office non_concurrence_needs_comment",
         "silence_sweep": "silence_is_final",
         "congressional_notice_record": "congressional_wait",
         "obligation_complete": "transition_role",
         "congressional_wait_sweep": "congressional_wait",
         "entry_into_force_sweep": "signed_until_fixed_date",
-        "expiry_sweep": "master_lapse_flags_pas",
+        "expiry_sweep": "master_lapse_flags_pas expiry_on_date",
         "render_job_request": "liaison_scope",
         "audit_event": "audit_append_only",
         # Recomputes the review queue's derived deadline from the coordination rows (called by the
@@ -133,7 +137,8 @@ def test_every_write_service_is_a_known_door():
 
 # Browser routes that accept a POST, and the rows above that try them (the rest only read).
 BROWSER_WRITE_ROUTES = {
-    "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate",
+    "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
+    "program_office_own_organization",
     "agreement_detail": "pen_holder_edits",
     "agreement_ssoi": "pen_holder_edits",
     "agreement_ssoi_section": "pen_holder_edits",
@@ -143,13 +148,15 @@ BROWSER_WRITE_ROUTES = {
     "participant_remove": "keeps_a_partner",
     "document_update": "release_needs_ddl internal_pdf_never_releasable",
     "ddl_decide": "ddl_decided_by_disclosure_office",
-    "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force",
-    "position_record": "silence_is_final",
-    # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it.
+    "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force "
+    "start_ssoi_ready terminate_needs_notice expiry_on_date",
+    "position_record": "silence_is_final coordinator_own_office non_concurrence_needs_comment",
+    # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it
+    # (who may import: the form row of program_office_own_organization).
     "import_upload": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-    "pa_within_master_term dates_ordered",
+    "pa_within_master_term dates_ordered program_office_own_organization",
     "import_run": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-    "pa_within_master_term dates_ordered",
+    "pa_within_master_term dates_ordered program_office_own_organization",
     # No row tries these routes: each calls the service of the same name (or its recorder),
     # whose rules the rows try at the service and API doors.
     "participant_update": "",
@@ -296,3 +303,163 @@ def test_every_sweep_is_a_known_door():
         "workflow.tasks.idempotency_records_expire",
         "workflow.tasks.emails_send_due",
     }, f"new scheduled task(s): {tasks}"
+
+
+# --- the lifecycle's guards: each condition and permission is named by a rule --------------------
+def _named_by_a_rule(name: str) -> bool:
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    return any(pattern.search(rule.home) for rule in RULES)
+
+
+def test_every_lifecycle_guard_is_named_by_a_rule():
+    """Every condition and permission of a transition of the Agreement model, and every one
+    agreements.lifecycle defines, is named in the home of a rulebook rule (which has its rows)."""
+    from agreements import lifecycle
+    from agreements.models import Agreement
+
+    state = Agreement._meta.get_field("state")
+    transitions = list(state.get_all_transitions(Agreement))
+    guards = {c.__name__ for t in transitions for c in t.conditions} | {
+        t.permission.__name__ for t in transitions if t.permission
+    }
+    defined = {
+        name
+        for name, member in vars(lifecycle).items()
+        if isinstance(member, lifecycle.Condition | lifecycle.Permission)
+    }
+    assert guards <= defined, f"a transition is guarded outside agreements.lifecycle: {sorted(guards - defined)}"
+    unnamed = sorted(name for name in defined if not _named_by_a_rule(name))
+    assert not unnamed, (
+        f"lifecycle condition(s) no rule of workflow.rulebook names (add a rule and its rows): {unnamed}"
+    )
+    # The portal's side of the same transitions: one TransitionInfo per django-fsm-2 transition, and
+    # each flag that refuses something is a rule.
+    assert {t.name for t in transitions} == set(TRANSITION_NAMES)
+    flags = {f.name for f in dataclasses.fields(TransitionInfo)} - {"name", "label"}
+    assert flags == set(TRANSITION_FLAGS), f"TransitionInfo flag(s) changed: {flags ^ set(TRANSITION_FLAGS)}"
+    for flag, rule in TRANSITION_FLAGS.items():
+        assert rule in RULE_KEYS or rule.startswith("refuses nothing:"), flag
+        if rule in RULE_KEYS:
+            assert f"TransitionInfo.{flag}" in next(r.home for r in RULES if r.key == rule)
+
+
+# What each flag of workflow.transitions.TransitionInfo means for the rules.
+TRANSITION_FLAGS = {
+    "comment_required": "comment_required",
+    "system_only": "refuses nothing: it hides the button; the is_system permission refuses (transition_role)",
+    "destructive": "refuses nothing: the browser asks to confirm",
+}
+
+
+# --- doors outside the services, routes and admin -------------------------------------------------
+# What each declaration may name: rule keys, or services of SERVICE_DOORS (whose rules they pass).
+SERVICE_RULES = {name: rules for doors in SERVICE_DOORS.values() for name, rules in doors.items()}
+IMPORT_RULES = BROWSER_WRITE_ROUTES["import_run"]
+NO_RULE = "writes no rule-bearing record: "
+# The daily run: the four sweeps first, then reminders (notifications, audited when sent to an office).
+REMINDERS_RULES = "silence_sweep congressional_wait_sweep entry_into_force_sweep expiry_sweep audit_event"
+
+# manage.py commands of the project's apps.
+COMMAND_DOORS = {
+    # The browser's import (tests/workflow/test_imports.py tries each agreement rule through it).
+    "import_agreements": IMPORT_RULES,
+    # workflow.demo drives every agreement through the services, as its users would.
+    "seed_demo": "agreement_create contribution_add loan_item_add ssoi_update document_upload ddl_review_request "
+    "ddl_decide agreement_transition coordination_position_record congressional_notice_record obligation_complete",
+    # Partners' classification flags, which counts_as_nato reads (tests/partners/test_classification.py).
+    "load_reference_data": "nato_bodies_are_nato",
+    "create_user": NO_RULE + "an account (partners.services.user_create).",
+    "api_token": NO_RULE + "an API token (partners.services.api_token_create).",
+    "backup": NO_RULE + "it reads the database and files into a backup folder.",
+    "restore": NO_RULE + "it replaces the whole database with a verified backup taken through these doors.",
+    "db_roles": NO_RULE + "database roles and grants (the audit's append-only privileges: audit_append_only).",
+    "lifecycle_diagram": NO_RULE + "docs/lifecycle.svg.",
+}
+
+# Every Celery task the project registers, on the beat schedule or queued by a door.
+TASK_DOORS = {
+    "workflow.tasks.lifecycle_sweeps": "silence_sweep congressional_wait_sweep entry_into_force_sweep expiry_sweep",
+    "workflow.tasks.import_batch_run": IMPORT_RULES,
+    # Stores generated PDFs, never releasable (tests/workflow/test_pdf*.py, the rule's rows).
+    "workflow.tasks.render_job_run": "internal_pdf_never_releasable",
+    "workflow.tasks.reminders_run": REMINDERS_RULES,
+    "workflow.tasks.outbox_relay": NO_RULE + "it hands committed events to the queue.",
+    "workflow.tasks.render_jobs_requeue_stale": NO_RULE + "render jobs only.",
+    "workflow.tasks.email_send": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.tasks.emails_send_due": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.tasks.idempotency_records_expire": NO_RULE + "stored replies to repeated requests.",
+}
+
+# Code outside the services, routes, admin, commands and tasks that writes records.
+WRITER_DOORS = {
+    "workflow.imports.service.agreements_import": IMPORT_RULES,
+    "workflow.imports.batches.import_batch_preview": NO_RULE + "an import batch (a dry run).",
+    "workflow.imports.batches.import_batch_start": NO_RULE + "an import batch, queued.",
+    "workflow.imports.batches.import_batch_run": IMPORT_RULES,
+    "workflow.pdf.jobs.render_job_run": "internal_pdf_never_releasable",
+    "workflow.pdf.jobs.render_job_fail": NO_RULE + "a render job's failure.",
+    "workflow.pdf.queueing.render_job_retry": "render_job_request",
+    "workflow.pdf.queueing.render_jobs_requeue_stale": NO_RULE + "render jobs only.",
+    "workflow.calendar.calendar_feed_create": NO_RULE + "a person's secret calendar address.",
+    "workflow.calendar.calendar_feed_revoke": NO_RULE + "a person's secret calendar address.",
+    "workflow.calendar.calendar_feed_for_token": NO_RULE + "when the address was last used.",
+    "workflow.reminders.reminders_run": REMINDERS_RULES,
+    "workflow.reminders.digest_send": NO_RULE + "notifications marked e-mailed, and the e-mail.",
+    "workflow.reminders.digests_send": NO_RULE + "notifications marked e-mailed, and the e-mail.",
+    "workflow.reminders.digests_compose": NO_RULE + "notifications marked e-mailed, and the e-mail.",
+    "workflow.notifications.notify": NO_RULE + "a person's notifications.",
+    "workflow.emails.email_enqueue": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.emails.email_claim": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.emails.email_send": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.emails.emails_deliver": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.emails.emails_send_due": NO_RULE + "the outgoing e-mail queue.",
+    "workflow.outbox.outbox_enqueue": NO_RULE + "events waiting for the queue.",
+    "workflow.outbox.outbox_relay_one": NO_RULE + "events waiting for the queue.",
+    "workflow.outbox.outbox_relay_pending": NO_RULE + "events waiting for the queue.",
+    "partners.services.reference_data_load": "nato_bodies_are_nato",
+    "partners.services.user_create": NO_RULE + "accounts.",
+    "partners.services.api_token_create": NO_RULE + "accounts' API tokens.",
+    "partners.services.api_token_revoke": NO_RULE + "accounts' API tokens.",
+    "partners.services.api_tokens_revoke_all": NO_RULE + "accounts' API tokens.",
+    "partners.authentication.api_token_user": NO_RULE + "when a token was last used.",
+    "partners.authentication.ApiTokenAuthentication": NO_RULE + "when a token was last used.",
+    "icp_portal.middleware.LiaisonAccessLogMiddleware": "liaison_views_logged",
+    "icp_portal.model_update.model_update": NO_RULE + "of its own: the services call it after their checks.",
+    "icp_portal.idempotency.idempotency_records_expire": NO_RULE + "stored replies to repeated requests.",
+    "icp_portal.idempotency.IdempotentAPIMixin": NO_RULE + "stored replies to repeated requests.",
+    "icp_portal.idempotency.FormTokenMiddleware": NO_RULE + "stored replies to repeated requests.",
+    "icp_portal.celery.heartbeat_record": NO_RULE + "worker and scheduler heartbeats.",
+    "icp_portal.celery.HeartbeatScheduler": NO_RULE + "worker and scheduler heartbeats.",
+    "icp_portal.celery.WorkerHeartbeat": NO_RULE + "worker and scheduler heartbeats.",
+    "icp_portal.security.events.record": NO_RULE + "the security event log.",
+    "icp_portal.security.events.document_download": NO_RULE + "the security event log.",
+}
+
+
+def _check_declarations(kind: str, found: set[str], declared: dict[str, str]) -> None:
+    assert found == set(declared), (
+        f"{kind} changed: declare each new one with the rules it passes through (or why it writes no "
+        f"rule-bearing record); new {sorted(found - set(declared))}, gone {sorted(set(declared) - found)}"
+    )
+    for name, rules in declared.items():
+        if rules.startswith(NO_RULE):
+            assert len(rules) > len(NO_RULE) + 5, f"{name}: say why"
+            continue
+        tokens = set(rules.split())
+        assert tokens, name
+        unknown = tokens - set(RULE_KEYS) - set(SERVICE_RULES)
+        assert not unknown, f"{name}: neither rules nor services: {sorted(unknown)}"
+
+
+def test_every_management_command_is_a_known_door():
+    _check_declarations("manage.py commands", project_commands(), COMMAND_DOORS)
+
+
+def test_every_task_is_a_known_door():
+    _check_declarations("Celery tasks", project_tasks(), TASK_DOORS)
+    for scheduled in (entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()):
+        assert scheduled in TASK_DOORS, scheduled
+
+
+def test_every_record_writer_outside_the_services_is_a_known_door():
+    _check_declarations("writers outside the services", record_writers(), WRITER_DOORS)

@@ -2,7 +2,7 @@
 (``world``), the registry the rows fill (``registry``), and one module of rows per rule family.
 Importing the package registers every row."""
 
-from . import rows_domain, rows_lifecycle, rows_records  # noqa: F401  (importing them registers the rows)
+from . import rows_domain, rows_lifecycle, rows_people, rows_records  # noqa: F401  (importing them registers the rows)
 from .registry import CHECKS, SETUPS
 from .world import World
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 
 from agreements import services as agreement_services
 from agreements.choices import AgreementKind, AmendmentType, DocumentKind, State
-from agreements.models import Participant
+from agreements.models import Agreement, Participant
 from partners.models import Partner
 from tests import factories
 from workflow import demo
@@ -69,11 +71,73 @@ def _(w, ctx):
 
 
 admin_read_only_row("amendment_result_valid", "agreement")
-not_applicable(
-    "amendment_result_valid",
-    "amendment",
-    "Application itself is tried in the section_65_partner, parent_candidate and extension_keeps_pas rows.",
-)
+
+
+@contextlib.contextmanager
+def meanwhile(change):
+    """Run ``change`` once, as a transaction that commits while an amendment's last signature is
+    recorded: after the transition's conditions held, before the amendment applies to its parent
+    (which it locks only then). So the check made when it applies is the one that decides."""
+    done = []
+
+    def receiver(sender, instance, **kwargs):
+        if instance.kind == AgreementKind.AMENDMENT and instance.state == State.IN_FORCE and not done:
+            done.append(True)
+            change()
+
+    post_save.connect(receiver, sender=Agreement, dispatch_uid="door-matrix-meanwhile")
+    try:
+        yield done
+    finally:
+        post_save.disconnect(sender=Agreement, dispatch_uid="door-matrix-meanwhile")
+
+
+def _amendment_refused_when_applied(w, amendment, parent, change, sentence):
+    with meanwhile(change) as done:
+        text = service_refusal(lambda: w.sign_all(amendment))
+    assert done, "the world did not change between the conditions and the application"
+    assert sentence in text
+    amendment.refresh_from_db()
+    parent.refresh_from_db()
+    assert amendment.state == State.SIGNING and parent.state == State.IN_FORCE  # nothing of it stays
+    assert not parent.transition_logs.filter(transition="amendment_applied").exists()
+    return parent
+
+
+@door("amendment_result_valid", "amendment")
+def _(w, ctx):
+    # The parent is terminated while the last signature is recorded: the amendment no longer applies.
+    parent = w.make(State.IN_FORCE)
+    amendment = w.make(
+        State.APPROVED, kind=AgreementKind.AMENDMENT, parent=parent, amendment_type=AmendmentType.SCOPE, partners=()
+    )
+    factories.DocumentFactory(agreement=parent, user=w.po, kind=DocumentKind.NOTICE)
+
+    def terminate():
+        workflow_services.agreement_transition(agreement=parent, name="terminate", user=w.reviewer, comment="Notice.")
+
+    sentence = f"{parent.reference} is terminated: only an agreement that is signed or in force can be amended."
+    _amendment_refused_when_applied(w, amendment, parent, terminate, sentence)
+    # A partner already in the loan, not named by the amendment, stops being eligible meanwhile: the
+    # amended loan as a whole is checked once more.
+    loan = w.make(State.IN_FORCE, kind=AgreementKind.SECTION_65_LOAN, partners=("AUS",))
+    joining = w.make(
+        State.APPROVED,
+        kind=AgreementKind.AMENDMENT,
+        parent=loan,
+        partners=("KOR",),
+        amendment_type=AmendmentType.NEW_PARTICIPANT,
+        authority="",
+    )
+
+    def reclassify():
+        Partner.objects.filter(code="AUS").update(is_mnna=False)
+
+    loan = _amendment_refused_when_applied(w, joining, loan, reclassify, s65_sentence("Australia", loan.reference))
+    assert list(loan.participants.values_list("partner__code", flat=True)) == ["AUS"]
+    assert Partner.objects.get(code="AUS").is_mnna  # rolled back with the refused transition
+
+
 not_applicable("amendment_result_valid", "sweep", "The sweep that applies an amendment: extension_keeps_pas row.")
 
 

@@ -378,6 +378,26 @@ def _(w, ctx):
         f"The extension would end {parent.reference} on {too_early:%Y-%m-%d}, before it takes effect "
         f"({parent.effective_date:%Y-%m-%d})." in text
     )
+    # Signed, in force only from a fixed date: an extension may not end it before that date either
+    # (refused when made, not only when it would apply).
+    signed = w.make(State.SIGNED)
+    fixed = signed.fixed_entry_into_force_date
+    before_force = fixed - dt.timedelta(days=1)
+    sentence = (
+        f"The extension would end {signed.reference} on {before_force:%Y-%m-%d}, before it enters into force "
+        f"({fixed:%Y-%m-%d})."
+    )
+    text = service_refusal(lambda: w.new_amendment(signed, AmendmentType.EXTENSION, new_expiration_date=before_force))
+    assert sentence in text
+    payload = create_api_payload(
+        kind=AgreementKind.AMENDMENT,
+        parent=signed.pk,
+        partners=["GBR"],
+        amendment_type=AmendmentType.EXTENSION,
+        new_expiration_date=before_force.isoformat(),
+        authority="",
+    )
+    w.refused_api(w.po, "post", "/api/v1/agreements/", payload, sentence, status=400)
 
 
 not_applicable("dates_ordered", "sweep", "No sweep changes dates.")
