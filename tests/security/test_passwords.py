@@ -33,6 +33,27 @@ def test_the_create_user_command_refuses_abc(cast, monkeypatch):
     assert not User.objects.filter(username="weak").exists()
 
 
+def test_the_manager_refuses_abc_and_still_makes_unusable_passwords(db):
+    with pytest.raises(ValidationError, match="at least 15 characters"):
+        User.objects.create_user("weak", password="abc", role=Role.REVIEWER)
+    with pytest.raises(ValidationError, match="at least 15 characters"):
+        User.objects.create_superuser("weakadmin", password="abc", role=Role.ADMIN)
+    assert not User.objects.filter(username__in=["weak", "weakadmin"]).exists()
+    assert User.objects.create_user("strong", password=LONG_ENOUGH, role=Role.REVIEWER).check_password(LONG_ENOUGH)
+    assert not User.objects.create_user("nopassword", role=Role.REVIEWER).has_usable_password()
+
+
+def test_createsuperuser_noinput_refuses_a_short_environment_password(db, monkeypatch):
+    monkeypatch.setitem(os.environ, "DJANGO_SUPERUSER_PASSWORD", "abc")
+    with pytest.raises(CommandError, match="at least 15 characters"):
+        call_command("createsuperuser", "--noinput", "--username", "root", "--email", "", stdout=StringIO())
+    assert not User.objects.filter(username="root").exists()
+    monkeypatch.setitem(os.environ, "DJANGO_SUPERUSER_PASSWORD", LONG_ENOUGH)
+    call_command("createsuperuser", "--noinput", "--username", "root", "--email", "", stdout=StringIO())
+    root = User.objects.get(username="root")
+    assert root.is_superuser and root.role == Role.ADMIN and root.check_password(LONG_ENOUGH)
+
+
 def test_set_password_itself_enforces_the_policy(reviewer):
     with pytest.raises(ValidationError, match="at least 15"):
         reviewer.set_password("abc")
