@@ -6,8 +6,10 @@ import os
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.urls import NoReverseMatch, reverse
 
 from partners.models import Role, User
 from partners.services import user_create
@@ -92,3 +94,22 @@ def test_signing_in_as_nobody_with_a_short_password_is_a_plain_failure(client, d
     response = client.post("/accounts/login/", {"username": "nobody", "password": "abc", "consent": "on"})
     assert response.status_code == 400
     assert "Check your user name and password" in response.content.decode() or "correct" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_there_is_no_self_service_password_reset(client, program_office, path):
+    """An administrator resets a password; no anonymous door sends mail from inside a request."""
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"email": program_office.email or "po@example.mil"}).status_code == 404
+    assert mail.outbox == []
+    for name in ("password_reset", "password_reset_done", "password_reset_complete"):
+        with pytest.raises(NoReverseMatch):
+            reverse(name)
