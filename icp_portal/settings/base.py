@@ -312,6 +312,9 @@ RENDER_SWEEP_SECONDS = env.float("RENDER_SWEEP_SECONDS", default=60)
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=10)
 READYZ_WORKER_MAX_AGE = env.int("READYZ_WORKER_MAX_AGE", default=60)
 READYZ_BEAT_MAX_AGE = env.int("READYZ_BEAT_MAX_AGE", default=120)
+# /readyz reports when the database role could rewrite the audit trail (a superuser, the tables'
+# owner: docs/operations.md, Database roles); true makes that a failed check (503), not a warning.
+READYZ_AUDIT_ROLE_REQUIRED = env.bool("READYZ_AUDIT_ROLE_REQUIRED", default=False)
 # Idempotency-Key records are kept this long; a key may be reused after that.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # Seconds a client is told to wait (Retry-After) when the database or the broker is down.
