@@ -81,6 +81,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "icp_portal.context_processors.portal",
             ],
+            # {% form_token %} in every template (a form's one-time token without JavaScript).
+            "builtins": ["icp_portal.form_tokens"],
         },
     },
 ]
