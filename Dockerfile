@@ -38,4 +38,5 @@ RUN mkdir -p /app/media /app/staticfiles /app/var && chown icp:icp /app/media /a
 
 USER icp
 EXPOSE 8000
-CMD ["gunicorn", "icp_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn.conf.py keeps the calendar feed's token out of the access log.
+CMD ["gunicorn", "icp_portal.wsgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -4,8 +4,10 @@
 ``/readyz`` (readiness): the database answers and has every migration applied, the broker
 answers, a Celery worker's heartbeat is younger than READYZ_WORKER_MAX_AGE seconds and beat's last
 tick younger than READYZ_BEAT_MAX_AGE. JSON, 200 when all hold, else 503; it names no host,
-address or credential. Both are answered by the first middleware, before host checks, sessions
-or the database, so an orchestrator's probe works whatever the Host header.
+address or credential. It also says (under "warnings", or as the failed check "audit_role" when
+READYZ_AUDIT_ROLE_REQUIRED) when the database role could rewrite the audit trail. Both are
+answered by the first middleware, before host checks, sessions or the database, so an
+orchestrator's probe works whatever the Host header.
 
 When the database or the broker is down, a request gets a 503 with ``Retry-After``: JSON under
 /api/, a plain page in the browser that says what is known about what was saved."""
@@ -25,6 +27,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 _migrated = False  # once every migration is applied, this process stops asking
+_audit_role_logged = False  # the audit-role warning is logged once per process, not per probe
 
 
 def _database() -> dict:
@@ -87,15 +90,42 @@ def _heartbeat(kind: str, max_age: int) -> dict:
     return result
 
 
+def _audit_role() -> dict:
+    from icp_portal.security.checks import audit_role_problems
+
+    try:
+        problems = audit_role_problems()
+    except DatabaseError:
+        return {"ok": False, "error": "unknown (database unreachable)"}
+    if problems:
+        global _audit_role_logged
+        if not _audit_role_logged:
+            logger.warning("the audit trail is not append-only for this connection: %s", "; ".join(problems))
+            _audit_role_logged = True
+        return {"ok": False, "error": "; ".join(problems)}
+    return {"ok": True}
+
+
 def readiness() -> dict:
-    """Each dependency's state for ``/readyz``: database, broker, worker heartbeat and beat."""
+    """Each dependency's state for ``/readyz``: database, broker, worker heartbeat and beat; and
+    whether the database role could rewrite the audit trail (a warning, or a failed check when
+    ``READYZ_AUDIT_ROLE_REQUIRED``)."""
     checks = {"database": _database(), "broker": _broker()}
+    warnings = []
     if checks["database"]["ok"]:
         checks["worker"] = _heartbeat("worker", settings.READYZ_WORKER_MAX_AGE)
         checks["beat"] = _heartbeat("beat", settings.READYZ_BEAT_MAX_AGE)
+        audit = _audit_role()
+        if settings.READYZ_AUDIT_ROLE_REQUIRED:
+            checks["audit_role"] = audit
+        elif not audit["ok"]:
+            warnings.append(f"audit_role: {audit['error']}")
     else:
         checks["worker"] = checks["beat"] = {"ok": False, "error": "unknown (database unreachable)"}
-    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable", "checks": checks}
+    result = {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable", "checks": checks}
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
 class HealthMiddleware:

@@ -7,7 +7,9 @@ changes nothing; the same key with a different request is a 422. Requests that r
 wait for the first (the unique index holds them) and then get its response. A 5xx is not
 recorded: the key can be used again. Records expire after IDEMPOTENCY_KEY_TTL_HOURS.
 
-Browser: every POST form carries a one-time ``form_token`` (static/js/portal.js adds it). The
+Browser: every POST form carries a one-time ``form_token``: the forms that create records render
+it on the server (``{% form_token %}``, icp_portal/form_tokens.py), so it works without
+JavaScript, and static/js/portal.js adds one to any other POST form. The
 first submission that saves something (answers with a redirect) uses it up; a second submission
 of the same form (a double click, a reload) is sent to what the first one made, with a note."""
 

@@ -20,7 +20,6 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("", include("icp_portal.security.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("icp_portal.api_urls")),
     path("", include("workflow.urls")),
     path("", include("partners.urls")),

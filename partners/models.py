@@ -7,7 +7,8 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -145,6 +146,31 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+class PortalUserManager(UserManager):
+    """``create_user`` and ``create_superuser`` (and so ``createsuperuser --noinput`` with
+    ``DJANGO_SUPERUSER_PASSWORD``) meet ``AUTH_PASSWORD_VALIDATORS`` too: Django's manager hashes
+    the password with ``make_password`` and never calls ``set_password``. No password (``None``)
+    still gives an unusable one. A superuser is an administrator: the other roles need an
+    organization, office or partner that ``createsuperuser`` does not ask for."""
+
+    def _create_user_object(self, username, email, password, **extra_fields):
+        user = super()._create_user_object(username, email, None, **extra_fields)
+        if password is not None:
+            from django.contrib.auth.password_validation import validate_password
+
+            validate_password(password, user=user)
+            user.password = make_password(password)
+        return user
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+    async def acreate_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return await super().acreate_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A portal user with exactly one role, bound to the organization, office or partner it needs."""
 
@@ -156,6 +182,8 @@ class User(AbstractUser):
         CoordinatingOffice, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons")
+
+    objects = PortalUserManager()
 
     class Meta:
         constraints = [

@@ -322,6 +322,10 @@ def compose_web_serves_the_wsgi_application_that_exists() -> None:
     require("gunicorn" in command, "docker-compose.yml: web does not run gunicorn")
     require("icp_portal.wsgi:application" in command, "docker-compose.yml: web does not serve icp_portal.wsgi")
     require(importlib.util.find_spec("icp_portal.wsgi") is not None, "icp_portal/wsgi.py does not exist")
+    # The access log must not hold the calendar feed's token (icp_portal/log_redaction.py).
+    require("--config gunicorn.conf.py" in command, "docker-compose.yml: web's gunicorn does not read gunicorn.conf.py")
+    require("gunicorn.conf.py" in text("Dockerfile"), "Dockerfile: gunicorn does not read gunicorn.conf.py")
+    require((ROOT / "gunicorn.conf.py").exists(), "gunicorn.conf.py does not exist")
 
 
 @check

@@ -81,6 +81,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "icp_portal.context_processors.portal",
             ],
+            # {% form_token %} in every template (a form's one-time token without JavaScript).
+            "builtins": ["icp_portal.form_tokens"],
         },
     },
 ]
@@ -312,6 +314,9 @@ RENDER_SWEEP_SECONDS = env.float("RENDER_SWEEP_SECONDS", default=60)
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=10)
 READYZ_WORKER_MAX_AGE = env.int("READYZ_WORKER_MAX_AGE", default=60)
 READYZ_BEAT_MAX_AGE = env.int("READYZ_BEAT_MAX_AGE", default=120)
+# /readyz reports when the database role could rewrite the audit trail (a superuser, the tables'
+# owner: docs/operations.md, Database roles); true makes that a failed check (503), not a warning.
+READYZ_AUDIT_ROLE_REQUIRED = env.bool("READYZ_AUDIT_ROLE_REQUIRED", default=False)
 # Idempotency-Key records are kept this long; a key may be reused after that.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # Seconds a client is told to wait (Retry-After) when the database or the broker is down.
@@ -445,7 +450,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No calendar feed token in any log line (e.g. Django's "Not Found: <path>" for a revoked feed).
+    "filters": {"redact": {"()": "icp_portal.log_redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

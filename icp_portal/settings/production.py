@@ -1,5 +1,6 @@
 """Production: everything from the environment; refuses to start without a secret key.
-`manage.py check --deploy --fail-level WARNING` passes with these settings."""
+`manage.py check --deploy --fail-level WARNING` passes with these settings once TRUSTED_PROXIES
+names the TLS proxy in front of web (icp_portal/security/checks.py, icp.W001)."""
 
 from django.core.exceptions import ImproperlyConfigured
 

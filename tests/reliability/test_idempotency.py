@@ -4,13 +4,14 @@ twice, each make one record and answer with it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.choices import AgreementKind
+from agreements.choices import AgreementKind, ContributionKind, State
 from agreements.models import Agreement
 from partners.models import Partner
 from tests.api.conftest import token_client
@@ -132,3 +133,64 @@ def test_pages_load_the_script_that_adds_the_token(program_office):
 
     script = (Path(__file__).resolve().parents[2] / "static" / "js" / "portal.js").read_text()
     assert 'input.name = "form_token"' in script
+
+
+def _rendered_token(html: str, action: str) -> str:
+    """The ``form_token`` the server rendered into the POST form that posts to ``action``."""
+    for form in re.findall(r"<form\b[^>]*>.*?</form>", html, re.DOTALL):
+        if f'action="{action}"' in form.split(">", 1)[0] or (not action and "action=" not in form.split(">", 1)[0]):
+            token = re.search(r'name="form_token" value="([^"]+)"', form)
+            assert token, f"the form posting to {action or 'its page'} carries no form_token without JavaScript"
+            return token[1]
+    raise AssertionError(f"no form posts to {action!r}")
+
+
+def test_without_javascript_a_double_submitted_proposal_makes_one_record(program_office):
+    client = Client()
+    client.force_login(program_office)
+    page = client.get(reverse("agreement_create")).content.decode()
+    token = _rendered_token(page, "")
+    assert token != _rendered_token(client.get(reverse("agreement_create")).content.decode(), "")
+    first, second = (client.post(reverse("agreement_create"), _proposal_form(token)) for _ in range(2))
+    agreement = Agreement.objects.get(title="Double-submitted proposal")
+    assert first.status_code == second.status_code == 302
+    assert first.url == second.url == reverse("agreement_detail", args=[agreement.reference])
+    assert FormSubmission.objects.get(token=token).redirect_to == first.url
+
+
+def test_without_javascript_a_double_submitted_contribution_makes_one(program_office, make_agreement):
+    agreement = make_agreement(State.PROPOSAL)
+    client = Client()
+    client.force_login(program_office)
+    action = reverse("contribution_add", args=[agreement.reference])
+    page = client.get(reverse("agreement_participants", args=[agreement.reference])).content.decode()
+    data = {
+        "participant": "us",
+        "kind": ContributionKind.FINANCIAL,
+        "description": "U.S. funds",
+        "amount_usd": "10.00",
+        "form_token": _rendered_token(page, action),
+    }
+    assert [client.post(action, data).status_code for _ in range(2)] == [302, 302]
+    assert agreement.contributions.filter(description="U.S. funds").count() == 1
+
+
+def test_the_forms_that_create_records_carry_a_server_rendered_token(program_office, make_agreement):
+    agreement = make_agreement(State.PROPOSAL)
+    client = Client()
+    client.force_login(program_office)
+    pages = {
+        reverse("agreement_participants", args=[agreement.reference]): [
+            reverse("contribution_add", args=[agreement.reference]),
+            reverse("participant_add", args=[agreement.reference]),
+        ],
+        reverse("agreement_documents", args=[agreement.reference]): [
+            reverse("document_upload", args=[agreement.reference])
+        ],
+        reverse("profile"): [reverse("api-token-create"), reverse("calendar_feed_create")],
+        reverse("agreement_list"): [reverse("saved_view_create")],
+    }
+    for page, actions in pages.items():
+        html = client.get(page).content.decode()
+        for action in actions:
+            assert re.fullmatch(r"[0-9a-f]{32}", _rendered_token(html, action)), (page, action)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from icp_portal.security.checks import proxy_addresses_check
 from tests.conftest import PASSWORD
 
 from .conftest import sign_in
@@ -17,27 +18,56 @@ from .conftest import sign_in
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _production_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_", "SESSION_", "CSRF_"))}
+def _production_env(**extra: str) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SECURE_", "SESSION_", "CSRF_", "TRUSTED_PROXIES"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="icp_portal.settings.production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="icp-portal.example.mil",
+        TRUSTED_PROXIES="10.0.0.5",  # the TLS proxy in front of web
     )
+    env.update(extra)
     return env
 
 
-def test_check_deploy_passes_with_production_settings():
-    result = subprocess.run(
+def _check_deploy(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=_production_env(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = _check_deploy(_production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_behind_a_proxy_without_trusted_proxies():
+    result = _check_deploy(_production_env(TRUSTED_PROXIES=""))
+    assert result.returncode != 0
+    assert "icp.W001" in result.stderr and "TRUSTED_PROXIES" in result.stderr
+
+
+def test_the_proxy_check_needs_trusted_proxies_wherever_a_proxy_header_is_believed(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = []
+    assert [m.id for m in proxy_addresses_check()] == ["icp.W001"]
+    settings.TRUSTED_PROXIES = ["10.0.0.5", "fd00::/8"]
+    assert proxy_addresses_check() == []
+    settings.TRUSTED_PROXIES = ["proxy.internal"]
+    assert [m.id for m in proxy_addresses_check()] == ["icp.W002"]
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.TRUSTED_PROXIES = []
+    assert proxy_addresses_check() == []  # no proxy believed: REMOTE_ADDR is the client
 
 
 def test_production_cookies_and_cache():

@@ -1,5 +1,6 @@
-"""On SQLite (what `make run` uses) the audit trail and the access log are append-only too: the
-database refuses UPDATE and DELETE, and the migration that installs the triggers really reverses."""
+"""On SQLite (what `make run` uses) the audit trail, the access log and the security log are
+append-only too: the database refuses UPDATE and DELETE, and the migrations that install the
+triggers really reverse."""
 
 from __future__ import annotations
 
@@ -36,11 +37,13 @@ def _migrate(database: Path, *args: str) -> None:
     _manage(database, "migrate", "--noinput", *args)
 
 
-# Real rows through the ORM; then the document is deleted, which sets its access-log rows'
-# document_id to NULL (on_delete=SET_NULL), the one UPDATE the triggers allow.
+# Real rows through the ORM; then the document and a user are deleted, which sets the access-log
+# rows' document_id and the security events' user_id to NULL (on_delete=SET_NULL), the one UPDATE
+# the triggers allow on each.
 MAKE_ROWS = """
 from partners.models import Organization, User
 from agreements.models import Agreement, Document
+from icp_portal.security.models import SecurityEvent
 from workflow.models import AccessLog, TransitionLog
 org = Organization.objects.create(code="ARMY", name="Department of the Army")
 user = User.objects.create(username="po", role="program_office", organization=org)
@@ -49,6 +52,10 @@ document = Document.objects.create(agreement=agreement, kind="other", file="x.tx
 TransitionLog.objects.create(agreement=agreement, transition="start_ssoi", comment="original")
 AccessLog.objects.create(user=user, agreement=agreement, document=document, path="/agreements/")
 document.delete()
+leaver = User.objects.create(username="leaver", role="reviewer")
+SecurityEvent.objects.create(kind="sign_in", user=leaver, username="leaver", detail="original")
+leaver.delete()
+print(SecurityEvent.objects.get().user_id)
 print(AccessLog.objects.get().document_id)
 """
 
@@ -65,6 +72,8 @@ def _refused(db: sqlite3.Connection, sql: str) -> bool:
 # Every trigger of the audit tables, after the latest migration. A later migration that rebuilds
 # one of these tables on SQLite (copy, drop, rename) drops its triggers: it must install them again.
 AUDIT_TRIGGERS = {
+    "security_securityevent_no_delete",
+    "security_securityevent_no_update",
     "workflow_accesslog_no_delete",
     "workflow_accesslog_no_update",
     "workflow_transitionlog_no_delete",
@@ -77,7 +86,7 @@ def _triggers(db: sqlite3.Connection) -> set[str]:
         name
         for (name,) in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            " AND tbl_name IN ('workflow_transitionlog', 'workflow_accesslog')"
+            " AND tbl_name IN ('workflow_transitionlog', 'workflow_accesslog', 'security_securityevent')"
         )
     }
 
@@ -85,24 +94,30 @@ def _triggers(db: sqlite3.Connection) -> set[str]:
 def test_sqlite_refuses_update_and_delete_of_the_audit_tables(tmp_path):
     database = tmp_path / "audit.sqlite3"
     _migrate(database)
-    assert _manage(database, "shell", "-c", MAKE_ROWS).strip().splitlines()[-1] == "None"
+    assert _manage(database, "shell", "-c", MAKE_ROWS).strip().splitlines()[-2:] == ["None", "None"]
     db = sqlite3.connect(database, isolation_level=None)
     assert _refused(db, "UPDATE workflow_transitionlog SET comment = 'rewritten'")
     assert _refused(db, "DELETE FROM workflow_transitionlog")
     assert _refused(db, "UPDATE workflow_accesslog SET path = '/elsewhere/'")
     assert _refused(db, "DELETE FROM workflow_accesslog")
+    assert _refused(db, "UPDATE security_securityevent SET detail = 'rewritten'")
+    assert _refused(db, "UPDATE security_securityevent SET user_id = NULL, username = 'someone'")
+    assert _refused(db, "DELETE FROM security_securityevent")
     assert _triggers(db) == AUDIT_TRIGGERS
     assert db.execute("SELECT comment FROM workflow_transitionlog").fetchone() == ("original",)
     assert db.execute("SELECT path, document_id FROM workflow_accesslog").fetchone() == ("/agreements/", None)
+    assert db.execute("SELECT detail, user_id FROM security_securityevent").fetchone() == ("original", None)
     db.close()
 
-    # The migration reverses for real, and applies again.
+    # The migrations reverse for real, and apply again.
     _migrate(database, "workflow", "0001")
+    _migrate(database, "security", "0001")
     db = sqlite3.connect(database, isolation_level=None)
     assert not _refused(db, "UPDATE workflow_transitionlog SET comment = 'after reverse'")
+    assert not _refused(db, "UPDATE security_securityevent SET detail = 'after reverse'")
     assert _triggers(db) == set()
     db.close()
-    _migrate(database, "workflow")
+    _migrate(database)
     db = sqlite3.connect(database, isolation_level=None)
     assert _refused(db, "DELETE FROM workflow_transitionlog")
     assert _triggers(db) == AUDIT_TRIGGERS

@@ -23,7 +23,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from psycopg import sql
 
-AUDIT_TABLES = ("workflow_transitionlog", "workflow_accesslog", "security_securityevent")
+from icp_portal.security.checks import AUDIT_TABLES
+
 FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE")
 # The only changes the application makes to an audit row: the access log's document_id and the
 # security log's user_id become NULL when their row is deleted (on_delete=SET_NULL). Granted on
