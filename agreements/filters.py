@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.types import OpenApiTypes
@@ -40,6 +42,35 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             if order and not any(term.lstrip("-") in ("pk", "id") for term in order):
                 qs = qs.order_by(*order, "-pk" if order[-1].startswith("-") else "pk")
         return qs
+
+
+class Sort(NamedTuple):
+    """A field agreements may be sorted by, and the option the list page offers for it: ``label``
+    ("" when the page offers none), sorting in ``descending`` order."""
+
+    field: str
+    label: str = ""
+    descending: bool = False
+
+    @property
+    def option(self) -> tuple[str, str]:
+        """The page's option: (``ordering`` value, label)."""
+        return (f"-{self.field}" if self.descending else self.field, self.label)
+
+
+# Every field agreements may be sorted by, declared once: the ``ordering`` filter of the list
+# page, the exports and the API (either direction) allows these, and the list page offers those
+# with a label, in this order.
+AGREEMENT_SORTS = (
+    Sort("created_at", "Newest first", descending=True),
+    Sort("reference", "Reference"),
+    Sort("title", "Title (A–Z)"),
+    Sort("state", "State"),
+    Sort("state_changed_at", "Recently changed", descending=True),
+    Sort("expiration_date", "Expiring soonest"),
+    Sort("effective_date", "Effective date"),
+    Sort("kind"),
+)
 
 
 class AgreementFilterSet(django_filters.FilterSet):
@@ -88,19 +119,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         method="filter_parent_candidate_for",
         label="May be the parent of a new",
     )
-    ordering = StableOrderingFilter(
-        fields=(
-            ("reference", "reference"),
-            ("title", "title"),
-            ("kind", "kind"),
-            ("state", "state"),
-            ("state_changed_at", "state_changed_at"),
-            ("effective_date", "effective_date"),
-            ("expiration_date", "expiration_date"),
-            ("created_at", "created_at"),
-        ),
-        label="Sort by",
-    )
+    ordering = StableOrderingFilter(fields=tuple((sort.field, sort.field) for sort in AGREEMENT_SORTS), label="Sort by")
 
     class Meta:
         model = Agreement
@@ -123,17 +142,10 @@ class AgreementFilterSet(django_filters.FilterSet):
     LIAISON_PAGE_FILTERS = tuple(
         "status" if name == "state" else name for name in PAGE_FILTERS if name != "organization"
     )
-    # The sort options the list page offers, in its order: (``ordering`` value, label). Only those
-    # the ``ordering`` filter allows this user are offered (``sort_options``).
-    SORT_OPTIONS = (
-        ("-created_at", "Newest first"),
-        ("reference", "Reference"),
-        ("title", "Title (A–Z)"),
-        ("state", "State"),
-        ("-state_changed_at", "Recently changed"),
-        ("expiration_date", "Expiring soonest"),
-        ("effective_date", "Effective date"),
-    )
+    # The sort options the list page offers, in its order: (``ordering`` value, label), from
+    # ``AGREEMENT_SORTS``. Only those the ``ordering`` filter allows this user are offered
+    # (``sort_options``).
+    SORT_OPTIONS = tuple(sort.option for sort in AGREEMENT_SORTS if sort.label)
 
     # What a partner liaison may not filter or sort by: the internal state, and when it last
     # changed (from which a return or a delay could be inferred).

@@ -8,8 +8,8 @@ import pytest
 from agreements.choices import AgreementKind
 from partners.models import Partner, Role, User
 from partners.services import user_create
-from tests.factories import PASSWORD, AgreementFactory
-from workflow import demo
+from tests.factories import PASSWORD, AgreementFactory, demo_cast
+from workflow.demo import Cast
 
 
 @pytest.fixture(autouse=True)
@@ -33,9 +33,9 @@ def _fresh_shared_cache():
 
 
 @pytest.fixture
-def cast(db) -> demo.Cast:
+def cast(db) -> Cast:
     """Reference data, the demo users and one coordinator per default office."""
-    return demo.ensure_cast(password=PASSWORD)
+    return demo_cast()
 
 
 @pytest.fixture

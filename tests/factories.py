@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from unittest import mock
 
 import factory
+import time_machine
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -35,9 +35,14 @@ from workflow.services import coordination_position_record
 PASSWORD = "correct-horse-battery-staple"
 
 
-def demo_cast() -> demo.Cast:
+def demo_cast(password: str = PASSWORD) -> demo.Cast:
     """The demo cast: reference data, one user per role, one coordinator per default office."""
-    return demo.ensure_cast(password=PASSWORD)
+    return demo.ensure_cast(password=password)
+
+
+def disclosure_officer() -> User:
+    """A coordinator of a disclosure office (DTSA in the reference data), who decides DDLs."""
+    return demo.disclosure_officer()
 
 
 def lead_program_office(agreement: Agreement) -> User:
@@ -173,18 +178,32 @@ class AgreementFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *, state: str, cast: demo.Cast | None, **fields) -> Agreement:
+        today = timezone.localdate()
         if state == State.SIGNED:  # signed and waiting: the text fixes a later entry into force
-            fields.setdefault("fixed_entry_into_force_date", timezone.localdate() + dt.timedelta(days=30))
+            fields.setdefault("fixed_entry_into_force_date", today + dt.timedelta(days=30))
+        if state == State.EXPIRED and fields.get("parent") is None:
+            # An agreement expires once its expiration date has come: a year's term ending today.
+            fields.setdefault("effective_date", today - dt.timedelta(days=365))
+            fields.setdefault("expiration_date", today)
         agreement = demo.propose(**fields)
         if state == State.PROPOSAL:
             return agreement
-        cast = cast or demo_cast()
-        if state != State.EXPIRED:
-            return demo.drive_to(agreement, state, cast)
-        # An agreement expires once its expiration date has come: the test lives on that day.
-        agreement = demo.drive_to(agreement, State.IN_FORCE, cast)
-        with mock.patch("django.utils.timezone.localdate", return_value=agreement.expiration_date):
-            return demo.drive_to(agreement, State.EXPIRED, cast)
+        return drive_to(agreement, state, cast)
+
+
+def drive_to(agreement: Agreement, state: str, cast: demo.Cast | None = None) -> Agreement:
+    """``agreement`` moved on to ``state`` by its users through the lifecycle services (the demo
+    driver). An agreement expires only once its expiration date has come: when that date is
+    still ahead, the clock is moved to it for the expiry alone."""
+    cast = cast or demo_cast()
+    if state != State.EXPIRED or agreement.expiration_date is None:
+        return demo.drive_to(agreement, state, cast)
+    agreement = demo.drive_to(agreement, State.IN_FORCE, cast)
+    if agreement.expiration_date <= timezone.localdate():
+        return demo.drive_to(agreement, State.EXPIRED, cast)
+    expiry_day = dt.datetime.combine(agreement.expiration_date, dt.time(12), tzinfo=dt.UTC)
+    with time_machine.travel(expiry_day, tick=False):
+        return demo.drive_to(agreement, State.EXPIRED, cast)
 
 
 class ProjectArrangementFactory(AgreementFactory):
@@ -335,7 +354,7 @@ class DdlDecisionFactory(DjangoModelFactory):
         model = DdlDecision
 
     agreement = factory.SubFactory(AgreementFactory, state=State.NEGOTIATION)
-    user = factory.LazyFunction(demo.disclosure_officer)
+    user = factory.LazyFunction(disclosure_officer)
     status = DdlStatus.APPROVED
     decision_date = factory.LazyFunction(timezone.localdate)
     content = factory.LazyAttribute(
@@ -347,6 +366,13 @@ class DdlDecisionFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, **fields) -> DdlDecision:
         return agreement_services.ddl_decide(**fields)
+
+
+def approve_ddl(agreement: Agreement) -> None:
+    """The agreement's DDL approved by a disclosure office (``DdlDecisionFactory``), unless it
+    already is."""
+    if agreement_services.ddl_for(agreement).status != DdlStatus.APPROVED:
+        DdlDecisionFactory(agreement=agreement)
 
 
 # --- coordination ----------------------------------------------------------------------------

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, State
+from agreements.choices import LIFECYCLE_STEPS, REVIEW_STATES, TERMINAL_STATES, AgreementKind, DocumentKind, State
 from agreements.models import Agreement, Participant
+from agreements.partner_status import PARTNER_ENDED, PartnerStatus, partner_status
 from agreements.selectors import agreements_visible_to
+from partners.models import CoordinatingOffice
 
 from .models import (
     AWAITED_POSITION_STATUSES,
@@ -25,7 +28,7 @@ from .models import (
     ReportingObligation,
     TransitionLog,
 )
-from .transitions import TRANSITION_NAMES
+from .transitions import TRANSITION_NAMES, TransitionName
 
 if TYPE_CHECKING:
     from agreements.selectors import Viewer
@@ -93,7 +96,7 @@ def coordination_rounds_visible_to(user: Viewer) -> QuerySet[CoordinationRound]:
 
 
 # --- returned for revision ----------------------------------------------------------------------
-RETURN = "return_for_revision"
+RETURN = TransitionName.RETURN_FOR_REVISION
 
 
 def _last_state_change() -> QuerySet[TransitionLog]:
@@ -131,21 +134,18 @@ def open_return(agreement: Agreement, user: Viewer) -> TransitionLog | None:
 def submission_summary(agreement: Agreement, name: str) -> dict:
     """What ``submit_rad`` or ``submit_rfa`` sends up: SSOI completeness, the texts attached (current
     versions) and the offices that will coordinate, for the confirmation before submitting."""
-    from agreements.choices import DocumentKind
-    from partners.models import CoordinatingOffice
-
     ssoi = getattr(agreement, "ssoi", None)
     done, total = ssoi.completeness() if ssoi is not None else (0, 0)
     kinds = (
         [DocumentKind.DRAFT_TEXT, DocumentKind.DDL]
-        if name == "submit_rad"
+        if name == TransitionName.SUBMIT_RAD
         else [DocumentKind.NEGOTIATED_TEXT, DocumentKind.DDL]
     )
     latest: dict[str, object] = {}
     for document in agreement.documents.current().filter(kind__in=kinds).order_by("kind", "-version"):
         latest.setdefault(document.kind, document)
     return {
-        "stage": "RAD" if name == "submit_rad" else "RFA",
+        "stage": "RAD" if name == TransitionName.SUBMIT_RAD else "RFA",
         "ssoi_done": done,
         "ssoi_total": total,
         "ssoi_missing": [s.label for s in ssoi.missing_sections()] if ssoi is not None else [],
@@ -172,15 +172,6 @@ def stalled_condition(now: dt.datetime | None = None) -> Q:
 def agreements_stalled(queryset: QuerySet[Agreement], *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
     """The agreements of ``queryset`` that are stalled (see ``stalled_condition``)."""
     return queryset.filter(stalled_condition(now))
-
-
-def is_stalled(agreement: Agreement, *, now: dt.datetime | None = None) -> bool:
-    """Whether one agreement is stalled, by the same definition, without a query."""
-    limit = settings.STALLED_STAGE_DAYS.get(agreement.state)
-    if limit is None:
-        return False
-    now = now or timezone.now()
-    return agreement.state_changed_at < now - dt.timedelta(days=limit)
 
 
 def review_queue_for(user: Viewer, *, now: dt.datetime | None = None) -> QuerySet[Agreement]:
@@ -233,8 +224,6 @@ def upcoming_milestones(
     """The next dated milestones of ``agreements`` from ``today`` on, soonest first: taking
     effect, entry into force, expiry. Dates already past are skipped, and so is what no longer
     lies ahead (entry into force once in force, any date of an agreement that has ended)."""
-    from agreements.partner_status import PARTNER_ENDED, PartnerStatus, partner_status
-
     milestones = []
     for agreement in agreements:
         status = partner_status(agreement.state)
@@ -311,8 +300,6 @@ def median_days_per_stage(agreements: QuerySet[Agreement]) -> list[dict]:
     """The median number of days agreements spent in each main-line stage (the stays of one
     agreement in a stage added up), computed in the database: one query, window functions on
     PostgreSQL and SQLite alike, no Python loop over agreements or audit rows."""
-    from django.db import connection
-
     visible_sql, visible_params = agreements.order_by().values("pk").query.sql_with_params()
     spans = _stage_spans_sql(connection.vendor, visible_sql)
     query = f"""
@@ -350,8 +337,6 @@ def median_days_per_stage(agreements: QuerySet[Agreement]) -> list[dict]:
 
 def _by_status(by_state: dict[str, int]) -> list[dict]:
     """Counts per partner-facing status (what a liaison's dashboard shows instead of states)."""
-    from agreements.partner_status import PartnerStatus, partner_status
-
     counts: dict[str, int] = defaultdict(int)
     for state, count in by_state.items():
         counts[partner_status(state).value] += count
@@ -427,8 +412,6 @@ def portfolio_stamp() -> str:
     whenever an audit row is written (every transition and coordination event), a participation
     is saved (django-simple-history records every save and delete) or an agreement is saved with
     a field the figures read (``dashboard_figures_changed``)."""
-    from django.db import connection
-
     history_participant = Participant.history.model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -5,30 +5,58 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
+
+
+class TransitionName(models.TextChoices):
+    """The name of each lifecycle transition (the ``Agreement`` method that makes it) and the label
+    a person reads for it. Code that names a transition uses these, never a string literal."""
+
+    START_SSOI = "start_ssoi", "Start the SSOI"
+    SUBMIT_RAD = "submit_rad", "Submit for authority to negotiate (RAD)"
+    AUTHORIZE_NEGOTIATION = "authorize_negotiation", "Authorize negotiation"
+    RETURN_FOR_REVISION = "return_for_revision", "Return for revision"
+    DISAPPROVE = "disapprove", "Disapprove"
+    SUBMIT_RFA = "submit_rfa", "Submit for final approval (RFA)"
+    APPROVE_CONCLUSION = "approve_conclusion", "Approve conclusion"
+    END_CONGRESSIONAL_WAIT = "end_congressional_wait", "End the congressional wait"
+    RECORD_SIGNATURE = "record_signature", "Record a signature"
+    ENTER_INTO_FORCE = "enter_into_force", "Enter into force"
+    EXPIRE = "expire", "Expire"
+    TERMINATE = "terminate", "Terminate"
+    WITHDRAW = "withdraw", "Withdraw"
+
 
 @dataclass(frozen=True)
 class TransitionInfo:
     name: str
-    label: str
     comment_required: bool = False
     system_only: bool = False
     destructive: bool = False
 
+    @property
+    def label(self) -> str:
+        return TransitionName(self.name).label
+
+
+def _info(transition: TransitionName, **flags: bool) -> TransitionInfo:
+    return TransitionInfo(transition.value, **flags)
+
 
 TRANSITIONS: tuple[TransitionInfo, ...] = (
-    TransitionInfo("start_ssoi", "Start the SSOI"),
-    TransitionInfo("submit_rad", "Submit for authority to negotiate (RAD)"),
-    TransitionInfo("authorize_negotiation", "Authorize negotiation"),
-    TransitionInfo("return_for_revision", "Return for revision", comment_required=True),
-    TransitionInfo("disapprove", "Disapprove", comment_required=True, destructive=True),
-    TransitionInfo("submit_rfa", "Submit for final approval (RFA)"),
-    TransitionInfo("approve_conclusion", "Approve conclusion"),
-    TransitionInfo("end_congressional_wait", "End the congressional wait"),
-    TransitionInfo("record_signature", "Record a signature"),
-    TransitionInfo("enter_into_force", "Enter into force", system_only=True),
-    TransitionInfo("expire", "Expire", system_only=True),
-    TransitionInfo("terminate", "Terminate", comment_required=True, destructive=True),
-    TransitionInfo("withdraw", "Withdraw", comment_required=True, destructive=True),
+    _info(TransitionName.START_SSOI),
+    _info(TransitionName.SUBMIT_RAD),
+    _info(TransitionName.AUTHORIZE_NEGOTIATION),
+    _info(TransitionName.RETURN_FOR_REVISION, comment_required=True),
+    _info(TransitionName.DISAPPROVE, comment_required=True, destructive=True),
+    _info(TransitionName.SUBMIT_RFA),
+    _info(TransitionName.APPROVE_CONCLUSION),
+    _info(TransitionName.END_CONGRESSIONAL_WAIT),
+    _info(TransitionName.RECORD_SIGNATURE),
+    _info(TransitionName.ENTER_INTO_FORCE, system_only=True),
+    _info(TransitionName.EXPIRE, system_only=True),
+    _info(TransitionName.TERMINATE, comment_required=True, destructive=True),
+    _info(TransitionName.WITHDRAW, comment_required=True, destructive=True),
 )
 TRANSITION_NAMES: tuple[str, ...] = tuple(t.name for t in TRANSITIONS)
 TRANSITION_INFO: dict[str, TransitionInfo] = {t.name: t for t in TRANSITIONS}

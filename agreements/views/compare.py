@@ -72,10 +72,8 @@ def document_compare(request, reference: str):
 
 
 def _ssoi_text(record, field: str) -> str:
-    value = getattr(record, field, "") or ""
-    if field == "ddl_status":
-        return dict(SSOI._meta.get_field("ddl_status").choices).get(value, value)
-    return str(value)
+    """A text field of one SSOI version ("" when empty)."""
+    return str(getattr(record, field, "") or "")
 
 
 @login_required

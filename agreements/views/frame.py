@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from workflow import services as workflow_services
 from workflow.selectors import open_return, stage_durations, submission_summary
+from workflow.transitions import TransitionName
 
 from .. import services
 from ..choices import LIFECYCLE_STEPS, TERMINAL_STATES, State
@@ -74,7 +75,7 @@ def _stepper(agreement: Agreement) -> list[dict]:
     return result
 
 
-SUBMISSIONS = ("submit_rad", "submit_rfa")
+SUBMISSIONS = (TransitionName.SUBMIT_RAD, TransitionName.SUBMIT_RFA)
 
 
 def _fix_href(agreement: Agreement, fix) -> str | None:
@@ -93,13 +94,19 @@ def lifecycle_actions(agreement: Agreement, user) -> list:
     options = [
         o
         for o in workflow_services.available_transitions(agreement, user)
-        if not (o.system_only or (o.name == "end_congressional_wait" and not user.is_reviewer and not o.allowed))
+        if not (
+            o.system_only
+            or (o.name == TransitionName.END_CONGRESSIONAL_WAIT and not user.is_reviewer and not o.allowed)
+        )
     ]
     for option in options:
         option.links = [{"text": reason, "href": _fix_href(agreement, fix)} for reason, fix in option.fixes]
         option.confirm = option.name in SUBMISSIONS
         option.dialog = (
-            option.comment_required or option.destructive or option.confirm or (option.name == "record_signature")
+            option.comment_required
+            or option.destructive
+            or option.confirm
+            or (option.name == TransitionName.RECORD_SIGNATURE)
         )
     return options
 

@@ -21,7 +21,6 @@ from partners.models import CoordinatingOffice, Role
 from partners.services import user_create
 from tests import factories
 from tests.api.conftest import token_client
-from workflow import demo
 from workflow.exceptions import TransitionRefused
 from workflow.services import agreement_transition
 
@@ -39,7 +38,7 @@ def _client(user) -> Client:
 
 @pytest.fixture
 def dtsa(cast):
-    return demo.disclosure_officer()
+    return factories.disclosure_officer()
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def test_dtsa_is_the_disclosure_office_of_the_reference_data(cast, dtsa):
 def test_the_program_office_asks_and_the_disclosure_office_decides(negotiation, program_office, dtsa, reviewer):
     agreement = negotiation
     assert services.ddl_for(agreement).status in (DdlStatus.IN_REVIEW, DdlStatus.NOT_STARTED)
-    for user in (program_office, reviewer, demo.ensure_cast().coordinators[0]):
+    for user in (program_office, reviewer, factories.demo_cast().coordinators[0]):
         if user.is_disclosure_officer:
             continue
         with pytest.raises(PermissionDenied, match="Only a disclosure office"):

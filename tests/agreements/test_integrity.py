@@ -16,7 +16,6 @@ from agreements.choices import AgreementKind, AmendmentType, State
 from agreements.models import SSOI, Agreement, parent_candidacy_error
 from agreements.selectors import parent_candidates
 from tests import factories
-from workflow import demo
 from workflow.models import CoordinationPosition, PositionStatus
 from workflow.services import coordination_position_record
 
@@ -115,7 +114,7 @@ def test_parent_candidates_and_the_per_row_sentence_agree(program_office, make_a
 def test_the_pen_is_checked_on_the_locked_row_not_the_callers_copy(program_office, make_agreement, cast):
     agreement = make_agreement(State.SSOI_DRAFTING)
     stale = Agreement.objects.get(pk=agreement.pk)
-    demo.drive_to(agreement, State.RAD_REVIEW, cast)
+    factories.drive_to(agreement, State.RAD_REVIEW, cast)
     assert stale.state == State.SSOI_DRAFTING  # the caller still believes it holds the pen
     with pytest.raises(PermissionDenied, match="RAD review: the program office does not hold the pen"):
         services.agreement_update(agreement=stale, user=program_office, title="Changed behind the review")

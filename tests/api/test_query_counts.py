@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from agreements import services
 from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import Agreement
-from workflow import demo
+from tests import factories
 from workflow.services import agreement_transition, render_job_request
 
 from .conftest import token_client
@@ -42,7 +42,7 @@ def _grow(cast, count: int) -> None:
     documents, a coordination round with positions, audit rows and a render job."""
     po = cast.program_office
     for index in range(count):
-        agreement = demo.propose(
+        agreement = factories.AgreementFactory(
             user=po,
             kind=AgreementKind.SECTION_65_LOAN,
             partners=("GBR",),
@@ -61,7 +61,7 @@ def _grow(cast, count: int) -> None:
         services.contribution_add(
             participant=agreement.participants.get(), user=po, description="In kind", amount_usd=Decimal(5)
         )
-        demo.approve_ddl(agreement)
+        factories.approve_ddl(agreement)
         services.document_upload(
             agreement=agreement,
             user=po,

@@ -6,11 +6,10 @@ from agreements.choices import State
 from partners.models import User
 from partners.services import api_token_create
 from tests import factories
-from workflow import demo
 from workflow.models import CoordinationRound, OutboxMessage, RenderJob
 from workflow.notifications import notify
 
-cast = demo.ensure_cast(password="faults-password-1")
+cast = factories.demo_cast(password="faults-password-1")
 po, reviewer = cast.program_office, cast.reviewer
 
 approvals = []

@@ -13,7 +13,7 @@ from django.utils import timezone
 from agreements.choices import AgreementKind, DocumentKind, State
 from agreements.models import Agreement
 from partners.models import Partner
-from workflow import demo
+from tests import factories
 from workflow.models import CoordinationRound, PositionStatus, ReportingObligation, TransitionLog
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_document_upload_and_remarking(client_for, program_office, make_agreemen
     html = client.get(url).content.decode()
     assert "v2" in html and "v1" in html
     document = agreement.documents.get(version=2)
-    demo.approve_ddl(agreement)  # releasable only once the DDL is approved
+    factories.approve_ddl(agreement)  # releasable only once the DDL is approved
     client.post(
         reverse("document_update", args=[agreement.reference, document.pk]),
         {"marking": "UNCLASSIFIED", "releasable_to_partners": "on"},

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from agreements import services as agreement_services
 from agreements.choices import DocumentKind, State
-from workflow import demo, services
+from tests import factories
+from workflow import services
 from workflow.models import CoordinationRound, PositionStatus
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def planted(make_agreement, program_office, reviewer, coordinator):
         filename="internal.txt",
         title=PLANTED["us_doc"],
     )
-    demo.approve_ddl(agreement)  # nothing is released before the DDL is approved
+    factories.approve_ddl(agreement)  # nothing is released before the DDL is approved
     agreement_services.document_upload(
         agreement=agreement,
         user=program_office,

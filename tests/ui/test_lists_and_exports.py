@@ -12,14 +12,16 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from agreements.choices import AgreementKind, State
-from workflow import demo
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def _propose(user, count: int, **fields) -> list:
     return [
-        demo.propose(user=user, title=f"Bulk cooperative project {i:03d}", partners=("GBR", "FRA"), **fields)
+        factories.AgreementFactory(
+            user=user, title=f"Bulk cooperative project {i:03d}", partners=("GBR", "FRA"), **fields
+        )
         for i in range(count)
     ]
 
@@ -105,7 +107,7 @@ def test_a_search_is_counted_up_to_its_cap(client_for, program_office, monkeypat
 
 def test_my_agreements_is_scoped_to_the_organization(client_for, program_office, other_program_office):
     _propose(program_office, 1)
-    navy = demo.propose(user=other_program_office, title="Navy cooperative project")
+    navy = factories.AgreementFactory(user=other_program_office, title="Navy cooperative project")
     client = client_for(program_office)
     mine = client.get(reverse("agreement_list")).content.decode()
     assert "My agreements" in mine and navy.reference not in mine

@@ -3,8 +3,11 @@ and refuses what the service refuses."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from agreements.choices import AgreementKind, DocumentKind, State
 from partners.models import Role
@@ -50,6 +53,17 @@ def test_an_agreement_is_driven_to_its_state(state, cast):
     agreement = factories.AgreementFactory(state=state, cast=cast)
     assert agreement.state == state
     assert agreement.transition_logs.exists()
+
+
+def test_an_agreement_expires_on_its_date_and_the_clock_moves_for_that_step_only(cast):
+    today = timezone.localdate()
+    ending_today = factories.AgreementFactory(state=State.EXPIRED, cast=cast)
+    assert (ending_today.state, ending_today.expiration_date) == (State.EXPIRED, today)
+    later = today + dt.timedelta(days=400)
+    ending_later = factories.AgreementFactory(state=State.EXPIRED, cast=cast, expiration_date=later)
+    expiry = ending_later.transition_logs.get(transition="expire")
+    assert ending_later.state == State.EXPIRED and expiry.timestamp.date() == later
+    assert timezone.localdate() == today  # the clock is back
 
 
 def test_what_an_agreement_holds(cast):

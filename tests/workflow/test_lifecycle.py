@@ -13,7 +13,6 @@ from django.utils import timezone
 from agreements import services as agreement_services
 from agreements.choices import AgreementKind, AmendmentType, DocumentKind, LegalAuthority, State
 from tests import factories
-from workflow import demo
 from workflow.exceptions import TransitionRefused
 from workflow.models import (
     CoordinationRound,
@@ -237,7 +236,7 @@ def test_approval_waits_for_congress_when_the_authority_requires(
 
 def test_congressional_wait_ends_thirty_days_after_notice(reviewer, make_agreement):
     agreement = make_agreement(State.RFA_REVIEW, authority=LegalAuthority.AECA_27)
-    factories.concur_all(agreement, demo.ensure_cast().coordinators)
+    factories.concur_all(agreement, factories.demo_cast().coordinators)
     agreement_transition(agreement=agreement, name="approve_conclusion", user=reviewer)
     today = timezone.localdate()
     congressional_notice_record(agreement=agreement, user=reviewer, notice_date=today - dt.timedelta(days=29))
@@ -363,7 +362,7 @@ def test_pa_may_only_go_to_rad_while_its_master_is_in_force(program_office, make
     with pytest.raises(TransitionRefused) as excinfo:
         agreement_transition(agreement=pa, name="submit_rad", user=program_office)
     assert excinfo.value.reasons == [f"The master agreement {master.reference} is not in force."]
-    demo.drive_to(master, State.IN_FORCE, cast)
+    factories.drive_to(master, State.IN_FORCE, cast)
     agreement_transition(agreement=pa, name="submit_rad", user=program_office)
     assert pa.state == State.RAD_REVIEW
 
@@ -409,7 +408,7 @@ def test_extension_amendment_in_force_extends_its_parent(program_office, make_ag
     )
     assert set(amendment.participants.values_list("partner__code", flat=True)) == {"GBR", "CAN"}
     assert amendment.authority == parent.authority
-    demo.drive_to(amendment, State.IN_FORCE, cast)
+    factories.drive_to(amendment, State.IN_FORCE, cast)
     parent.refresh_from_db()
     assert parent.expiration_date == new
     event = parent.transition_logs.get(transition="amendment_applied")

@@ -18,7 +18,7 @@ from tests.api.conftest import token_client
 from workflow import reminders
 from workflow.exceptions import TransitionConflict
 from workflow.models import CoordinationPosition, Notification, TransitionLog
-from workflow.selectors import agreements_stalled, dashboard_figures, is_stalled, review_queue_for
+from workflow.selectors import agreements_stalled, dashboard_figures, review_queue_for, stalled_condition
 from workflow.services import agreement_transition, awaited_deadlines_refresh
 
 pytestmark = pytest.mark.django_db
@@ -58,11 +58,13 @@ def queue(make_agreement):
     return {"stalled": stalled, "at_limit": at_limit, "deadline": deadline, "fresh": fresh, "now": now}
 
 
-def test_stalled_has_one_definition(queue):
+def test_stalled_has_one_definition(queue, reviewer):
     now = queue["now"]
     stalled = set(agreements_stalled(Agreement.objects.all(), now=now))
     assert stalled == {queue["stalled"]}
-    assert [a for a in Agreement.objects.all() if is_stalled(a, now=now)] == [queue["stalled"]]
+    assert set(Agreement.objects.filter(stalled_condition(now))) == stalled
+    # The review queue flags exactly those, by the same condition.
+    assert {a for a in review_queue_for(reviewer, now=now) if a.stalled} == stalled
     # In force never stalls (no limit).
     assert State.IN_FORCE not in settings.STALLED_STAGE_DAYS
 

@@ -18,6 +18,7 @@ from workflow.services import (
     available_transitions,
     congressional_notice_record,
 )
+from workflow.transitions import TransitionName
 
 from . import serializers as s
 
@@ -60,7 +61,7 @@ class AgreementLifecycleActions:
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         extra = {}
-        if data["name"] == "record_signature":
+        if data["name"] == TransitionName.RECORD_SIGNATURE:
             extra = {key: data.get(key) for key in SIGNATURE_FIELDS}
         log = agreement_transition(
             agreement=agreement,

@@ -25,6 +25,7 @@ from partners.models import CoordinatingOffice, Organization, Partner, Role, Use
 from partners.services import reference_data_load, user_create
 from workflow import services
 from workflow.models import CoordinationRound, PositionStatus
+from workflow.transitions import TransitionName
 
 from .catalog import COORDINATOR_NAMES, DEMO_AGREEMENTS, DEMO_USERS, SSOI_TEXT, STEP_DAYS, DemoAgreement
 
@@ -247,7 +248,7 @@ def _sign(agreement: Agreement, po: User, today: dt.date) -> None:
     if not agreement.us_signature_date:
         _step(
             agreement,
-            "record_signature",
+            TransitionName.RECORD_SIGNATURE,
             po,
             participant=None,
             signature_date=today,
@@ -259,7 +260,7 @@ def _sign(agreement: Agreement, po: User, today: dt.date) -> None:
     if unsigned:
         _step(
             agreement,
-            "record_signature",
+            TransitionName.RECORD_SIGNATURE,
             po,
             participant=unsigned[0].pk,
             signature_date=today,
@@ -281,26 +282,26 @@ def drive_to(agreement: Agreement, target: str, cast: Cast, clock: DemoClock | N
             clock.advance(STEP_DAYS.get(state, 1))
         today = timezone.localdate()
         if target == State.WITHDRAWN and state in (State.PROPOSAL, State.SSOI_DRAFTING, State.NEGOTIATION):
-            _step(agreement, "withdraw", po, comment="The partner has withdrawn its interest.")
+            _step(agreement, TransitionName.WITHDRAW, po, comment="The partner has withdrawn its interest.")
         elif target == State.DISAPPROVED and state == State.RAD_REVIEW:
-            _step(agreement, "disapprove", reviewer, comment="Equitability is not demonstrated.")
+            _step(agreement, TransitionName.DISAPPROVE, reviewer, comment="Equitability is not demonstrated.")
         elif state == State.PROPOSAL:
-            _step(agreement, "start_ssoi", po)
+            _step(agreement, TransitionName.START_SSOI, po)
         elif state == State.SSOI_DRAFTING:
             fill_ssoi(agreement, po)
             attach(agreement, po, DocumentKind.DRAFT_TEXT)
-            _step(agreement, "submit_rad", po)
+            _step(agreement, TransitionName.SUBMIT_RAD, po)
         elif state == State.RAD_REVIEW:
             concur_all(agreement, cast.coordinators)
-            _step(agreement, "authorize_negotiation", reviewer)
+            _step(agreement, TransitionName.AUTHORIZE_NEGOTIATION, reviewer)
         elif state == State.NEGOTIATION:
             approve_ddl(agreement)
             attach(agreement, po, DocumentKind.NEGOTIATED_TEXT, releasable=True)
             agreement_services.ssoi_update(agreement=agreement, user=po, ddl_notes=SSOI_TEXT["ddl_notes"])
-            _step(agreement, "submit_rfa", po)
+            _step(agreement, TransitionName.SUBMIT_RFA, po)
         elif state == State.RFA_REVIEW:
             concur_all(agreement, cast.coordinators)
-            _step(agreement, "approve_conclusion", reviewer)
+            _step(agreement, TransitionName.APPROVE_CONCLUSION, reviewer)
         elif state == State.CONGRESSIONAL_WAIT:
             if agreement.congressional_notice_date is None:
                 notice = today if clock else today - dt.timedelta(days=settings.CONGRESSIONAL_WAIT_DAYS + 1)
@@ -309,21 +310,21 @@ def drive_to(agreement: Agreement, target: str, cast: Cast, clock: DemoClock | N
                     clock.advance(settings.CONGRESSIONAL_WAIT_DAYS + 1)
                 agreement.refresh_from_db()
                 continue
-            _step(agreement, "end_congressional_wait", None)
+            _step(agreement, TransitionName.END_CONGRESSIONAL_WAIT, None)
         elif state in (State.APPROVED, State.SIGNING):
             _sign(agreement, po, today)
             agreement.refresh_from_db()
             if target == State.SIGNING and agreement.state == State.SIGNING:
                 break
         elif state == State.SIGNED:
-            _step(agreement, "enter_into_force", None)
+            _step(agreement, TransitionName.ENTER_INTO_FORCE, None)
         elif state == State.IN_FORCE and target == State.TERMINATED:
             attach(agreement, reviewer, DocumentKind.NOTICE)
-            _step(agreement, "terminate", reviewer, comment="Terminated by mutual written consent.")
+            _step(agreement, TransitionName.TERMINATE, reviewer, comment="Terminated by mutual written consent.")
         elif state == State.IN_FORCE and target == State.EXPIRED:
             if clock is not None and agreement.expiration_date > today:
                 clock.advance((agreement.expiration_date - today).days)  # the day it expires
-            _step(agreement, "expire", None)
+            _step(agreement, TransitionName.EXPIRE, None)
         else:
             raise ValueError(f"Cannot drive {agreement.reference} from {state} to {target}.")
         agreement.refresh_from_db()
@@ -357,7 +358,7 @@ def _seed_one(entry: DemoAgreement, cast: Cast, today: dt.date, clock: ClockFact
         )
         drive_to(agreement, entry.target, cast, clock=moving)
     if entry.returned:
-        _step(agreement, "return_for_revision", cast.reviewer, comment=entry.returned)
+        _step(agreement, TransitionName.RETURN_FOR_REVISION, cast.reviewer, comment=entry.returned)
     if entry.target == State.IN_FORCE and entry.dwell > 60:
         # An agreement long in force has met its reporting obligations (those already due).
         for obligation in agreement.obligations.all():

@@ -17,7 +17,7 @@ from agreements.services import ddl_for
 from partners.models import Partner, User
 
 from ..models import RenderKind, ReportingObligation, TransitionLog
-from ..transitions import event_label
+from ..transitions import TransitionName, event_label
 
 # States in which the agreement is signed: no DRAFT watermark.
 SIGNED_STATES = (State.SIGNED, State.IN_FORCE, State.EXPIRED, State.TERMINATED)
@@ -200,9 +200,9 @@ class _NoPartner:
 def agreements_in_force_on(queryset, as_of: dt.date):
     """The agreements of ``queryset`` that were in force on ``as_of``: entered into force by
     then, not yet expired, and not terminated before it."""
-    terminated_by = TransitionLog.objects.filter(transition="terminate", timestamp__date__lte=as_of).values(
-        "agreement_id"
-    )
+    terminated_by = TransitionLog.objects.filter(
+        transition=TransitionName.TERMINATE, timestamp__date__lte=as_of
+    ).values("agreement_id")
     return (
         queryset.filter(state__in=SIGNED_STATES, entry_into_force_date__lte=as_of)
         .filter(Q(expiration_date__isnull=True) | Q(expiration_date__gt=as_of))

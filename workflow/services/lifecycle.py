@@ -31,7 +31,13 @@ from ..models import (
     TransitionLog,
 )
 from ..notifications import POSITION_KINDS, notify
-from ..transitions import EVENT_AMENDMENT_APPLIED, EVENT_MASTER_LAPSED, TRANSITION_INFO, TRANSITION_NAMES
+from ..transitions import (
+    EVENT_AMENDMENT_APPLIED,
+    EVENT_MASTER_LAPSED,
+    TRANSITION_INFO,
+    TRANSITION_NAMES,
+    TransitionName,
+)
 from .audit import SYSTEM, AuditContext, audit_event
 from .coordination import _silence_sweep_round, awaited_deadlines_refresh, coordination_round_open
 from .people import _program_office_users, _reviewers
@@ -99,7 +105,7 @@ def available_transitions(agreement: Agreement, user: User | None) -> list[Trans
             continue
         info = TRANSITION_INFO[name]
         fixes = _reasons(agreement, user, fsm_transition)
-        if name == "record_signature" and not fixes and not _unsigned_parties(agreement):
+        if name == TransitionName.RECORD_SIGNATURE and not fixes and not _unsigned_parties(agreement):
             fixes = [("Every signature has been recorded.", None)]
         options.append(
             TransitionOption(
@@ -180,13 +186,13 @@ def _transition_locked(
     if info.comment_required and not comment:
         raise TransitionRefused(f"A comment is required to {info.label.lower()}.")
 
-    if name in ("authorize_negotiation", "approve_conclusion"):
+    if name in (TransitionName.AUTHORIZE_NEGOTIATION, TransitionName.APPROVE_CONCLUSION):
         # Offices silent past their deadline are deemed to concur: record that first, as its own event.
         round_ = CoordinationRound.objects.current_for(locked)
         if round_ is not None:
             _silence_sweep_round(round_, timezone.now())
     signature = None
-    if name == "record_signature":
+    if name == TransitionName.RECORD_SIGNATURE:
         signature = _record_signature_data(locked, user, data)
 
     reasons = [r for condition in fsm_transition.conditions for r in condition.reasons(locked)]

@@ -17,7 +17,7 @@ from partners.models import User
 
 from ..exceptions import TransitionConflict, TransitionForbidden, TransitionRefused
 from ..models import ReportingObligation
-from ..transitions import EVENT_CONGRESSIONAL_NOTICE, EVENT_OBLIGATION_COMPLETED
+from ..transitions import EVENT_CONGRESSIONAL_NOTICE, EVENT_OBLIGATION_COMPLETED, TransitionName
 from .audit import AuditContext, audit_event
 from .lifecycle import agreement_transition
 
@@ -104,7 +104,7 @@ def congressional_wait_sweep(*, today: dt.date | None = None) -> int:
     cutoff = today - dt.timedelta(days=settings.CONGRESSIONAL_WAIT_DAYS)
     return _sweep_transition(
         Agreement.objects.filter(state=State.CONGRESSIONAL_WAIT, congressional_notice_date__lte=cutoff),
-        "end_congressional_wait",
+        TransitionName.END_CONGRESSIONAL_WAIT,
     )
 
 
@@ -113,11 +113,14 @@ def entry_into_force_sweep(*, today: dt.date | None = None) -> int:
     (its reporting obligations open then)."""
     today = today or timezone.localdate()
     return _sweep_transition(
-        Agreement.objects.filter(state=State.SIGNED, fixed_entry_into_force_date__lte=today), "enter_into_force"
+        Agreement.objects.filter(state=State.SIGNED, fixed_entry_into_force_date__lte=today),
+        TransitionName.ENTER_INTO_FORCE,
     )
 
 
 def expiry_sweep(*, today: dt.date | None = None) -> int:
     """Expire every agreement in force whose expiration date has come."""
     today = today or timezone.localdate()
-    return _sweep_transition(Agreement.objects.filter(state=State.IN_FORCE, expiration_date__lte=today), "expire")
+    return _sweep_transition(
+        Agreement.objects.filter(state=State.IN_FORCE, expiration_date__lte=today), TransitionName.EXPIRE
+    )

@@ -12,7 +12,7 @@ from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
 from workflow.forms import SignatureForm, TransitionForm
 from workflow.selectors import submission_summary
-from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES
+from workflow.transitions import TRANSITION_INFO, TRANSITION_NAMES, TransitionName
 
 
 # --- lifecycle actions ------------------------------------------------------------------------
@@ -32,7 +32,7 @@ def agreement_transition(request, reference: str, name: str):
         None,
     )
     form_class = SignatureForm
-    is_signature = name == "record_signature"
+    is_signature = name == TransitionName.RECORD_SIGNATURE
 
     def make_form(data=None):
         if is_signature:

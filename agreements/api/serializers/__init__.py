@@ -1,18 +1,17 @@
 """The agreement serializers, one module per family: shared input ``fields``, the agreement
-``agreements`` record and SSOI, its parts (``records``: participants, contributions, loan items)
-and ``documents`` with the DDL decision. Output serializers list the fields a partner liaison
-never receives in ``Meta.internal_fields``; input serializers only shape and type the input, the
-services decide what is allowed. The lifecycle serializers are in ``workflow.api.serializers``."""
+``agreements`` record and SSOI (its list's rows built by ``list_rows``), its parts (``records``:
+participants, contributions, loan items) and ``documents`` with the DDL decision. Output
+serializers list the fields a partner liaison never receives in ``Meta.internal_fields``; input
+serializers only shape and type the input, the services decide what is allowed. The lifecycle
+serializers are in ``workflow.api.serializers``; the coordination round the detail shows is
+read by ``workflow.api.briefs``."""
 
 from .agreements import (
     AgreementCreateSerializer,
     AgreementDetailSerializer,
-    AgreementListRows,
     AgreementSerializer,
     AgreementUpdateSerializer,
-    CoordinationBriefSerializer,
     ParticipantBriefSerializer,
-    PositionBriefSerializer,
     SsoiSectionSerializer,
     SsoiSerializer,
     SsoiUpdateSerializer,
@@ -27,6 +26,7 @@ from .documents import (
     DocumentWithdrawSerializer,
 )
 from .fields import PartnerCodeField, PartnerCodeListField, VisibleAgreementField
+from .list_rows import AgreementListRows
 from .records import (
     ContributionCreateSerializer,
     ContributionSerializer,
@@ -48,7 +48,6 @@ __all__ = [
     "ContributionCreateSerializer",
     "ContributionSerializer",
     "ContributionUpdateSerializer",
-    "CoordinationBriefSerializer",
     "DdlDecideSerializer",
     "DdlDecisionSerializer",
     "DdlRequestSerializer",
@@ -65,7 +64,6 @@ __all__ = [
     "ParticipantUpdateSerializer",
     "PartnerCodeField",
     "PartnerCodeListField",
-    "PositionBriefSerializer",
     "SsoiSectionSerializer",
     "SsoiSerializer",
     "SsoiUpdateSerializer",

@@ -11,7 +11,6 @@ from agreements import services as agreement_services
 from agreements.choices import AgreementKind, DdlStatus, DocumentKind, LegalAuthority, State
 from agreements.models import SSOI
 from tests import factories
-from workflow import demo
 from workflow import services as workflow_services
 
 from .registry import admin_read_only_row, door, not_applicable, setup
@@ -105,7 +104,7 @@ not_applicable("rfa_needs_ddl", "sweep", "No sweep submits.")
 def _negotiated_not_reviewed(w, agreement):
     """Everything the RFA needs except an SSOI reviewed since negotiation began."""
     factories.DocumentFactory(agreement=agreement, user=w.po, kind=DocumentKind.NEGOTIATED_TEXT)
-    demo.approve_ddl(agreement)
+    factories.approve_ddl(agreement)
     before = agreement.state_changed_at - dt.timedelta(hours=1)
     SSOI.objects.filter(agreement=agreement).update(updated_at=before, reviewed_at=None)
 
@@ -179,7 +178,7 @@ def _(w, ctx):
 def _(w, ctx):
     master = w.make(State.IN_FORCE, partners=("GBR",))
     pa = w.make(State.PROPOSAL, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master)
-    demo.drive_to(master, State.TERMINATED, w.cast)
+    factories.drive_to(master, State.TERMINATED, w.cast)
     pa.refresh_from_db()
     assert pa.master_lapsed_at is not None
     assert pa.transition_logs.filter(transition="master_lapsed").exists()
@@ -293,7 +292,7 @@ def _(w, ctx):
 def _(w, ctx):
     from agreements.models import DdlDecision
 
-    demo.approve_ddl(ctx["agreement"])
+    factories.approve_ddl(ctx["agreement"])
     w.admin_refuses(DdlDecision, ctx["agreement"].ddl)
 
 

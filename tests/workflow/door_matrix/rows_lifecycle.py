@@ -17,7 +17,6 @@ from agreements.choices import AgreementKind, AmendmentType, DocumentKind, State
 from agreements.models import Agreement, Participant
 from partners.models import Partner
 from tests import factories
-from workflow import demo
 from workflow import services as workflow_services
 from workflow.models import AccessLog, CoordinationPosition, CoordinationRound, PositionStatus, TransitionLog
 
@@ -146,7 +145,7 @@ not_applicable("amendment_result_valid", "sweep", "The sweep that applies an ame
 def _(w):
     master = w.make(State.IN_FORCE, partners=("GBR",))
     pa = w.make(State.APPROVED, kind=AgreementKind.PROJECT_ARRANGEMENT, parent=master, partners=("GBR",))
-    demo.drive_to(master, State.TERMINATED, w.cast)
+    factories.drive_to(master, State.TERMINATED, w.cast)
     pa.refresh_from_db()
     return {"master": master, "pa": pa, "sentence": f"The master agreement {master.reference} is not in force."}
 
@@ -192,7 +191,7 @@ def _(w, ctx):
         partners=("GBR",),
         fixed_entry_into_force_date=fixed,
     )
-    demo.drive_to(master, State.TERMINATED, w.cast)
+    factories.drive_to(master, State.TERMINATED, w.cast)
     with mock.patch("django.utils.timezone.localdate", return_value=fixed):
         assert workflow_services.entry_into_force_sweep() == 0
         reasons = {o.name: o.reasons for o in workflow_services.available_transitions(pa, None)}

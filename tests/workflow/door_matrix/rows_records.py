@@ -11,7 +11,7 @@ from agreements import services as agreement_services
 from agreements.choices import AgreementKind, AmendmentType, LegalAuthority, State
 from agreements.models import Agreement
 from partners.models import Partner
-from workflow import demo
+from tests import factories
 from workflow import services as workflow_services
 
 from .registry import admin_read_only_row, door, not_applicable, setup
@@ -239,7 +239,7 @@ def _(w, ctx):
     amendment = w.make(
         State.APPROVED, kind=AgreementKind.AMENDMENT, parent=parent, amendment_type=AmendmentType.SCOPE, partners=()
     )
-    demo.drive_to(parent, State.TERMINATED, w.cast)
+    factories.drive_to(parent, State.TERMINATED, w.cast)
     text = service_refusal(lambda: w.sign_all(amendment))
     assert f"{parent.reference} is terminated: only an agreement that is signed or in force can be amended." in text
 

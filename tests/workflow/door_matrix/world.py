@@ -14,8 +14,8 @@ from django.utils import timezone
 from agreements.choices import AgreementKind, AmendmentType, LegalAuthority
 from agreements.models import SSOI, Agreement, Participant
 from partners.models import Partner
+from tests import factories
 from tests.api.conftest import token_client
-from workflow import demo
 from workflow import services as workflow_services
 from workflow.exceptions import LifecycleError
 from workflow.models import CoordinationRound, TransitionLog
@@ -101,7 +101,7 @@ class World:
         return f"/api/v1/agreements/{agreement.pk}/transitions/"
 
     def new_amendment(self, parent, amendment_type, partners=(), **fields) -> Agreement:
-        return demo.propose(
+        return factories.AgreementFactory(
             user=self.po,
             kind=AgreementKind.AMENDMENT,
             parent=parent,
