@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
+from django.db import connections
+from django.db.models.signals import post_migrate
 
 
 class AgreementsConfig(AppConfig):
@@ -8,6 +12,25 @@ class AgreementsConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(partner_status_mapping_check)
+        post_migrate.connect(history_triggers_restore, sender=self, dispatch_uid="agreements.history_triggers")
+
+
+def history_triggers_restore(using: str = "default", **kwargs: Any) -> None:
+    """After every ``migrate`` on SQLite, put back the field-history triggers that a table rebuild
+    dropped (only while migration 0016, which installs them, is applied)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from .history_guard import ensure_sqlite_triggers
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    recorder = MigrationRecorder(connection)
+    if (
+        recorder.has_table()
+        and recorder.migration_qs.filter(app="agreements", name="0016_history_append_only").exists()
+    ):
+        ensure_sqlite_triggers(connection)
 
 
 def partner_status_mapping_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

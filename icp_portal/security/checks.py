@@ -23,8 +23,18 @@ from django.core import checks
 from django.core.checks import CheckMessage, Tags, register
 from django.db import connections
 
-# The append-only tables: the lifecycle trail, the liaison access log and the security log.
-AUDIT_TABLES = ("workflow_transitionlog", "workflow_accesslog", "security_securityevent")
+# The append-only tables: the lifecycle trail, the liaison access log, the security log and the
+# field history (agreements/history_guard.py; listed here so this module imports no app).
+HISTORY_TABLES = (
+    "agreements_historicalagreement",
+    "agreements_historicalcontribution",
+    "agreements_historicalddldecision",
+    "agreements_historicaldocument",
+    "agreements_historicalloanitem",
+    "agreements_historicalparticipant",
+    "agreements_historicalssoi",
+)
+AUDIT_TABLES = ("workflow_transitionlog", "workflow_accesslog", "security_securityevent", *HISTORY_TABLES)
 
 
 @register(Tags.security, deploy=True)

@@ -47,6 +47,36 @@ def test_truncate_is_refused_unless_the_session_allows_it(reviewer):
     assert SecurityEvent.objects.exists()
 
 
+def test_the_field_history_is_append_only_too(make_agreement):
+    """Who changed which field, and when: the history rows can be added, never rewritten or
+    removed; the one change allowed is the user column becoming NULL when that user is deleted."""
+    from django.apps import apps
+
+    from icp_portal.security.checks import HISTORY_TABLES
+
+    history_models = [m for m in apps.get_models() if m.__name__.startswith("Historical")]
+    assert {m._meta.db_table for m in history_models} == set(HISTORY_TABLES)
+    agreement = make_agreement(title="Original title")
+    row = agreement.history.earliest()
+    for statement in (
+        "UPDATE agreements_historicalagreement SET title = 'rewritten' WHERE history_id = %s",
+        "UPDATE agreements_historicalagreement SET history_user_id = NULL, title = 'x' WHERE history_id = %s",
+        "DELETE FROM agreements_historicalagreement WHERE history_id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [row.history_id])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE agreements_historicalagreement SET history_user_id = NULL WHERE history_id = %s", [row.history_id]
+        )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL icp.audit_truncate = ''")
+        cursor.execute("TRUNCATE agreements_historicalparticipant")
+    row = agreement.history.earliest()
+    assert (row.title, row.history_user_id) == ("Original title", None)
+
+
 def test_deleting_a_user_only_clears_the_events_user(cast):
     user = user_create(username="leaver", role=Role.REVIEWER, password=PASSWORD)
     event = record(EventKind.SIGN_IN, user=user)

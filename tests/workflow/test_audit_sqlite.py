@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from icp_portal.security.checks import HISTORY_TABLES
+
 BASE = Path(settings.BASE_DIR)
 
 
@@ -71,7 +73,8 @@ def _refused(db: sqlite3.Connection, sql: str) -> bool:
 
 # Every trigger of the audit tables, after the latest migration. A later migration that rebuilds
 # one of these tables on SQLite (copy, drop, rename) drops its triggers: it must install them again.
-AUDIT_TRIGGERS = {
+HISTORY_TRIGGERS = {f"{table}_no_{op}" for table in HISTORY_TABLES for op in ("update", "delete")}
+AUDIT_TRIGGERS = HISTORY_TRIGGERS | {
     "security_securityevent_no_delete",
     "security_securityevent_no_update",
     "workflow_accesslog_no_delete",
@@ -86,7 +89,8 @@ def _triggers(db: sqlite3.Connection) -> set[str]:
         name
         for (name,) in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            " AND tbl_name IN ('workflow_transitionlog', 'workflow_accesslog', 'security_securityevent')"
+            " AND (tbl_name IN ('workflow_transitionlog', 'workflow_accesslog', 'security_securityevent')"
+            " OR tbl_name LIKE 'agreements_historical%')"
         )
     }
 
@@ -103,18 +107,35 @@ def test_sqlite_refuses_update_and_delete_of_the_audit_tables(tmp_path):
     assert _refused(db, "UPDATE security_securityevent SET detail = 'rewritten'")
     assert _refused(db, "UPDATE security_securityevent SET user_id = NULL, username = 'someone'")
     assert _refused(db, "DELETE FROM security_securityevent")
+    assert _refused(db, "UPDATE agreements_historicalagreement SET title = 'rewritten'")
+    assert _refused(db, "UPDATE agreements_historicalagreement SET history_user_id = NULL, title = 'rewritten'")
+    assert _refused(db, "DELETE FROM agreements_historicaldocument")
+    assert not _refused(db, "UPDATE agreements_historicalagreement SET history_user_id = NULL")
     assert _triggers(db) == AUDIT_TRIGGERS
     assert db.execute("SELECT comment FROM workflow_transitionlog").fetchone() == ("original",)
     assert db.execute("SELECT path, document_id FROM workflow_accesslog").fetchone() == ("/agreements/", None)
     assert db.execute("SELECT detail, user_id FROM security_securityevent").fetchone() == ("original", None)
     db.close()
 
+    # A migration that rebuilds a history table (copy, drop, rename) drops its triggers: the next
+    # migrate puts them back.
+    db = sqlite3.connect(database, isolation_level=None)
+    db.execute("DROP TRIGGER agreements_historicalagreement_no_update")
+    db.close()
+    _migrate(database)
+    db = sqlite3.connect(database, isolation_level=None)
+    assert _triggers(db) == AUDIT_TRIGGERS
+    assert _refused(db, "UPDATE agreements_historicalagreement SET title = 'rewritten'")
+    db.close()
+
     # The migrations reverse for real, and apply again.
+    _migrate(database, "agreements", "0015")
     _migrate(database, "workflow", "0001")
     _migrate(database, "security", "0001")
     db = sqlite3.connect(database, isolation_level=None)
     assert not _refused(db, "UPDATE workflow_transitionlog SET comment = 'after reverse'")
     assert not _refused(db, "UPDATE security_securityevent SET detail = 'after reverse'")
+    assert not _refused(db, "UPDATE agreements_historicalagreement SET title = 'after reverse'")
     assert _triggers(db) == set()
     db.close()
     _migrate(database)

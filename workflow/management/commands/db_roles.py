@@ -4,12 +4,11 @@ application itself, not only by convention:
 - the **owner** (the role this command and ``migrate`` connect as) owns every table;
 - the **application role** (``--app-role``, the role in the web, worker and beat DATABASE_URL)
   may read and write the portal's tables, but on the audit tables (the lifecycle trail
-  ``workflow_transitionlog``, the liaison access log ``workflow_accesslog`` and the security log
-  ``security_securityevent``) it may only SELECT and INSERT (plus, on the access log, set
-  ``document_id`` when a document is deleted, and on the security log ``user_id`` when a user is
-  deleted): no UPDATE,
-  DELETE or TRUNCATE, and, not being the owner, it cannot ALTER the tables or disable their
-  triggers.
+  ``workflow_transitionlog``, the liaison access log ``workflow_accesslog``, the security log
+  ``security_securityevent`` and the field history ``agreements_historical*``) it may only SELECT
+  and INSERT (plus, on the access log, set ``document_id`` when a document is deleted, and on the
+  security log and the field history the user column when a user is deleted): no UPDATE, DELETE
+  or TRUNCATE, and, not being the owner, it cannot ALTER the tables or disable their triggers.
 
 Run it after every ``migrate`` (it is idempotent; tables added later get the grants through
 ALTER DEFAULT PRIVILEGES, and the audit trail's restriction is re-applied). ``--check`` only
@@ -23,13 +22,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from psycopg import sql
 
-from icp_portal.security.checks import AUDIT_TABLES
+from icp_portal.security.checks import AUDIT_TABLES, HISTORY_TABLES
 
 FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE")
-# The only changes the application makes to an audit row: the access log's document_id and the
-# security log's user_id become NULL when their row is deleted (on_delete=SET_NULL). Granted on
-# those columns only.
-COLUMN_UPDATES = {"workflow_accesslog": ("document_id",), "security_securityevent": ("user_id",)}
+# The only changes the application makes to an audit row: the access log's document_id, the
+# security log's user_id and the field history's history_user_id become NULL when their row is
+# deleted (on_delete=SET_NULL). Granted on those columns only.
+COLUMN_UPDATES = {
+    "workflow_accesslog": ("document_id",),
+    "security_securityevent": ("user_id",),
+    **{table: ("history_user_id",) for table in HISTORY_TABLES},
+}
 
 
 def role_can(role: str, table: str, privilege: str) -> bool:
