@@ -383,7 +383,9 @@ def test_a_project_arrangement_under_review_needs_a_master_that_has_been_in_forc
     rows[0].update({"Entry into force": "", "U.S. signature date": "", "Partner signature dates": ""})
     result = agreements_import(content=_csv(rows), filename="pa.csv", user=reviewer)
     assert [r.number for r in result.errors] == [3]
-    assert "only under a master that has been in force" in result.errors[0].problems[0].message
+    assert [(p.column, p.message) for p in result.errors[0].problems] == [
+        ("State", "The master agreement LEGACY-0000 is not in force.")
+    ]
     settings.IMPORT_MAX_ROWS = 1
     with pytest.raises(ImportFileError, match="more than 1 rows"):
         agreements_import(content=_csv(_valid_rows(5)), filename="big.csv", user=reviewer)
