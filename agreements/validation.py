@@ -1,10 +1,12 @@
 """Whole-agreement validation: does an agreement, with its partners, keep every rule of its kind?
 
 One place decides it: agreement_create/update, participant changes, amendment creation,
-submit_rad and the other lifecycle steps (through ``agreements.lifecycle.agreement_valid``) and
-amendment application all call ``agreement_violations``. The module reads the models through
-the instances it is given (and ``apps.get_model``), never by importing ``agreements.models``, so
-the models and the lifecycle conditions can both import it without a circle.
+submit_rad and the other lifecycle steps (through ``agreements.lifecycle.agreement_valid``),
+amendment application and the import (``workflow.imports.planning``, whose rows may name a parent
+row of the same file, not stored yet: ``HeldInMemory``) all call ``agreement_violations``. The
+module reads the models through the instances it is given (and ``apps.get_model``), never by
+importing ``agreements.models``, so the models and the lifecycle conditions can both import it
+without a circle.
 """
 
 from __future__ import annotations
