@@ -210,8 +210,7 @@ def amendment_result_errors(
         fixed = parent.fixed_entry_into_force_date
         if fixed and new <= fixed:
             errors["new_expiration_date"].append(
-                f"The extension would end {parent.reference} on {new:%Y-%m-%d}, before it enters into force "
-                f"({fixed:%Y-%m-%d})."
+                f"The extension would end {name} on {new:%Y-%m-%d}, before it enters into force ({fixed:%Y-%m-%d})."
             )
         master = parent.parent if parent.kind == AgreementKind.PROJECT_ARRANGEMENT and parent.parent_id else None
         if master is not None and master.expiration_date and new > master.expiration_date:

@@ -139,7 +139,7 @@ def test_every_write_service_is_a_known_door():
 IMPORT_AGREEMENT_RULES = (
     "section_65_partner nato_bodies_are_nato pa_partners_in_master lead_partner_among_partners keeps_a_partner "
     "parent_candidate pa_within_master_term dates_ordered extension_keeps_pas amendment_result_valid "
-    "pa_master_in_force"
+    "pa_master_in_force start_ssoi_ready expiry_on_date"
 )
 
 

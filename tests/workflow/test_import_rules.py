@@ -49,6 +49,13 @@ NOT_FOR_A_CREATED_ROW = {
     "release_needs_ddl",
     "internal_pdf_never_releasable",
     "liaison_scope",
+    "liaison_views_logged",
+    "coordinator_own_office",
+    "non_concurrence_needs_comment",
+    # A file brings no documents: a terminated agreement is recorded as terminated.
+    "terminate_needs_notice",
+    # Who imports, not what: the door matrix's rows refuse a program office at the import's doors.
+    "program_office_own_organization",
 }
 
 
@@ -67,9 +74,10 @@ def _service_sentences(call: Callable[[], object]) -> list[str]:
     return list(dict.fromkeys(caught.value.messages))
 
 
-def _submit_rad_reasons(agreement: Agreement, user) -> list[str]:
+def _transition_reasons(agreement: Agreement, user, name: str) -> list[str]:
+    """Why the transition ``name`` is refused to ``user`` (None: the portal itself), as its button says."""
     options = {o.name: o.reasons for o in workflow_services.available_transitions(agreement, user)}
-    return options["submit_rad"]
+    return options[name]
 
 
 def _row_problems(reviewer, rows: list[dict], header: list[str], row_number: int) -> list[tuple[str, str]]:
@@ -115,6 +123,8 @@ def test_the_import_door_refuses_each_agreement_rule_with_the_services_sentence(
     pa_undated = create(user=po, kind=pa_kind, title="PA", parent=master, partners=[partner("GBR")], authority=usc)
     for pa in (pa_drafting, pa_undated):
         workflow_services.agreement_transition(agreement=pa, name="start_ssoi", user=po)
+    no_authority = create(user=po, kind=AgreementKind.MASTER, title="MOU", partners=[partner("GBR")])
+    expires = master.expiration_date
     pa_row = {"Kind": "project_arrangement", "Partner codes": "GBR", "Parent reference": master.reference}
     amendment_row = {"Kind": "amendment", "Partner codes": "", "Legal authority": ""}
     # rule: (the service's sentences, the file row, the column the import names)
@@ -311,7 +321,28 @@ def test_the_import_door_refuses_each_agreement_rule_with_the_services_sentence(
                 "Partner codes",
             )
         ],
-        # The condition of submit_rad and of signature, asked of a row recorded past it.
+        # The conditions of the steps a row's recorded state has taken: start_ssoi, expire, submit_rad.
+        "start_ssoi_ready": [
+            (
+                _transition_reasons(no_authority, po, "start_ssoi"),
+                {"Kind": "master", "Partner codes": "GBR", "State": "SSOI drafting", "Legal authority": ""},
+                "Legal authority",
+            )
+        ],
+        "expiry_on_date": [
+            (
+                _transition_reasons(master, None, "expire"),
+                {
+                    "Kind": "master",
+                    "Partner codes": "GBR",
+                    "State": "Expired",
+                    "Effective date": master.effective_date.isoformat(),
+                    "Entry into force": master.entry_into_force_date.isoformat(),
+                    "Expiration date": expires.isoformat(),
+                },
+                "Expiration date",
+            )
+        ],
         "pa_master_in_force": [
             (
                 [f"The master agreement {negotiating.reference} is not in force."],
@@ -328,8 +359,8 @@ def test_the_import_door_refuses_each_agreement_rule_with_the_services_sentence(
             ),
         ],
     }
-    assert _submit_rad_reasons(pa_drafting, po).count(cases["pa_master_in_force"][0][0][0]) == 1
-    assert _submit_rad_reasons(pa_undated, po).count(cases["pa_master_in_force"][1][0][0]) == 1
+    assert _transition_reasons(pa_drafting, po, "submit_rad").count(cases["pa_master_in_force"][0][0][0]) == 1
+    assert _transition_reasons(pa_undated, po, "submit_rad").count(cases["pa_master_in_force"][1][0][0]) == 1
     assert set(cases) | NOT_FOR_A_CREATED_ROW | {"nato_bodies_are_nato"} == set(RULE_KEYS)
     assert set(cases) | {"nato_bodies_are_nato"} == set(door_matrix.IMPORT_AGREEMENT_RULES.split())
     for rule, variants in cases.items():

@@ -141,7 +141,10 @@ def _with_ten_kinds_of_error() -> tuple[list[dict], dict[int, tuple[str, str]]]:
         # a loan to a partner that is neither NATO nor a major non-NATO ally
         4: ({"Partner codes": "IND"}, ("Partner codes", "Section 65 loan")),
         # an expired agreement whose expiration date lies ahead
-        5: ({"Expiration date": (today + dt.timedelta(days=99)).isoformat()}, ("State", "Expired")),
+        5: (
+            {"Expiration date": (today + dt.timedelta(days=99)).isoformat()},
+            ("Expiration date", f"The agreement expires on {today + dt.timedelta(days=99):%Y-%m-%d}."),
+        ),
         # a PA whose master exists nowhere
         8: ({"Parent reference": "LEGACY-9999"}, ("Parent reference", "neither in the file nor in the portal")),
         12: ({"Expiration date": "2001-01-01"}, ("Expiration date", "after the effective date")),

@@ -18,7 +18,7 @@ from agreements.choices import (
     State,
     SystemPhase,
 )
-from agreements.lifecycle import master_in_force
+from agreements.lifecycle import expiration_date_reached, has_authority, master_in_force
 from agreements.models import Agreement, agreement_violations
 from agreements.validation import HeldInMemory
 from partners.models import Partner, User
@@ -138,8 +138,6 @@ def _state_problems(row: ImportRow, a: Agreement, signatures: dict[str, dt.date]
             row.add("state", f"{label} means every signature is in; the signature dates say otherwise.")
     if state == State.IN_FORCE and a.expiration_date and a.expiration_date <= today:
         row.add("state", f"In force, but it expired on {a.expiration_date:%Y-%m-%d}: the state is Expired.")
-    if state == State.EXPIRED and (a.expiration_date is None or a.expiration_date > today):
-        row.add("state", "Expired needs an expiration date that has passed.")
     if state == State.CONGRESSIONAL_WAIT and not a.congressional_notice_date:
         row.add("congressional_notice_date", "A congressional wait runs from the notice date: give it.")
     if a.congressional_notice_date and a.congressional_notice_date > today:
@@ -339,8 +337,10 @@ def _shared_problems(
 ) -> None:
     """The rules every door applies, asked of the agreement at the state the file records it in:
     the whole-agreement validation of the services (its parent may be a row of this file, held in
-    memory), and, for a project arrangement that went up for review, the master_in_force condition
-    of submit_rad and signature (unless the master has lapsed since: it was in force then)."""
+    memory); the conditions of the steps the recorded state has taken: start_ssoi's legal
+    authority, expire's expiration date, and, for a project arrangement that went up for review,
+    the master_in_force condition of submit_rad and signature (unless the master has lapsed since:
+    it was in force then)."""
     violations = agreement_violations(
         agreement,
         partners=partners,
@@ -350,12 +350,19 @@ def _shared_problems(
         recorded_state=agreement.state,
     )
     _add_shared(row, violations, refused)
+    state = agreement.state
+    if state not in (State.PROPOSAL, State.WITHDRAWN):
+        # start_ssoi's condition, for a row recorded past the proposal (its partners: above).
+        _add_shared(row, {"authority": has_authority.reasons(agreement)}, refused)
+    if state == State.EXPIRED:
+        # expire's condition: an agreement expires only once its expiration date has come.
+        _add_shared(row, {"expiration_date": expiration_date_reached.reasons(agreement)}, refused)
     master = agreement.parent
     if (
         agreement.kind == AgreementKind.PROJECT_ARRANGEMENT
         and master is not None
         and master.kind == AgreementKind.MASTER
-        and agreement.state not in NOT_YET_SUBMITTED
+        and state not in NOT_YET_SUBMITTED
         and master.state not in (State.EXPIRED, State.TERMINATED)
     ):
         in_force = master.state == State.IN_FORCE and not (
