@@ -521,3 +521,33 @@ def test_a_pa_in_the_file_keeps_to_its_master_of_the_file(
         return sentences, row, 1
 
     _refused_beside_its_parent_row(reviewer, build)
+
+
+def test_an_amendment_recorded_in_force_is_its_parents_present_not_a_change_still_to_check(reviewer, make_agreement):
+    """The parent as stored is the result of an amendment already in force: a new-participant
+    amendment whose partner now takes part is imported at its state, and refused as a proposal."""
+    parent = make_agreement(State.IN_FORCE, partners=("GBR", "FRA"), title="Amended master")
+    signed = _today() - dt.timedelta(days=10)
+    row = {
+        "External reference": "AMD-IN-FORCE",
+        "Title": "France joins",
+        "Kind": "amendment",
+        "State": "In force",
+        "Lead organization code": "ARMY",
+        "Partner codes": "GBR; FRA",
+        "Parent reference": parent.reference,
+        "Amendment type": "new_participant",
+        "Entry into force": signed.isoformat(),
+        "U.S. signature date": signed.isoformat(),
+        "Partner signature dates": f"GBR {signed.isoformat()}; FRA {signed.isoformat()}",
+    }
+    result = agreements_import(content=_csv([row], DOOR_HEADER), filename="amd.csv", user=reviewer)
+    assert result.valid and len(result.to_create) == 1, [str(p) for r in result.errors for p in r.problems]
+    proposal = {key: value for key, value in row.items() if "ignature" not in key and key != "Entry into force"}
+    problems = _row_problems(reviewer, [{**proposal, "State": "Proposal"}], DOOR_HEADER, 2)
+    assert problems == [
+        (
+            "Partner codes",
+            f"A new-participant amendment names a partner that does not yet take part in {parent.reference}.",
+        )
+    ]
