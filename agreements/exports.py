@@ -17,10 +17,11 @@ import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, CharField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Aggregate, Case, CharField, Exists, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -28,7 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from .choices import AgreementKind, AmendmentType, LegalAuthority, ParticipantRole, State, SystemPhase
-from .models import Agreement, Participant
+from .models import Agreement, Contribution, Participant
 from .partner_status import partner_status_label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +59,22 @@ def _partner_signatures(agreement: Agreement) -> str:
     return "; ".join(
         f"{p.partner.code} {p.signature_date.isoformat()}" for p in agreement.participants.all() if p.signature_date
     )
+
+
+UNITED_STATES_CODE = "USA"  # how the contribution totals name the United States (never a partner)
+
+
+def _contribution_totals(agreement: Agreement) -> str:
+    """The United States' total contribution, then each contributing partner's (lead first)."""
+    parts = []
+    us = [c.amount_usd for c in agreement.contributions.all() if c.participant_id is None]
+    if us:
+        parts.append(f"{UNITED_STATES_CODE} {sum(us, Decimal(0))}")
+    for participant in agreement.participants.all():
+        amounts = [c.amount_usd for c in participant.contributions.all()]
+        if amounts:
+            parts.append(f"{participant.partner.code} {sum(amounts, Decimal(0))}")
+    return "; ".join(parts)
 
 
 def _lead_partner(agreement: Agreement) -> str:
@@ -123,15 +140,13 @@ COLUMNS: tuple[Column, ...] = (
         True,
         "Code and date per signing partner: GBR 2024-03-01; FRA 2024-03-05.",
     ),
-)
-# Import-only columns (no export holds them).
-IMPORT_ONLY_COLUMNS: tuple[Column, ...] = (
     Column(
         "contribution_totals",
         "Contribution totals",
-        lambda a: "",
+        _contribution_totals,
         True,
-        "Total contribution in U.S. dollars per partner code: GBR 1500000; FRA 250000.",
+        "Total contribution in U.S. dollars of the United States (USA) and of each partner, by code: "
+        "USA 2000000; GBR 1500000; FRA 250000. The import records each total as one contribution.",
     ),
 )
 
@@ -177,6 +192,7 @@ STREAMED: dict[str, tuple[str, Callable | None]] = {
     "us_signature_date": ("us_signature_date", None),
     "us_signatory_name": ("us_signatory_name", None),
     "partner_signatures": ("export_partner_signatures", _text),
+    "contribution_totals": ("export_contribution_totals", lambda v: "; ".join(p for p in (v or "").split("; ") if p)),
 }
 
 
@@ -220,8 +236,36 @@ def export_queryset(agreements: QuerySet) -> QuerySet:
                 signed,
             ),
             export_lead_partner=Subquery(lead.values("partner__code")[:1], output_field=CharField()),
+            export_us_total=_total_usd(Contribution.objects.filter(agreement=OuterRef("pk"), participant=None)),
+        )
+        .annotate(
+            export_contribution_totals=Concat(
+                Case(
+                    When(
+                        export_us_total__isnull=False,
+                        then=Concat(Value(f"{UNITED_STATES_CODE} "), Cast("export_us_total", CharField())),
+                    ),
+                    default=Value(""),
+                ),
+                Value("; "),
+                Coalesce(_partner_totals(), Value("")),
+                output_field=CharField(),
+            )
         )
     )
+
+
+def _total_usd(contributions: QuerySet) -> Subquery:
+    """The sum of ``contributions`` (correlated by the caller), in SQL."""
+    total = contributions.order_by().values(group=Value(1)).annotate(total=Sum("amount_usd")).values("total")
+    return Subquery(total)
+
+
+def _partner_totals() -> Subquery:
+    """Each contributing partner's code and total contribution, joined with "; ", in SQL."""
+    own = Contribution.objects.filter(participant=OuterRef("pk"))
+    contributing = Participant.objects.filter(Exists(own))
+    return _joined(Concat("partner__code", Value(" "), Cast(_total_usd(own), CharField())), contributing)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from .choices import AgreementKind, DocumentKind, State
-from .validation import agreement_violations, ddl_is_approved
+from .validation import agreement_name, agreement_violations, ddl_is_approved
 
 if TYPE_CHECKING:
     from partners.models import User
@@ -176,15 +176,15 @@ def master_in_force(agreement: Agreement) -> str | None:
     if agreement.kind == AgreementKind.PROJECT_ARRANGEMENT:
         master = agreement.parent
         if master is None or master.state != State.IN_FORCE:
-            ref = master.reference if master else "(none)"
+            ref = agreement_name(master) if master else "(none)"
             return f"The master agreement {ref} is not in force."
         if master.expiration_date and master.expiration_date <= timezone.localdate():
-            return f"The master agreement {master.reference} expired on {master.expiration_date:%Y-%m-%d}."
+            return f"The master agreement {agreement_name(master)} expired on {master.expiration_date:%Y-%m-%d}."
         if master.expiration_date and not agreement.expiration_date:
             # Without its own end, the arrangement would outlive its master.
             return (
                 f"Set the expiration date: it must fall within the term of the master agreement "
-                f"{master.reference}, which expires on {master.expiration_date:%Y-%m-%d}."
+                f"{agreement_name(master)}, which expires on {master.expiration_date:%Y-%m-%d}."
             )
     return None
 

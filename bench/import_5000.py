@@ -87,6 +87,7 @@ def rows_csv(count: int) -> bytes:
                     "Kind": "project_arrangement",
                     "State": "negotiation",
                     "Parent reference": f"BENCH-{i - 1:05d}",
+                    "Legal authority": "usc_2350a",
                     "Effective date": ago(100),
                     "Expiration date": ahead(1000),
                     "In state since": ago(40),

@@ -24,6 +24,7 @@ from ..choices import (
     State,
     SystemPhase,
 )
+from ..validation import agreement_name
 
 
 class ReferenceCounter(models.Model):
@@ -259,18 +260,19 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
                 errors["parent"] = "A project arrangement needs its master agreement."
             elif self.parent.kind != AgreementKind.MASTER:
                 errors["parent"] = (
-                    f"{self.parent.reference} is a {self.parent.get_kind_display().lower()}, not a master agreement."
+                    f"{agreement_name(self.parent)} is a {self.parent.get_kind_display().lower()}, "
+                    "not a master agreement."
                 )
             else:
                 master = self.parent
                 if master.effective_date and self.effective_date and self.effective_date < master.effective_date:
                     errors["effective_date"] = (
                         f"A project arrangement cannot take effect before its master "
-                        f"{master.reference} ({master.effective_date:%Y-%m-%d})."
+                        f"{agreement_name(master)} ({master.effective_date:%Y-%m-%d})."
                     )
                 if master.expiration_date and self.expiration_date and self.expiration_date > master.expiration_date:
                     errors["expiration_date"] = (
-                        f"A project arrangement cannot outlive its master {master.reference}, "
+                        f"A project arrangement cannot outlive its master {agreement_name(master)}, "
                         f"which expires on {master.expiration_date:%Y-%m-%d}."
                     )
         elif self.kind == AgreementKind.AMENDMENT:

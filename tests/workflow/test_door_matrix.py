@@ -135,6 +135,14 @@ def test_every_write_service_is_a_known_door():
             assert set(rules.split()) <= set(RULE_KEYS), name
 
 
+# The agreement rules an imported row is refused by (tests/workflow/test_import_rules.py, a case each).
+IMPORT_AGREEMENT_RULES = (
+    "section_65_partner nato_bodies_are_nato pa_partners_in_master lead_partner_among_partners keeps_a_partner "
+    "parent_candidate pa_within_master_term dates_ordered extension_keeps_pas amendment_result_valid "
+    "pa_master_in_force start_ssoi_ready expiry_on_date"
+)
+
+
 # Browser routes that accept a POST, and the rows above that try them (the rest only read).
 BROWSER_WRITE_ROUTES = {
     "agreement_create": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
@@ -151,12 +159,10 @@ BROWSER_WRITE_ROUTES = {
     "agreement_transition": "transition_role comment_required rad_package_complete pa_master_in_force "
     "start_ssoi_ready terminate_needs_notice expiry_on_date",
     "position_record": "silence_is_final coordinator_own_office non_concurrence_needs_comment",
-    # The import creates agreements: tests/workflow/test_imports.py tries each agreement rule through it
+    # The import creates agreements: tests/workflow/test_import_rules.py tries each agreement rule through it
     # (who may import: the form row of program_office_own_organization).
-    "import_upload": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-    "pa_within_master_term dates_ordered program_office_own_organization",
-    "import_run": "section_65_partner pa_partners_in_master lead_partner_among_partners parent_candidate "
-    "pa_within_master_term dates_ordered program_office_own_organization",
+    "import_upload": f"{IMPORT_AGREEMENT_RULES} program_office_own_organization",
+    "import_run": f"{IMPORT_AGREEMENT_RULES} program_office_own_organization",
     # No row tries these routes: each calls the service of the same name (or its recorder),
     # whose rules the rows try at the service and API doors.
     "participant_update": "",
@@ -361,7 +367,7 @@ REMINDERS_RULES = "silence_sweep congressional_wait_sweep entry_into_force_sweep
 
 # manage.py commands of the project's apps.
 COMMAND_DOORS = {
-    # The browser's import (tests/workflow/test_imports.py tries each agreement rule through it).
+    # The browser's import (tests/workflow/test_import_rules.py tries each agreement rule through it).
     "import_agreements": IMPORT_RULES,
     # workflow.demo drives every agreement through the services, as its users would.
     "seed_demo": "agreement_create contribution_add loan_item_add ssoi_update document_upload ddl_review_request "

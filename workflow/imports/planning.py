@@ -8,11 +8,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agreements.choices import (
-    TERMINAL_STATES,
     AgreementKind,
     AmendmentType,
     LegalAuthority,
@@ -20,16 +18,13 @@ from agreements.choices import (
     State,
     SystemPhase,
 )
-from agreements.models import (
-    Agreement,
-    amendment_result_errors,
-    parent_candidacy_error,
-    partner_eligibility_error,
-)
+from agreements.lifecycle import expiration_date_reached, has_authority, master_in_force
+from agreements.models import Agreement, agreement_violations
+from agreements.validation import HeldInMemory
 from partners.models import Partner, User
 
-from .reading import ImportRow
-from .values import _amount, _choice, _date, _dated_pairs, _Lookups, _split, _yes_no
+from .reading import ALL_COLUMNS, ImportRow
+from .values import UNITED_STATES_CODE, _choice, _contribution_totals, _date, _dated_pairs, _Lookups, _split, _yes_no
 
 REFERENCE_PATTERN = re.compile(r"^ICP-(\d{4})-(\d{4,})$")
 BEFORE_SIGNATURE = (
@@ -44,6 +39,8 @@ BEFORE_SIGNATURE = (
     State.DISAPPROVED,
 )
 SIGNED_STATES = (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
+# A project arrangement past these states went up for review: its master was in force then.
+NOT_YET_SUBMITTED = (State.PROPOSAL, State.SSOI_DRAFTING, State.WITHDRAWN)
 
 
 # --- one row ----------------------------------------------------------------------------------
@@ -63,25 +60,33 @@ FIELD_COLUMNS = {
     "kind": "kind",
     "external_reference": "external_reference",
     "fixed_entry_into_force_date": "fixed_entry_into_force_date",
+    "lead_partner": "lead_partner",
 }
 
 
-def _add_validation_error(row: ImportRow, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            for message in errors:
-                row.add(FIELD_COLUMNS.get(name, "" if name == "__all__" else name), message)
-    else:
-        for message in exc.messages:
-            row.add("", message)
+def _add_shared(row: ImportRow, violations: dict[str, list[str]], refused: set[str]) -> None:
+    """The whole-agreement validation's sentences, each on its column; a column whose value the
+    reading of the file refused already (``refused``: an unknown partner code, a parent nowhere, an
+    empty title) is not judged again on a value it could not read."""
+    partner_column = _partner_column(row)
+    columns = {**FIELD_COLUMNS, "partner": partner_column, "partners": partner_column}
+    for name, messages in violations.items():
+        column = columns.get(name, "" if name == "__all__" else name)
+        header = ALL_COLUMNS[column].header if column in ALL_COLUMNS else column
+        if header in refused:
+            continue
+        for message in messages:
+            if not any(p.column == header and p.message == message for p in row.problems):
+                row.add(column, message)
+
+
+def _partner_column(row: ImportRow) -> str:
+    return "partners" if row.values.get("partners") and not row.values.get("partner_codes") else "partner_codes"
 
 
 def _partners(row: ImportRow, lookups: _Lookups) -> list[Partner]:
-    key = "partner_codes" if row.values.get("partner_codes") else "partners"
+    key = _partner_column(row)
     names = _split(row.values.get(key, ""))
-    if not names:
-        row.add("partner_codes", "Name at least one partner.")
-        return []
     partners = []
     for name in names:
         partner = lookups.partners.get(name.upper())
@@ -133,8 +138,6 @@ def _state_problems(row: ImportRow, a: Agreement, signatures: dict[str, dt.date]
             row.add("state", f"{label} means every signature is in; the signature dates say otherwise.")
     if state == State.IN_FORCE and a.expiration_date and a.expiration_date <= today:
         row.add("state", f"In force, but it expired on {a.expiration_date:%Y-%m-%d}: the state is Expired.")
-    if state == State.EXPIRED and (a.expiration_date is None or a.expiration_date > today):
-        row.add("state", "Expired needs an expiration date that has passed.")
     if state == State.CONGRESSIONAL_WAIT and not a.congressional_notice_date:
         row.add("congressional_notice_date", "A congressional wait runs from the notice date: give it.")
     if a.congressional_notice_date and a.congressional_notice_date > today:
@@ -179,6 +182,24 @@ class _Ctx:
         self.lookups = lookups
         self.planned: dict[str, _Planned] = {}  # reference and external reference -> valid row
         self.bad_keys: set[str] = set()
+        # The file's valid rows, for the shared validation of the rows under them (by id()).
+        self._partner_ids: dict[int, set[int]] = {}
+        self._children: dict[int, list[Agreement]] = defaultdict(list)
+        self.held = HeldInMemory(partners_of=self._partners_of, children_of=self._children_of)
+
+    def _partners_of(self, agreement: Agreement) -> set[int] | None:
+        if id(agreement) in self._partner_ids:
+            return self._partner_ids[id(agreement)]
+        return self.lookups.parent_partner_ids.get(agreement.pk) if agreement.pk else None
+
+    def _children_of(self, agreement: Agreement) -> list[Agreement]:
+        return self._children.get(id(agreement), [])
+
+    def hold(self, agreement: Agreement, partners: list[Partner]) -> None:
+        """Keep a valid row's agreement for the validation of the rows that name it as parent."""
+        self._partner_ids[id(agreement)] = {p.pk for p in partners}
+        if agreement.parent is not None:
+            self._children[id(agreement.parent)].append(agreement)
 
 
 def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
@@ -226,60 +247,37 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
         else:
             row.add("lead_organization", "Name the DoD Component that leads the agreement.")
     parent = None
-    parent_plan = ctx.planned.get(values.get("parent_reference", "").strip())
     parent_key = values.get("parent_reference", "").strip()
-    parent_codes: set[str] = set()
-    if parent_key:
-        if parent_plan is not None:
-            parent = parent_plan.agreement
-            parent_codes = {p.code for p in parent_plan.partners}
-        elif parent_key in ctx.bad_keys:
-            row.add("parent_reference", f"The parent {parent_key} is on a row with problems.")
-        else:
-            parent = lookups.parents.get(parent_key)
-            if parent is None:
-                row.add("parent_reference", f"The parent {parent_key} is neither in the file nor in the portal.")
-            else:
-                parent_codes = lookups.parent_partner_codes.get(parent.pk, set())
-    elif kind in (AgreementKind.PROJECT_ARRANGEMENT, AgreementKind.AMENDMENT):
-        row.add("parent_reference", "A project arrangement or amendment needs its parent agreement's reference.")
+    parent_plan = ctx.planned.get(parent_key) if parent_key else None
+    if parent_plan is not None:
+        parent = parent_plan.agreement
+    elif parent_key in ctx.bad_keys:
+        row.add("parent_reference", f"The parent {parent_key} is on a row with problems.")
+    elif parent_key:
+        parent = lookups.parents.get(parent_key)
+        if parent is None:
+            row.add("parent_reference", f"The parent {parent_key} is neither in the file nor in the portal.")
     if kind == AgreementKind.SECTION_65_LOAN:
         authority = authority or LegalAuthority.AECA_65
-    if kind == AgreementKind.PROJECT_ARRANGEMENT and parent_plan is not None and parent.kind == AgreementKind.MASTER:
-        # partner_eligibility_error's rule, asked in memory: the master is a row of this file.
-        for partner in partners:
-            if partner.code not in parent_codes:
-                row.add(
-                    "partner_codes",
-                    f"{partner.name} is not a participant in the master agreement {parent_key}.",
-                )
-    if (
-        kind == AgreementKind.PROJECT_ARRANGEMENT
-        and parent is not None
-        and state not in (State.PROPOSAL, State.SSOI_DRAFTING, State.WITHDRAWN)
-        and parent.state not in (State.IN_FORCE, State.EXPIRED, State.TERMINATED)
-    ):
-        # The rule of submit_rad: a project arrangement goes up for review only under a master in force.
-        row.add(
-            "state",
-            f"A project arrangement can be {State(state).label} only under a master that has been in force; "
-            f"{parent_key} is {State(parent.state).label}.",
-        )
-    if kind == AgreementKind.AMENDMENT and parent is not None and not authority:
-        authority = parent.authority
+    authority_text = values.get("authority_text", "").strip()[:200]
+    if kind == AgreementKind.AMENDMENT and parent is not None:
+        # As agreement_create: an amendment takes its parent's authority and, unless given, its partners.
+        authority = authority or parent.authority
+        authority_text = authority_text or parent.authority_text
+        if not partners and not row.values.get(_partner_column(row)):
+            partners = list(parent_plan.partners if parent_plan else lookups.parent_partners.get(parent.pk, []))
     lead_code = values.get("lead_partner", "").strip().upper()
-    if lead_code and lead_code not in {p.code for p in partners}:
-        lead_partner = lookups.partners.get(lead_code)
-        # The sentence of agreement_violations' rule, for a lead partner the portal knows.
-        name = lead_partner.name if lead_partner else lead_code
-        row.add("lead_partner", f"{name} is not among the agreement's partners.")
+    lead_partner = lookups.partners.get(lead_code) if lead_code else None
+    if lead_code and lead_partner is None:
+        row.add("lead_partner", f"“{lead_code}” is not a partner code the portal knows.")
+    codes = {p.code for p in partners}
     signatures = _dated_pairs(row, "partner_signatures", dt.date.fromisoformat)
     for code in signatures:
-        if code not in {p.code for p in partners}:
+        if code not in codes:
             row.add("partner_signatures", f"{code} signed but is not among the partners.")
-    totals = _dated_pairs(row, "contribution_totals", _amount)
+    totals = _contribution_totals(row)
     for code in totals:
-        if code not in {p.code for p in partners}:
+        if code != UNITED_STATES_CODE and code not in codes:
             row.add("contribution_totals", f"{code} contributes but is not among the partners.")
 
     agreement = Agreement(
@@ -294,7 +292,7 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
         new_expiration_date=_date(row, "new_expiration_date"),
         lead_organization=organization,
         authority=authority,
-        authority_text=values.get("authority_text", "").strip()[:200],
+        authority_text=authority_text,
         effective_date=_date(row, "effective_date"),
         fixed_entry_into_force_date=_date(row, "fixed_entry_into_force_date"),
         entry_into_force_date=_date(row, "entry_into_force_date"),
@@ -307,56 +305,81 @@ def _plan_row(row: ImportRow, ctx: _Ctx) -> _Planned | None:
         us_signature_date=_date(row, "us_signature_date"),
         us_signatory_name=values.get("us_signatory_name", "").strip()[:200],
     )
-    if agreement.effective_date and agreement.expiration_date and agreement.expiration_date <= agreement.effective_date:
-        row.add("expiration_date", "The expiration date must come after the effective date.")
+    refused = {p.column for p in row.problems}
     _state_problems(row, agreement, signatures, partners)
     since = _state_since(row, agreement)
     agreement.state_changed_at = since
     agreement.created_at = since
+    if kind:
+        _shared_problems(row, agreement, partners, lead_partner, ctx, refused)
     if row.problems or organization is None or not kind:
         return None
-
-    try:
-        # Foreign keys were resolved above; the database enforces the constraints again on insert.
-        agreement.full_clean(
-            exclude=["reference", "state", "lead_organization", "parent", "action_officer"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-    except ValidationError as exc:
-        _add_validation_error(row, exc)
-        return None
-    # The whole-agreement rules every door applies (agreements.models), wherever they can be asked
-    # of a row not yet stored: partner eligibility, the parent's candidacy, an amendment's result.
-    shared: dict[str, list[str]] = defaultdict(list)
-    parent_stored = parent is not None and parent_plan is None
-    if parent is None or parent_stored:
-        for partner in partners:
-            if problem := partner_eligibility_error(agreement, partner):
-                shared["partners"].append(problem)
-    if parent_stored and state not in TERMINAL_STATES:
-        if problem := parent_candidacy_error(parent, kind):
-            shared["parent"].append(problem)
-    if kind == AgreementKind.AMENDMENT and parent_stored:
-        for name, messages in amendment_result_errors(agreement, partners).items():
-            shared[name].extend(messages)
-    if shared:
-        _add_validation_error(row, ValidationError(dict(shared)))
-        return None
     agreement.pk = -row.number  # a placeholder, so rows naming it as their parent validate
+    ctx.hold(agreement, partners)
     return _Planned(
         row=row,
         agreement=agreement,
         partners=partners,
-        lead=lead_code or partners[0].code,
+        lead=lead_partner.code if lead_partner else partners[0].code,
         signatures=signatures,
         totals=totals,
         parent=parent_plan,
     )
 
 
+def _shared_problems(
+    row: ImportRow,
+    agreement: Agreement,
+    partners: list[Partner],
+    lead_partner: Partner | None,
+    ctx: _Ctx,
+    refused: set[str],
+) -> None:
+    """The rules every door applies, asked of the agreement at the state the file records it in:
+    the whole-agreement validation of the services (its parent may be a row of this file, held in
+    memory); the conditions of the steps the recorded state has taken: start_ssoi's legal
+    authority, expire's expiration date, and, for a project arrangement that went up for review,
+    the master_in_force condition of submit_rad and signature (unless the master has lapsed since:
+    it was in force then)."""
+    violations = agreement_violations(
+        agreement,
+        partners=partners,
+        lead_partner=lead_partner,
+        check_parent_state=True,
+        held=ctx.held,
+        recorded_state=agreement.state,
+    )
+    _add_shared(row, violations, refused)
+    state = agreement.state
+    if state not in (State.PROPOSAL, State.WITHDRAWN):
+        # start_ssoi's condition, for a row recorded past the proposal (its partners: above).
+        _add_shared(row, {"authority": has_authority.reasons(agreement)}, refused)
+    if state == State.EXPIRED:
+        # expire's condition: an agreement expires only once its expiration date has come.
+        _add_shared(row, {"expiration_date": expiration_date_reached.reasons(agreement)}, refused)
+    master = agreement.parent
+    if (
+        agreement.kind == AgreementKind.PROJECT_ARRANGEMENT
+        and master is not None
+        and master.kind == AgreementKind.MASTER
+        and state not in NOT_YET_SUBMITTED
+        and master.state not in (State.EXPIRED, State.TERMINATED)
+    ):
+        in_force = master.state == State.IN_FORCE and not (
+            master.expiration_date and master.expiration_date <= timezone.localdate()
+        )
+        column = "expiration_date" if in_force else "state"
+        _add_shared(row, {column: master_in_force.reasons(agreement)}, refused)
+
+
+def _is_amendment(row: ImportRow) -> bool:
+    kind = row.values.get("kind", "").strip().lower()
+    return kind in (AgreementKind.AMENDMENT.value, AgreementKind.AMENDMENT.label.lower())
+
+
 def _order(rows: list[ImportRow]) -> list[ImportRow]:
-    """Parents before the rows that name them (masters, then PAs, then amendments)."""
+    """Parents before the rows that name them, and amendments last: an extension is checked
+    against every project arrangement of the file under the master it extends."""
     keys = {}
     for row in rows:
         for key in (row.values.get("reference"), row.values.get("external_reference")):
@@ -374,4 +397,4 @@ def _order(rows: list[ImportRow]) -> list[ImportRow]:
         depth[row.number] = result
         return result
 
-    return sorted(rows, key=lambda r: (level(r), r.number))
+    return sorted(rows, key=lambda r: (_is_amendment(r), level(r), r.number))

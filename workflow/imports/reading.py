@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
+from agreements.exports import COLUMNS
 
-ALL_COLUMNS = {c.key: c for c in (*COLUMNS, *IMPORT_ONLY_COLUMNS)}
+ALL_COLUMNS = {c.key: c for c in COLUMNS}
 REQUIRED_COLUMNS = ("title", "kind")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -40,7 +41,7 @@ from ..services.people import _reviewers
 from ..transitions import EVENT_IMPORTED
 from .planning import REFERENCE_PATTERN, _Ctx, _order, _plan_row, _Planned
 from .reading import ImportFileError, ImportResult, read_rows
-from .values import _Lookups
+from .values import UNITED_STATES_CODE, _Lookups
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -166,6 +167,8 @@ def _write(plans: list[_Planned], ctx: _Ctx) -> None:
     bulk_create_with_history(agreements, Agreement, default_user=user, default_change_reason=reason, default_date=now)
     participants, contributions = [], []
     for plan in plans:
+        if UNITED_STATES_CODE in plan.totals:
+            contributions.append(_imported_total(plan.agreement, None, plan.totals[UNITED_STATES_CODE]))
         for partner in plan.partners:
             participant = Participant(
                 agreement=plan.agreement,
@@ -175,16 +178,11 @@ def _write(plans: list[_Planned], ctx: _Ctx) -> None:
             )
             participants.append(participant)
             if partner.code in plan.totals:
-                contributions.append(
-                    Contribution(
-                        participant=participant,
-                        description="Total contribution (imported)",
-                        amount_usd=plan.totals[partner.code],
-                    )
-                )
+                contributions.append(_imported_total(plan.agreement, participant, plan.totals[partner.code]))
     bulk_create_with_history(participants, Participant, default_user=user, default_change_reason=reason)
     for contribution in contributions:
-        contribution.participant = contribution.participant  # the participant has its id now
+        if contribution.participant is not None:
+            contribution.participant = contribution.participant  # the participant has its id now
     bulk_create_with_history(contributions, Contribution, default_user=user, default_change_reason=reason)
     bulk_create_with_history(
         [SSOI(agreement=p.agreement) for p in plans], SSOI, default_user=user, default_change_reason=reason
@@ -212,6 +210,13 @@ def _write(plans: list[_Planned], ctx: _Ctx) -> None:
     _open_clocks([p.agreement for p in plans])
     for plan in plans:
         plan.row.action, plan.row.reference = "create", plan.agreement.reference
+
+
+def _imported_total(agreement: Agreement, participant: Participant | None, amount: Decimal) -> Contribution:
+    """One party's total contribution from the file (the United States' when ``participant`` is None)."""
+    return Contribution(
+        agreement=agreement, participant=participant, description="Total contribution (imported)", amount_usd=amount
+    )
 
 
 def _notify_reviews(rounds: list[CoordinationRound], offices: list[CoordinatingOffice], due: dt.datetime) -> None:

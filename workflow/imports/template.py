@@ -16,7 +16,7 @@ from agreements.choices import (
     State,
     SystemPhase,
 )
-from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
+from agreements.exports import COLUMNS
 
 from .reading import ALL_COLUMNS
 
@@ -39,7 +39,7 @@ TEMPLATE_EXAMPLE = {
     "partner_signatures": "GBR 2021-03-01",
     "releasable_to_partners": "yes",
     "marking": Marking.CUI.value,
-    "contribution_totals": "GBR 1500000",
+    "contribution_totals": "USA 2000000; GBR 1500000",
 }
 TEMPLATE_CHOICES = {
     "kind": AgreementKind,
@@ -58,9 +58,7 @@ def import_template_xlsx() -> bytes:
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    columns = [
-        c for c in (*COLUMNS, *IMPORT_ONLY_COLUMNS) if c.key not in ("reference", "partners", "lead_organization")
-    ]
+    columns = [c for c in COLUMNS if c.key not in ("reference", "partners", "lead_organization")]
     columns.insert(0, ALL_COLUMNS["reference"])
     workbook = Workbook()
     sheet = workbook.active

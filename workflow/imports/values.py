@@ -67,7 +67,8 @@ class _Lookups:
     existing_references: set[str]
     existing_external: dict[str, str]
     parents: dict[str, Agreement]
-    parent_partner_codes: dict[int, set[str]]
+    parent_partners: dict[int, list[Partner]]  # by the stored parent's id
+    parent_partner_ids: dict[int, set[int]]
 
     @classmethod
     def load(cls, rows: list[ImportRow]) -> _Lookups:
@@ -90,21 +91,22 @@ class _Lookups:
                 existing_external[external] = reference
         wanted = {r.values.get("parent_reference", "") for r in rows} - {""}
         parents: dict[str, Agreement] = {}
-        parent_partner_codes: dict[int, set[str]] = {}
+        parent_partners: dict[int, list[Partner]] = {}
         for parent in Agreement.objects.filter(
             Q(reference__in=wanted) | Q(external_reference__in=wanted)
         ).prefetch_related("participants__partner"):
             parents[parent.reference] = parent
             if parent.external_reference:
                 parents[parent.external_reference] = parent
-            parent_partner_codes[parent.pk] = {p.partner.code for p in parent.participants.all()}
+            parent_partners[parent.pk] = [p.partner for p in parent.participants.all()]
         return cls(
             partners=partners,
             organizations=organizations,
             existing_references=existing_references,
             existing_external=existing_external,
             parents=parents,
-            parent_partner_codes=parent_partner_codes,
+            parent_partners=parent_partners,
+            parent_partner_ids={pk: {p.pk for p in partners} for pk, partners in parent_partners.items()},
         )
 
 
@@ -116,11 +118,33 @@ def _dated_pairs(row: ImportRow, key: str, parse: Callable[[str], object]) -> di
         try:
             pairs[code.strip().upper()] = parse(rest.strip())
         except (ValueError, InvalidOperation):
-            row.add(
-                key,
-                f"“{part}” is not a partner code followed by a {'date' if key != 'contribution_totals' else 'amount'}.",
-            )
+            row.add(key, f"“{part}” is not a partner code followed by a date.")
     return pairs
+
+
+# The United States contributes too (agreements.lifecycle.contributions_entered): in the
+# contribution totals it is written USA, as the export writes it, or US, U.S. or United States.
+UNITED_STATES_CODE = "USA"
+UNITED_STATES_NAMES = {"USA", "US", "U.S.", "U.S.A.", "UNITED STATES"}
+_PARTY_AMOUNT = re.compile(r"^\s*(?P<party>[A-Za-z][A-Za-z .]*?)\s*[=:]?\s*(?P<amount>\$?\s*\d[\d,. ]*)$")
+
+
+def _contribution_totals(row: ImportRow) -> dict[str, Decimal]:
+    """``USA 2000000; GBR 1500000`` → {"USA": Decimal, "GBR": Decimal}: the total contribution in
+    U.S. dollars of the United States and of each partner, by code."""
+    totals: dict[str, Decimal] = {}
+    for part in _split(row.values.get("contribution_totals", "")):
+        match = _PARTY_AMOUNT.match(part)
+        try:
+            if match is None:
+                raise InvalidOperation
+            amount = _amount(match["amount"].replace(" ", ""))
+        except (ValueError, InvalidOperation):
+            row.add("contribution_totals", f"“{part}” is not a partner code (or USA) followed by an amount.")
+            continue
+        party = match["party"].strip().upper()
+        totals[UNITED_STATES_CODE if party in UNITED_STATES_NAMES else party] = amount
+    return totals
 
 
 def _amount(text: str) -> Decimal:

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agreements.exports import COLUMNS, IMPORT_ONLY_COLUMNS
+from agreements.exports import COLUMNS
 
 from ..imports import (
     IMPORT_INLINE_ROWS,
@@ -43,7 +43,7 @@ def _require_importer(request) -> None:
 
 
 def _columns():
-    return [c for c in (*COLUMNS, *IMPORT_ONLY_COLUMNS)]
+    return list(COLUMNS)
 
 
 @login_required
