@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from partners.models import Organization, Partner
 
 from .choices import AgreementKind, LegalAuthority, State
-from .models import Agreement, Contribution, Document, LoanItem, Participant, parent_candidate_q
+from .models import Agreement, Contribution, Document, LoanItem, Participant, parent_candidate_q_for
 from .partner_status import PartnerStatus, states_with_partner_status
 
 MAX_ID = 2**63 - 1
@@ -207,7 +207,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     def filter_parent_candidate_for(self, queryset, name, value):
         """The agreements that may be the parent of a new agreement of this kind (the rule of
         ``agreements.selectors.parent_candidates``, which the proposal form lists)."""
-        return queryset.filter(parent_candidate_q(value)) if value else queryset
+        return queryset.filter(parent_candidate_q_for(self.request.user, value)) if value else queryset
 
 
 class DocumentFilterSet(django_filters.FilterSet):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from .choices import INTERNAL_GENERATED_DOCUMENT_KINDS, ContributionKind, DdlStatus
-from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, SavedView, parent_candidate_q
+from .models import UNITED_STATES, Agreement, Contribution, Document, Participant, SavedView, parent_candidate_q_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,8 +59,9 @@ def agreements_listed(
 
 def parent_candidates(user: Viewer, kind: str | None = None) -> QuerySet[Agreement]:
     """The agreements ``user`` may choose as the parent of a new agreement of ``kind`` (see
-    ``parent_candidate_q``); the proposal form lists these, and the service refuses any other."""
-    return agreements_visible_to(user).filter(parent_candidate_q(kind))
+    ``parent_candidate_q``; an amendment's only among those its organization leads); the proposal
+    form lists these, and the service refuses any other."""
+    return agreements_visible_to(user).filter(parent_candidate_q_for(user, kind))
 
 
 def documents_visible_to(user: Viewer) -> QuerySet[Document]:

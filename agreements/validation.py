@@ -71,13 +71,17 @@ def _partner_ids(agreement: Agreement, held: HeldInMemory | None) -> Collection[
     return set(agreement.participants.values_list("partner_id", flat=True))
 
 
-def parent_candidate_q(kind: str | None = None) -> Q:
+def parent_candidate_q(kind: str | None = None, organization_id: int | None = None) -> Q:
     """Which agreements may be the parent of a new agreement of ``kind`` (of either kind that takes
     a parent when None): a project arrangement's master not yet ended; an amendment's agreement
-    signed or in force, and not itself an amendment. ``parent_candidacy_error`` is the same test on
-    one row, with the sentence; ``agreements.selectors.parent_candidates`` applies it to a user."""
+    signed or in force, and not itself an amendment, led by the proposer's organization
+    (``organization_id``, when given: see ``amendment_lead_error``). ``parent_candidacy_error`` is
+    the same test on one row, with the sentence; ``agreements.selectors.parent_candidates``
+    applies it to a user."""
     for_pa = Q(kind=AgreementKind.MASTER, state__in=PA_PARENT_STATES)
     for_amendment = ~Q(kind=AgreementKind.AMENDMENT) & Q(state__in=AMENDABLE_STATES)
+    if organization_id is not None:
+        for_amendment &= Q(lead_organization_id=organization_id)
     if kind == AgreementKind.PROJECT_ARRANGEMENT:
         return for_pa
     if kind == AgreementKind.AMENDMENT:
@@ -85,6 +89,24 @@ def parent_candidate_q(kind: str | None = None) -> Q:
     if kind is None:
         return for_pa | for_amendment
     return Q(pk__in=[])
+
+
+def parent_candidate_q_for(user: Any, kind: str | None = None) -> Q:
+    """``parent_candidate_q`` for ``user`` as the proposer: a program office amends only what its
+    organization leads."""
+    organization_id = user.organization_id if getattr(user, "is_program_office", False) else None
+    return parent_candidate_q(kind, organization_id)
+
+
+def amendment_lead_error(amendment: Agreement) -> str | None:
+    """An amendment changes its parent, so only the organization that leads the parent may propose
+    one: its program office holds the parent's pen (None when the amendment keeps the rule)."""
+    parent = amendment.parent if amendment.kind == AgreementKind.AMENDMENT and amendment.parent_id else None
+    if parent is None or not parent.lead_organization_id:
+        return None
+    if amendment.lead_organization_id == parent.lead_organization_id:
+        return None
+    return f"Only the program office of {parent.lead_organization} may amend {agreement_name(parent)}."
 
 
 def _candidate_in_memory(parent: Agreement, kind: str) -> bool:
@@ -277,6 +299,9 @@ def agreement_violations(
         problem = parent_candidacy_error(parent, agreement.kind)
         if problem and problem not in errors["parent"]:
             errors["parent"].append(problem)
+    problem = amendment_lead_error(agreement) if not closed else None
+    if problem:
+        errors["parent"].append(problem)
     if agreement.kind == AgreementKind.AMENDMENT and not applied:
         for name, messages in amendment_result_errors(agreement, partners, held=held).items():
             errors[name].extend(messages)

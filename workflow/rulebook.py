@@ -179,8 +179,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "program_office_own_organization",
         "Only a program office proposes an agreement, and only for its own organization: the lead "
-        "organization is always the proposer's, never chosen.",
-        "agreements.services.agreement_create",
+        "organization is always the proposer's, never chosen; an amendment only to an agreement its "
+        "organization leads.",
+        "agreements.services.agreement_create; agreements.validation.amendment_lead_error",
     ),
     Rule(
         "ddl_decided_by_disclosure_office",

@@ -232,8 +232,20 @@ SENTENCE_IMPORTER = "Only administrators and OUSD(A&S) reviewers may import agre
 @setup("program_office_own_organization")
 def _(w):
     navy = Organization.objects.get(code="NAVY")
-    user_create(username="navy_po", role=Role.PROGRAM_OFFICE, password="Door-matrix-2026!", organization_code="NAVY")
-    return {"navy": navy, "army": w.po.organization}
+    navy_po = user_create(
+        username="navy_po", role=Role.PROGRAM_OFFICE, password="Door-matrix-2026!", organization_code="NAVY"
+    )
+    armys = w.make(State.IN_FORCE, title="The Army's agreement in force")
+    return {
+        "navy": navy,
+        "army": w.po.organization,
+        "navy_po": navy_po,
+        "armys": armys,
+        "amend_sentence": f"Only the program office of {w.po.organization} may amend {armys.reference}.",
+    }
+
+
+NAVY_AMENDMENT = {"kind": AgreementKind.AMENDMENT, "amendment_type": "scope", "title": "The Navy's amendment"}
 
 
 def _led_by_proposer(w, ctx, title: str) -> None:
@@ -268,6 +280,14 @@ def _(w, ctx):
     # The register import names any lead organization, so only administrators and reviewers run it.
     text = service_refusal(lambda: agreements_import(content=b"title\n", filename="mine.csv", user=w.po, dry_run=False))
     assert SENTENCE_IMPORTER in text
+    # An amendment changes its parent: only the parent's lead organization proposes one.
+    text = service_refusal(
+        lambda: agreement_services.agreement_create(
+            user=ctx["navy_po"], parent=ctx["armys"], partners=[w.partner("GBR")], **NAVY_AMENDMENT
+        )
+    )
+    assert ctx["amend_sentence"] in text
+    assert not Agreement.objects.filter(title="The Navy's amendment").exists()
 
 
 @door("program_office_own_organization", "form")
@@ -279,6 +299,12 @@ def _(w, ctx):
     _led_by_proposer(w, ctx, "Army's form")
     upload = SimpleUploadedFile("mine.csv", b"title\n", content_type="text/csv")
     w.refused_form(w.po, reverse("import_upload"), {"file": upload}, SENTENCE_IMPORTER, status=403)
+    data = create_form_data(w, parent=ctx["armys"].pk, partners=[w.partner("GBR").pk], **NAVY_AMENDMENT)
+    w.refused_form(ctx["navy_po"], reverse("agreement_create"), data, ctx["amend_sentence"], status=400)
+    # The form offers the Navy the Army's agreement as no amendment's parent; the Army's office it does.
+    for user, offered in ((ctx["navy_po"], False), (w.po, True)):
+        widget = w.browser(user).get(reverse("agreement_create")).context["form"].fields["parent"].widget
+        assert (AgreementKind.AMENDMENT in widget.kinds_by_pk.get(ctx["armys"].pk, [])) is offered
 
 
 @door("program_office_own_organization", "api")
@@ -289,13 +315,19 @@ def _(w, ctx):
     assert response.status_code == 201, response.content[:300]
     assert response.json()["lead_organization"] == ctx["army"].code
     _led_by_proposer(w, ctx, "Army's API")
+    payload = create_api_payload(parent=ctx["armys"].pk, partners=["GBR"], **NAVY_AMENDMENT)
+    w.refused_api(ctx["navy_po"], "post", "/api/v1/agreements/", payload, ctx["amend_sentence"], status=400)
+    for user, listed in ((ctx["navy_po"], False), (w.po, True)):
+        rows = w.api(user).get("/api/v1/agreements/", {"parent_candidate_for": "amendment"}).json()["results"]
+        assert (ctx["armys"].reference in {row["reference"] for row in rows}) is listed
 
 
 admin_read_only_row("program_office_own_organization", "agreement")
 not_applicable(
     "program_office_own_organization",
     "amendment",
-    "An amendment is proposed through agreement_create, so its proposer's organization leads it (service row).",
+    "An amendment is proposed through agreement_create (the service, form and API rows refuse another "
+    "organization's amendment); once in force it changes its parent, led by the same organization.",
 )
 not_applicable("program_office_own_organization", "sweep", "No sweep proposes an agreement.")
 
