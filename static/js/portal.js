@@ -159,7 +159,8 @@
   // --- the list's filter panel collapses on narrow screens ---------------------------------------
   function collapseFilters() {
     document.querySelectorAll("details[data-collapse-below]").forEach(function (panel) {
-      var query = window.matchMedia("(max-width: " + panel.dataset.collapseBelow + ")");
+      // Strictly below the width, where USWDS's own breakpoints (min-width) stop applying.
+      var query = window.matchMedia("not all and (min-width: " + panel.dataset.collapseBelow + ")");
       if (query.matches) panel.open = false;
     });
   }
