@@ -99,7 +99,13 @@
         clearTimeout(timer);
         timer = setTimeout(save, AUTOSAVE_DELAY_MS);
       });
-      form.addEventListener("change", save);
+      // Leaving a field saves it, a moment later: a click on the section's Save button also
+      // leaves the field, and its submit then cancels this save instead of racing it (the
+      // status would otherwise end on "Saved (no change)").
+      form.addEventListener("change", function () {
+        clearTimeout(timer);
+        timer = setTimeout(save, 250);
+      });
       form.addEventListener("submit", function () { clearTimeout(timer); });
     });
   }

@@ -14,6 +14,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from agreements.choices import AgreementKind, State
 from agreements.models import Agreement
@@ -130,7 +131,10 @@ def _save_section(walk: Walk, key: str, text: str) -> None:
     section = walk.page.locator(f"#section-{key}")
     section.locator("textarea").first.fill(text)
     section.get_by_role("button", name=re.compile("^Save")).click()
-    walk.page.locator(f"#save-status-{key}").filter(has_text="Saved").wait_for()
+    # The button's save, not a racing save on leaving the field that leaves "Saved (no change)".
+    walk.page.locator(f"#save-status-{key}").filter(has_text="Saved at").wait_for()
+    walk.page.wait_for_load_state("networkidle")
+    assert walk.page.locator(f"#save-status-{key}").inner_text().startswith("Saved at")
 
 
 def _under_review(make_agreement, **fields) -> Agreement:
@@ -227,7 +231,8 @@ def test_program_office_proposes_drafts_and_submits_for_the_rad(
         if empty:
             section.get_by_role("button", name=re.compile("^Save")).click()
             page.locator(f"#save-status-{key}").filter(has_text="Saved").wait_for()
-    assert bar.inner_text().startswith("13 of 15")  # contributions and the TS&FD review are to come
+    # The bar follows the last save's answer: contributions and the TS&FD review are to come.
+    expect(bar).to_have_text(re.compile(r"^13 of 15"))
     walk.check_page()
 
     walk.tab("Participants and contributions")
