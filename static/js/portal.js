@@ -99,7 +99,13 @@
         clearTimeout(timer);
         timer = setTimeout(save, AUTOSAVE_DELAY_MS);
       });
-      form.addEventListener("change", save);
+      // Leaving a field saves it, a moment later: a click on the section's Save button also
+      // leaves the field, and its submit then cancels this save instead of racing it (the
+      // status would otherwise end on "Saved (no change)").
+      form.addEventListener("change", function () {
+        clearTimeout(timer);
+        timer = setTimeout(save, 250);
+      });
       form.addEventListener("submit", function () { clearTimeout(timer); });
     });
   }
@@ -159,7 +165,8 @@
   // --- the list's filter panel collapses on narrow screens ---------------------------------------
   function collapseFilters() {
     document.querySelectorAll("details[data-collapse-below]").forEach(function (panel) {
-      var query = window.matchMedia("(max-width: " + panel.dataset.collapseBelow + ")");
+      // Strictly below the width, where USWDS's own breakpoints (min-width) stop applying.
+      var query = window.matchMedia("not all and (min-width: " + panel.dataset.collapseBelow + ")");
       if (query.matches) panel.open = false;
     });
   }

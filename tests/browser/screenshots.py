@@ -1,7 +1,8 @@
 """Take screenshots of the portal's main pages into docs/screenshots/.
 
 Run against a server with the demo data (``make run`` or ``manage.py runserver`` after
-``seed_demo``):  .venv/bin/python tests/browser/screenshots.py [http://127.0.0.1:8000]
+``seed_demo``):  .venv/bin/python tests/browser/screenshots.py [http://127.0.0.1:8000] [NAME ...]
+With names (``mobile-agreement-overview`` …), only those screenshots are taken again.
 """
 
 from __future__ import annotations
@@ -35,7 +36,22 @@ def first_reference(page, base: str, query: str) -> str:
     return re.search(r"ICP-\d+-\d+", link.get_attribute("href")).group(0)
 
 
-def main(base: str) -> None:
+def ssoi_saved_and_typing(page) -> None:
+    """One section saved with its button, the next typed into and not saved yet (autosave
+    saves it after a pause in typing): the status line of each says which."""
+    first = page.locator("[data-ssoi-section]").first
+    text = "Mature the sensor fusion software to TRL 6 by the end of 2028."
+    box = first.locator("textarea").first
+    box.fill(text if box.input_value() != text else text.replace("2028", "2029"))  # a change, run after run
+    first.get_by_role("button", name=re.compile("^Save")).click()
+    first.locator("[data-save-status]").filter(has_text="Saved at").wait_for()
+    second = page.locator("[data-ssoi-section]").nth(1)
+    second.locator("textarea").first.fill("")
+    second.locator("textarea").first.press_sequentially("Joint trials at the range.", delay=10)
+    page.get_by_test_id("ssoi-completeness").evaluate("el => el.scrollIntoView({block: 'start'})")
+
+
+def main(base: str, only: set[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -45,6 +61,8 @@ def main(base: str) -> None:
             page = context.new_page()
             sign_in(page, base, username)
             for name, path, *action in shots:
+                if only and name not in only:
+                    continue
                 page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
                 if action:
@@ -63,13 +81,15 @@ def main(base: str) -> None:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.goto(f"{base}/accounts/login/")
-        page.screenshot(path=str(OUT / "login.png"), full_page=True)
+        if not only or "login" in only:
+            page.screenshot(path=str(OUT / "login.png"), full_page=True)
         sign_in(page, base, "program_office")
         rad = first_reference(page, base, "state=rad_review")
         signing = first_reference(page, base, "state=approved")
         in_force = first_reference(page, base, "state=in_force&kind=master")
         negotiation = first_reference(page, base, "state=negotiation")
         signatures = first_reference(page, base, "state=signing")
+        signed = first_reference(page, base, "state=signed")
         returned = first_reference(page, base, "q=C-Drone")
         drafting = first_reference(page, base, "state=ssoi_drafting&kind=project_arrangement")
         context.close()
@@ -100,6 +120,7 @@ def main(base: str) -> None:
                 ("ssoi-review-after-negotiation", f"/agreements/{negotiation}/ssoi/"),
                 ("reasons-as-links", f"/agreements/{drafting}/"),
                 ("signature-panel", f"/agreements/{signatures}/"),
+                ("agreement-signed", f"/agreements/{signed}/"),
                 ("notifications", "/notifications/"),
             ],
         )
@@ -113,6 +134,7 @@ def main(base: str) -> None:
                 )
             ],
         )
+        shoot("program_office", [("ssoi-section-save", f"/agreements/{drafting}/ssoi/", ssoi_saved_and_typing)])
         shoot(
             "program_office",
             [
@@ -140,4 +162,4 @@ def main(base: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000", set(sys.argv[2:]))

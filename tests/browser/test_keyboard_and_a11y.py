@@ -106,7 +106,7 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     position = CoordinationRound.objects.current_for(review).positions.get(office=coordinator.coordinating_office)
     failures: dict[str, list] = {}
 
-    ui = portal(bypass_csp=True, width=width)  # bypass_csp only so that axe-core can be injected
+    ui = portal(width=width)
     ui.goto("/accounts/login/")
     _check(ui, "/accounts/login/", failures)
     ui.page.click("label[for=id_consent]")
@@ -199,6 +199,7 @@ def test_axe_finds_no_wcag_violation_on_any_page_type(
     _check(ui, "/dashboard/", failures)
 
     assert not failures, failures
+    assert not ui.csp_violations, ui.csp_violations
     assert Agreement.objects.count() >= 4
 
     # axe-core really runs: a planted image without text is reported.
