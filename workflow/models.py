@@ -132,6 +132,10 @@ class CoordinationPosition(models.Model):
             self.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and self.is_overdue(now)
         )
 
+    def effective_status(self, now: dt.datetime | None = None) -> str:
+        """The status as it counts now: an unanswered position past its deadline is "silence"."""
+        return PositionStatus.CONCURRED_BY_SILENCE if self.is_silent_concurrence(now) else self.status
+
     def status_label(self, now: dt.datetime | None = None) -> str:
         """The position as people should read it now (computed "Concurred by silence")."""
         if self.is_silent_concurrence(now):
