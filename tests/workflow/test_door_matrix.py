@@ -307,6 +307,7 @@ def test_every_sweep_is_a_known_door():
         "workflow.tasks.lifecycle_sweeps",
         "workflow.tasks.reminders_run",
         "workflow.tasks.render_jobs_requeue_stale",
+        "workflow.tasks.import_batches_requeue_stale",
         # Not lifecycle doors: they expire idempotency records and send queued e-mail.
         "workflow.tasks.idempotency_records_expire",
         "workflow.tasks.emails_send_due",
