@@ -7,11 +7,9 @@ from . import views
 from .views import compare as compare_views
 from .views import documents, participants
 from .views import saved as saved_views
-from .views import search as search_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", search_views.search_page, name="search"),
     path("agreements/", views.agreement_list, name="agreement_list"),
     path("agreements/export.<str:fmt>", views.agreement_export, name="agreement_export"),
     path("agreements/views/", saved_views.saved_view_create, name="saved_view_create"),

@@ -374,14 +374,16 @@ def markdown(results: dict, sizes: list[int]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(table: str) -> None:
+def write_doc(table: str, begin: str = DOC_BEGIN, end: str = DOC_END) -> None:
+    """Put ``table`` between the ``begin`` and ``end`` markers of docs/performance.md (appended
+    with its markers when they are not there yet)."""
     text = DOC.read_text() if DOC.exists() else ""
-    if DOC_BEGIN in text and DOC_END in text:
-        before, rest = text.split(DOC_BEGIN, 1)
-        after = rest.split(DOC_END, 1)[1]
-        DOC.write_text(f"{before}{DOC_BEGIN}\n{table}\n{DOC_END}{after}")
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        after = rest.split(end, 1)[1]
+        DOC.write_text(f"{before}{begin}\n{table}\n{end}{after}")
     else:
-        DOC.write_text(f"{text}\n{DOC_BEGIN}\n{table}\n{DOC_END}\n")
+        DOC.write_text(f"{text}\n{begin}\n{table}\n{end}\n")
 
 
 def postgres_version() -> str:

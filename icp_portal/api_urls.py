@@ -10,11 +10,11 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from agreements.api import search_views
 from agreements.api import views as agreement_views
 from partners.api import views as partner_views
 from partners.api.schema import SCHEMA_SETTINGS
 from workflow.api import lifecycle
+from workflow.api import search as workflow_search
 from workflow.api import views as workflow_views
 
 router = DefaultRouter()
@@ -51,7 +51,7 @@ urlpatterns = [
     ),
     path("me/", partner_views.MeView.as_view(), name="me"),
     path("dashboard/", workflow_views.DashboardView.as_view(), name="dashboard"),
-    path("search/", search_views.SearchView.as_view(), name="search"),
+    path("search/", workflow_search.SearchView.as_view(), name="search"),
     path("review-queue/", workflow_views.ReviewQueueView.as_view(), name="review-queue"),
     *router.urls,
     re_path(r"^.*$", api_not_found, name="not-found"),

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Case, DateTimeField, F, Max, Prefetch, Q, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,12 +26,13 @@ from agreements.choices import REVIEW_STATES, State
 from agreements.selectors import agreements_visible_to
 from partners.models import User
 
-from .models import CalendarFeed, PositionStatus
-from .selectors import obligations_visible_to, positions_visible_to
+from .models import AWAITED_POSITION_STATUSES, CalendarFeed, CoordinationPosition
+from .selectors import coordination_rounds_visible_to, obligations_visible_to, positions_visible_to
 
 PAST_DAYS = 60
 FUTURE_DAYS = 400
-MAX_EVENTS = 500
+MAX_EVENTS = 500  # upcoming events (from today, or from the start of a window that lies ahead)
+MAX_PAST_EVENTS = 100  # events already past, the nearest to today kept
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,21 @@ class CalendarEvent:
         return reverse("agreement_detail", args=[self.reference])
 
 
+@dataclass(frozen=True)
+class CalendarWindow:
+    """The events of a window, and the dates past which some were left out to stay bounded."""
+
+    events: list[CalendarEvent]
+    start: dt.date
+    end: dt.date
+    earlier_left_out: dt.date | None = None  # events on or before this date are not all here
+    later_left_out: dt.date | None = None  # events on or after this date are not all here
+
+    @property
+    def complete(self) -> bool:
+        return self.earlier_left_out is None and self.later_left_out is None
+
+
 KIND_LABELS = {
     "silence_deadline": "Silence deadline",
     "review_target": "Review target",
@@ -73,48 +89,112 @@ def _scope(user: User):
     return agreements
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+class _Collector:
+    """Gathers the events of one window from several sources, each read nearest to the pivot
+    first and bounded on both sides, and remembers where a source had more than it read."""
+
+    def __init__(self, start: dt.date, end: dt.date, pivot: dt.date) -> None:
+        self.start, self.end, self.pivot = start, end, pivot
+        self.events: list[CalendarEvent] = []
+        self.earlier_cut: dt.date | None = None  # events on or before it may be missing
+        self.later_cut: dt.date | None = None  # events on or after it may be missing
+
+    def add(self, uid: str, date: dt.date, kind: str, summary: str, description: str, reference: str) -> None:
+        if self.start <= date <= self.end:
+            self.events.append(CalendarEvent(f"{uid}@icp-portal", date, kind, summary, description, reference))
+
+    def nearest(self, queryset, field: str, *, pivot, to_date=lambda value: value) -> list:
+        """The rows of one source whose event (``to_date`` of ``field``) is nearest to the pivot:
+        at most MAX_PAST_EVENTS before ``pivot`` (latest first) and MAX_EVENTS from it on
+        (earliest first), each side one query in the order of its event dates."""
+        before = list(queryset.filter(**{f"{field}__lt": pivot}).order_by(f"-{field}", "-pk")[: MAX_PAST_EVENTS + 1])
+        after = list(queryset.filter(**{f"{field}__gte": pivot}).order_by(field, "pk")[: MAX_EVENTS + 1])
+        if len(before) > MAX_PAST_EVENTS:
+            cut = to_date(getattr(before.pop(), field))
+            self.earlier_cut = max(cut, self.earlier_cut or cut)
+        if len(after) > MAX_EVENTS:
+            cut = to_date(getattr(after.pop(), field))
+            self.later_cut = min(cut, self.later_cut or cut)
+        return before + after
+
+    def window(self) -> CalendarWindow:
+        """The events in date order, bounded: what a source left out is cut off whole days at a
+        time, then the past is cut to MAX_PAST_EVENTS and the rest to MAX_EVENTS."""
+        earlier, later = self.earlier_cut, self.later_cut
+        events = sorted(
+            (e for e in self.events if (earlier is None or e.date > earlier) and (later is None or e.date < later)),
+            key=lambda e: (e.date, e.reference, e.kind),
+        )
+        past = [e for e in events if e.date < self.pivot]
+        ahead = events[len(past) :]
+        if len(past) > MAX_PAST_EVENTS:
+            earlier = past[-MAX_PAST_EVENTS - 1].date
+            past = [e for e in past if e.date > earlier]
+        if len(ahead) > MAX_EVENTS:
+            later = ahead[MAX_EVENTS].date
+            ahead = [e for e in ahead if e.date < later]
+        return CalendarWindow(past + ahead, self.start, self.end, earlier, later)
+
+
 def calendar_events_for(user: User, start: dt.date | None = None, end: dt.date | None = None) -> list[CalendarEvent]:
+    """The events of ``calendar_window_for``, in date order."""
+    return calendar_window_for(user, start, end).events
+
+
+def calendar_window_for(user: User, start: dt.date | None = None, end: dt.date | None = None) -> CalendarWindow:
     """Every event of ``user`` between ``start`` and ``end`` (by default from PAST_DAYS ago to
-    FUTURE_DAYS ahead), in date order, at most MAX_EVENTS. A fixed number of queries."""
+    FUTURE_DAYS ahead), in date order, in a fixed number of queries: the nearest MAX_EVENTS from
+    today on (or from ``start`` when the window lies ahead or behind) and the nearest
+    MAX_PAST_EVENTS before it. The window says from which dates events were left out."""
     today = timezone.localdate()
     start = start or today - dt.timedelta(days=PAST_DAYS)
     end = end or today + dt.timedelta(days=FUTURE_DAYS)
+    pivot = today if start <= today <= end else start
+    found = _Collector(start, end, pivot)
     if user is None or not user.is_authenticated or not user.is_active:
-        return []
-    events: list[CalendarEvent] = []
-
-    def add(uid: str, date: dt.date, kind: str, summary: str, description: str, reference: str) -> None:
-        if start <= date <= end:
-            events.append(CalendarEvent(f"{uid}@icp-portal", date, kind, summary, description, reference))
+        return found.window()
+    add = found.add
 
     agreements = _scope(user)
     # Expirations, their warnings, and fixed entry-into-force dates (liaisons too: both are in the text).
-    warnings = sorted(settings.EXPIRY_WARNING_DAYS)
-    for a in agreements.filter(
-        state=State.IN_FORCE, expiration_date__gte=start, expiration_date__lte=end + dt.timedelta(days=max(warnings))
-    ).only("pk", "reference", "title", "expiration_date")[:MAX_EVENTS]:
-        add(
-            f"expiration-{a.pk}-{a.expiration_date:%Y%m%d}",
-            a.expiration_date,
-            "expiration",
-            f"{a.reference} expires",
-            f"{a.title} expires on {a.expiration_date:%Y-%m-%d}.",
-            a.reference,
-        )
-        for days in warnings:
+    # Each warning is a source of its own, read in the order of its own dates.
+    in_force = agreements.filter(state=State.IN_FORCE).only("pk", "reference", "title", "state", "expiration_date")
+    for days in (0, *sorted(settings.EXPIRY_WARNING_DAYS)):
+        ahead = dt.timedelta(days=days)
+        rows = in_force.filter(expiration_date__gte=start + ahead, expiration_date__lte=end + ahead)
+        for a in found.nearest(rows, "expiration_date", pivot=pivot + ahead, to_date=lambda d, ahead=ahead: d - ahead):
+            if days == 0:
+                add(
+                    f"expiration-{a.pk}-{a.expiration_date:%Y%m%d}",
+                    a.expiration_date,
+                    "expiration",
+                    f"{a.reference} expires",
+                    f"{a.title} expires on {a.expiration_date:%Y-%m-%d}.",
+                    a.reference,
+                )
+                continue
             add(
                 f"expiry-{days}-{a.pk}-{a.expiration_date:%Y%m%d}",
-                a.expiration_date - dt.timedelta(days=days),
+                a.expiration_date - ahead,
                 "expiry_warning",
                 f"{a.reference} expires in {days} days",
                 f"{a.title} expires on {a.expiration_date:%Y-%m-%d}: {days} days from this date.",
                 a.reference,
             )
-    for a in agreements.filter(
+    fixed = agreements.filter(
         fixed_entry_into_force_date__gte=start,
         fixed_entry_into_force_date__lte=end,
         entry_into_force_date__isnull=True,
-    ).only("pk", "reference", "title", "fixed_entry_into_force_date")[:MAX_EVENTS]:
+    ).only("pk", "reference", "title", "state", "fixed_entry_into_force_date")
+    for a in found.nearest(fixed, "fixed_entry_into_force_date", pivot=pivot):
         add(
             f"eif-{a.pk}-{a.fixed_entry_into_force_date:%Y%m%d}",
             a.fixed_entry_into_force_date,
@@ -124,19 +204,21 @@ def calendar_events_for(user: User, start: dt.date | None = None, end: dt.date |
             a.reference,
         )
     if user.is_liaison:
-        return _capped(events)
+        return found.window()
 
     follows_reviews = user.is_reviewer or user.is_portal_admin
-    open_positions = positions_visible_to(user).filter(
-        round__closed_at__isnull=True,
-        status__in=[PositionStatus.PENDING, PositionStatus.COMMENT],
-        due_at__date__gte=start,
-        due_at__date__lte=end,
-    )
+    window_start, window_end = _day_start(start), _day_start(end + dt.timedelta(days=1))
     if user.is_coordinator:
-        for p in open_positions.filter(office_id=user.coordinating_office_id)[:MAX_EVENTS]:
+        open_positions = positions_visible_to(user).filter(
+            office_id=user.coordinating_office_id,
+            round__closed_at__isnull=True,
+            status__in=AWAITED_POSITION_STATUSES,
+            due_at__gte=window_start,
+            due_at__lt=window_end,
+        )
+        for p in found.nearest(open_positions, "due_at", pivot=_day_start(pivot), to_date=_local_date):
             a = p.round.agreement
-            due = timezone.localtime(p.due_at).date()
+            due = _local_date(p.due_at)
             add(
                 f"silence-{p.pk}-{due:%Y%m%d}",
                 due,
@@ -148,44 +230,69 @@ def calendar_events_for(user: User, start: dt.date | None = None, end: dt.date |
             )
     elif follows_reviews:
         # One event per round: the day its last awaited office is deemed to concur.
-        rounds: dict[int, list] = defaultdict(list)
-        for p in open_positions[:MAX_EVENTS]:
-            rounds[p.round_id].append(p)
-        for round_id, positions in rounds.items():
-            a = positions[0].round.agreement
-            due = max(timezone.localtime(p.due_at).date() for p in positions)
-            offices = ", ".join(sorted(p.office.name for p in positions))
+        awaited = Q(positions__status__in=AWAITED_POSITION_STATUSES)
+        rounds = (
+            coordination_rounds_visible_to(user)
+            .filter(closed_at__isnull=True)
+            .annotate(last_due=Max("positions__due_at", filter=awaited))
+            .filter(last_due__gte=window_start, last_due__lt=window_end)
+            .select_related("agreement")
+            .prefetch_related(
+                Prefetch(
+                    "positions",
+                    queryset=CoordinationPosition.objects.filter(status__in=AWAITED_POSITION_STATUSES)
+                    .select_related("office")
+                    .order_by("office__name"),
+                    to_attr="awaited",
+                )
+            )
+        )
+        for r in found.nearest(rounds, "last_due", pivot=_day_start(pivot), to_date=_local_date):
+            due = _local_date(r.last_due)
             add(
-                f"round-{round_id}-{due:%Y%m%d}",
+                f"round-{r.pk}-{due:%Y%m%d}",
                 due,
                 "silence_deadline",
-                f"{a.reference}: coordination silence deadline",
-                f"{positions[0].round.get_stage_display()} coordination of {a.title}: awaiting {offices}.",
-                a.reference,
+                f"{r.agreement.reference}: coordination silence deadline",
+                f"{r.get_stage_display()} coordination of {r.agreement.title}: awaiting "
+                f"{', '.join(p.office.name for p in r.awaited)}.",
+                r.agreement.reference,
             )
     if follows_reviews or user.is_program_office:
-        for a in agreements.filter(state__in=REVIEW_STATES).only(
-            "pk", "reference", "title", "state", "state_changed_at"
-        )[:MAX_EVENTS]:
-            limit = settings.STALLED_STAGE_DAYS.get(a.state)
-            if limit is None:
-                continue
-            target = timezone.localtime(a.state_changed_at).date() + dt.timedelta(days=limit)
-            add(
-                f"review-{a.pk}-{a.state}-{target:%Y%m%d}",
-                target,
-                "review_target",
-                f"{a.reference}: {State(a.state).label} target",
-                f"{a.title} has been in {State(a.state).label} since {a.state_changed_at:%Y-%m-%d}; "
-                f"the target is {limit} days.",
-                a.reference,
+        targets = {state: limit for state, limit in settings.STALLED_STAGE_DAYS.items() if state in set(REVIEW_STATES)}
+        if targets:
+            in_review = (
+                agreements.filter(state__in=list(targets))
+                .annotate(
+                    target=Case(
+                        *(
+                            When(state=state, then=F("state_changed_at") + dt.timedelta(days=limit))
+                            for state, limit in targets.items()
+                        ),
+                        output_field=DateTimeField(),
+                    )
+                )
+                .filter(target__gte=window_start, target__lt=window_end)
+                .only("pk", "reference", "title", "state", "state_changed_at")
             )
+            for a in found.nearest(in_review, "target", pivot=_day_start(pivot), to_date=_local_date):
+                target = _local_date(a.target)
+                add(
+                    f"review-{a.pk}-{a.state}-{target:%Y%m%d}",
+                    target,
+                    "review_target",
+                    f"{a.reference}: {State(a.state).label} target",
+                    f"{a.title} has been in {State(a.state).label} since {a.state_changed_at:%Y-%m-%d}; "
+                    f"the target is {targets[a.state]} days.",
+                    a.reference,
+                )
         wait = dt.timedelta(days=settings.CONGRESSIONAL_WAIT_DAYS)
-        for a in agreements.filter(
+        waiting = agreements.filter(
             state=State.CONGRESSIONAL_WAIT,
             congressional_notice_date__gte=start - wait,
             congressional_notice_date__lte=end - wait,
-        ).only("pk", "reference", "title", "congressional_notice_date")[:MAX_EVENTS]:
+        ).only("pk", "reference", "title", "state", "congressional_notice_date")
+        for a in found.nearest(waiting, "congressional_notice_date", pivot=pivot - wait, to_date=lambda d: d + wait):
             ends = a.congressional_notice_date + wait
             add(
                 f"congress-{a.pk}-{ends:%Y%m%d}",
@@ -199,7 +306,7 @@ def calendar_events_for(user: User, start: dt.date | None = None, end: dt.date |
         obligations = obligations_visible_to(user).filter(
             agreement__in=agreements, completed_date__isnull=True, due_date__gte=start, due_date__lte=end
         )
-        for o in obligations[:MAX_EVENTS]:
+        for o in found.nearest(obligations, "due_date", pivot=pivot):
             add(
                 f"obligation-{o.pk}-{o.due_date:%Y%m%d}",
                 o.due_date,
@@ -208,12 +315,7 @@ def calendar_events_for(user: User, start: dt.date | None = None, end: dt.date |
                 f"{o.get_kind_display()} for {o.agreement.title} is due.",
                 o.agreement.reference,
             )
-    return _capped(events)
-
-
-def _capped(events: list[CalendarEvent]) -> list[CalendarEvent]:
-    events.sort(key=lambda e: (e.date, e.reference, e.kind))
-    return events[:MAX_EVENTS]
+    return found.window()
 
 
 # --- the feed ---------------------------------------------------------------------------------
@@ -269,7 +371,10 @@ def calendar_ics(user: User) -> bytes:
     calendar.add("x-wr-calname", f"ICP Portal — {user.get_full_name() or user.username}")
     base = settings.PORTAL_BASE_URL.rstrip("/")
     stamp = timezone.now()
-    for item in calendar_events_for(user):
+    window = calendar_window_for(user)
+    if not window.complete:
+        calendar.add("x-wr-caldesc", _left_out_note(window))
+    for item in window.events:
         event = Event()
         event.add("uid", item.uid)
         event.add("dtstamp", stamp)
@@ -281,4 +386,28 @@ def calendar_ics(user: User) -> bytes:
         event.add("categories", [KIND_LABELS[item.kind]])
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
+    if window.later_left_out:
+        # Said where a reader of the feed looks: on the day the left-out dates begin.
+        note = Event()
+        note.add("uid", f"left-out-{user.pk}-{window.later_left_out:%Y%m%d}@icp-portal")
+        note.add("dtstamp", stamp)
+        note.add("dtstart", window.later_left_out)
+        note.add("dtend", window.later_left_out + dt.timedelta(days=1))
+        note.add("summary", "ICP Portal: later dates are not in this feed")
+        note.add("description", f"{_left_out_note(window)}\n{base}{reverse('calendar')}")
+        note.add("url", f"{base}{reverse('calendar')}")
+        note.add("transp", "TRANSPARENT")
+        calendar.add_component(note)
     return calendar.to_ical()
+
+
+def _left_out_note(window: CalendarWindow) -> str:
+    parts = ["The feed holds the nearest dates only."]
+    if window.later_left_out:
+        parts.append(
+            f"Dates from {window.later_left_out:%Y-%m-%d} on are left out (more than {MAX_EVENTS} ahead): "
+            "the calendar page shows them month by month."
+        )
+    if window.earlier_left_out:
+        parts.append(f"Past dates up to {window.earlier_left_out:%Y-%m-%d} are left out.")
+    return " ".join(parts)

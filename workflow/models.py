@@ -132,6 +132,10 @@ class CoordinationPosition(models.Model):
             self.status in (PositionStatus.PENDING, PositionStatus.COMMENT) and self.is_overdue(now)
         )
 
+    def effective_status(self, now: dt.datetime | None = None) -> str:
+        """The status as it counts now: an unanswered position past its deadline is "silence"."""
+        return PositionStatus.CONCURRED_BY_SILENCE if self.is_silent_concurrence(now) else self.status
+
     def status_label(self, now: dt.datetime | None = None) -> str:
         """The position as people should read it now (computed "Concurred by silence")."""
         if self.is_silent_concurrence(now):
@@ -474,12 +478,20 @@ class ServiceHeartbeat(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "Checking the file (nothing written)"
     PREVIEWED = "previewed", "Previewed (nothing written)"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Importing"
     DONE = "done", "Imported"
     REFUSED = "refused", "Nothing imported"
     FAILED = "failed", "Failed"
+
+
+class ImportPhase(models.TextChoices):
+    """What an import batch's ``processed_rows`` counts while it runs."""
+
+    CHECKING = "checking", "Checking"
+    WRITING = "writing", "Writing"
 
 
 class ImportBatch(models.Model):
@@ -492,11 +504,16 @@ class ImportBatch(models.Model):
     status = models.CharField(max_length=12, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
     valid_only = models.BooleanField(default=False)
     total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
+    phase = models.CharField(max_length=10, choices=ImportPhase.choices, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0, help_text="Rows the phase has gone through.")
+    phase_rows = models.PositiveIntegerField(default=0, help_text="Rows the phase goes through.")
     preview = models.JSONField(default=dict, blank=True, help_text="The dry run's row-by-row report.")
     result = models.JSONField(default=dict, blank=True, help_text="The import's row-by-row report.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker was last asked to check or import the file."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -512,7 +529,12 @@ class ImportBatch(models.Model):
 
     @property
     def percent(self) -> int:
-        return round(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+        return min(100, round(100 * self.processed_rows / self.phase_rows)) if self.phase_rows else 0
+
+    @property
+    def in_progress(self) -> bool:
+        """The worker has it (or will): the page polls its progress."""
+        return self.status in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
 class CalendarFeed(models.Model):

@@ -129,6 +129,30 @@ def import_batch_run(batch_id: int) -> str:
     return "skipped" if batch is None else batch.status
 
 
+@shared_task(
+    name="workflow.tasks.import_batch_check",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def import_batch_check(batch_id: int) -> str:
+    """Check a large uploaded file (its dry-run preview), the page showing progress."""
+    from .imports import import_batch_check as check
+
+    batch = check(batch_id=batch_id)
+    return "skipped" if batch is None else batch.status
+
+
+@shared_task(name="workflow.tasks.import_batches_requeue_stale", acks_late=True, ignore_result=True)
+def import_batches_requeue_stale() -> int:
+    """Give the worker again the import batches whose message the broker lost or whose worker died."""
+    from .imports import import_batches_requeue_stale as sweep
+
+    return sweep()
+
+
 @shared_task(name="workflow.tasks.idempotency_records_expire", acks_late=True, ignore_result=True)
 def idempotency_records_expire() -> int:
     """Forget Idempotency-Keys and used form tokens older than IDEMPOTENCY_KEY_TTL_HOURS."""

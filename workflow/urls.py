@@ -3,7 +3,7 @@ queues and dashboards, generated PDFs and notifications, the import and the cale
 
 from django.urls import path
 
-from .views import calendar_pages, coordination, dashboards, history, importing, pdf_jobs, queues, transitions
+from .views import calendar_pages, coordination, dashboards, history, importing, pdf_jobs, queues, search, transitions
 
 urlpatterns = [
     path("review/", queues.review_queue, name="review_queue"),
@@ -14,6 +14,7 @@ urlpatterns = [
         queues.position_record,
         name="position_record",
     ),
+    path("search/", search.search_page, name="search"),
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("partner/", dashboards.liaison_dashboard, name="liaison_dashboard"),
 ]

@@ -1,4 +1,4 @@
-"""GIN indexes for the global search (agreements/search.py), on exactly the tsvector expressions
+"""GIN indexes for the global search (workflow/search.py), on exactly the tsvector expressions
 its queries use. PostgreSQL only: SQLite searches by substring and needs none."""
 
 from django.db import migrations

@@ -1,8 +1,8 @@
 """Browser pages of agreements (the records): the role-aware home, the list with filters and
 exports, the proposal form, the agreement page's record tabs (overview, SSOI, participants,
-documents), search, saved views and the comparison of versions. One module per page family;
+documents), saved views and the comparison of versions. One module per page family;
 ``frame`` is the agreement page every tab shares. The lifecycle tabs (coordination, history) and
-the actions live in ``workflow.views``.
+the actions, and search (which reads workflow's comments too), live in ``workflow.views``.
 
 Views parse input, call a service and present its answer; no rule lives here."""
 

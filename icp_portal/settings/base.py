@@ -306,6 +306,8 @@ RENDER_STALE_SECONDS = env.int("RENDER_STALE_SECONDS", default=CELERY_RENDER_TIM
 # A job still queued this long after its message went to the broker is handed over again (a broker
 # that lost its queue, e.g. restarted without persistence).
 RENDER_QUEUED_STALE_SECONDS = env.int("RENDER_QUEUED_STALE_SECONDS", default=300)
+# The same for an import batch waiting to be checked or imported by the worker.
+IMPORT_QUEUED_STALE_SECONDS = env.int("IMPORT_QUEUED_STALE_SECONDS", default=300)
 # How often beat runs the sweeps that heal outages (seconds).
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=30)
 EMAIL_SWEEP_SECONDS = env.float("EMAIL_SWEEP_SECONDS", default=30)
@@ -338,6 +340,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Render jobs whose worker died mid-render, or whose message a broker lost.
     "render-requeue-stale": {"task": "workflow.tasks.render_jobs_requeue_stale", "schedule": RENDER_SWEEP_SECONDS},
+    # Import batches whose message a broker lost, or whose worker died (same period).
+    "import-requeue-stale": {
+        "task": "workflow.tasks.import_batches_requeue_stale",
+        "schedule": RENDER_SWEEP_SECONDS,
+    },
 }
 
 # --- Security (docs/security.md maps each control to the STIG / ASVS item it meets) ---

@@ -322,3 +322,27 @@ def test_throttled_requests_are_429(program_office):
     assert statuses == [200, 200, 429]
     assert last.status_code == 429 and last.json()["code"] == "throttled"
     assert int(last["Retry-After"]) > 0
+
+
+def test_a_position_past_its_silence_deadline_reads_concurred_by_silence(make_agreement, coordinator, reviewer):
+    agreement = make_agreement(State.RAD_REVIEW)
+    api = token_client(coordinator)
+    mine = api.get("/api/v1/coordination-positions/?mine=true&open=true").json()["results"]
+    assert (mine[0]["status"], mine[0]["effective_status"], mine[0]["status_label"]) == (
+        "pending",
+        "pending",
+        "Awaiting position",
+    )
+    later = timezone.now() + dt.timedelta(days=60)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        position = api.get(f"/api/v1/coordination-positions/{mine[0]['id']}/").json()
+        detail = token_client(reviewer).get(f"/api/v1/agreements/{agreement.pk}/").json()
+    # The stored status stays "pending" until the sweep records it; the API says how it counts now.
+    assert (position["status"], position["effective_status"], position["status_label"]) == (
+        "pending",
+        "silence",
+        "Concurred by silence",
+    )
+    briefs = {p["office"]: p for p in detail["coordination"]["positions"]}
+    assert briefs["OGC"]["status"] == "pending" and briefs["OGC"]["effective_status"] == "silence"
+    assert briefs["OGC"]["status_label"] == "Concurred by silence"

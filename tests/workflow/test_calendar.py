@@ -4,6 +4,7 @@ feed's revocation, and the month and list pages."""
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -142,3 +143,94 @@ def test_events_are_bounded_and_in_date_order(portfolio, reviewer):
     events = calendar_events_for(reviewer)
     assert [e.date for e in events] == sorted(e.date for e in events)
     assert len({e.uid for e in events}) == len(events)
+
+
+def test_fixed_entry_into_force_dates_are_events_until_the_agreement_enters_into_force(
+    make_agreement, program_office, reviewer, liaison, coordinator
+):
+    today = timezone.localdate()
+    fixed = today + dt.timedelta(days=40)
+    waiting = make_agreement(State.SIGNED, fixed_entry_into_force_date=fixed, releasable_to_partners=True)
+    hidden = make_agreement(State.SIGNED, fixed_entry_into_force_date=fixed, releasable_to_partners=False)
+    assert waiting.state == State.SIGNED and waiting.entry_into_force_date is None
+    summary = f"{waiting.reference} enters into force"
+    for user in (program_office, reviewer, coordinator, liaison):
+        events = {e.summary: e for e in calendar_events_for(user)}
+        assert events[summary].date == fixed and events[summary].kind == "entry_into_force", user
+        assert events[summary].label == "Entry into force"
+        assert (f"{hidden.reference} enters into force" in events) == (not user.is_liaison), user
+    feed = _events(_feed(liaison))
+    assert feed[summary]["date"] == fixed and feed[summary]["uid"] == f"eif-{waiting.pk}-{fixed:%Y%m%d}@icp-portal"
+    listing = client_for(program_office).get(reverse("calendar"), {"view": "list"}).content.decode()
+    assert summary in listing and "Entry into force" in listing
+    # Once in force on that date, the date is history: no event any more.
+    with mock.patch("django.utils.timezone.localdate", return_value=fixed):
+        assert workflow_services.entry_into_force_sweep() == 2
+    assert not any(e.kind == "entry_into_force" for e in calendar_events_for(reviewer))
+
+
+@pytest.fixture
+def crowded(make_agreement):
+    """Agreements in force made nearest expiration first (the order a "newest first" cut loses),
+    whose expirations and warnings give events on both sides of today."""
+    today = timezone.localdate()
+    return [
+        make_agreement(State.IN_FORCE, title=f"Crowded {days}", expiration_date=today + dt.timedelta(days=days))
+        for days in (20, 45, 50, 100, 150, 200, 250, 390)
+    ]
+
+
+def test_a_portfolio_larger_than_the_cap_keeps_its_nearest_dates_and_says_what_was_left_out(
+    crowded, reviewer, monkeypatch
+):
+    from workflow import calendar
+
+    today = timezone.localdate()
+    full = calendar.calendar_window_for(reviewer)
+    assert full.complete
+    past = [e for e in full.events if e.date < today]
+    ahead = [e for e in full.events if e.date >= today]
+    assert len(past) == 4 and len(ahead) > 12  # warnings 10, 30, 40 and 45 days ago; the rest to come
+
+    monkeypatch.setattr(calendar, "MAX_EVENTS", 5)
+    monkeypatch.setattr(calendar, "MAX_PAST_EVENTS", 2)
+    window = calendar.calendar_window_for(reviewer)
+    # The nearest upcoming dates, whole days only, and the latest past ones.
+    assert window.later_left_out == ahead[5].date
+    assert window.earlier_left_out == past[-3].date
+    kept_ahead = [e for e in ahead if e.date < ahead[5].date]
+    assert [e.uid for e in window.events] == [e.uid for e in past[-2:] + kept_ahead]
+    assert window.events[1].summary == f"{crowded[0].reference} expires in 30 days"  # 10 days ago
+    assert min(e.date for e in window.events if e.date >= today) == ahead[0].date
+
+    page = client_for(reviewer).get(reverse("calendar"), {"view": "list"}).content.decode()
+    assert 'data-testid="calendar-left-out"' in page and "Only the nearest 5 from today" in page
+    assert f"dates from {window.later_left_out:%Y-%m-%d} on are left out" in page
+    feed = _feed(reviewer)
+    assert "left out" in str(feed["X-WR-CALDESC"])
+    notes = [e for e in feed.walk("VEVENT") if str(e["SUMMARY"]) == "ICP Portal: later dates are not in this feed"]
+    assert [n.decoded("DTSTART") for n in notes] == [window.later_left_out]
+    # A month is a small window: ahead of today it is complete, and says nothing.
+    month = ahead[-1].date
+    grid = client_for(reviewer).get(reverse("calendar"), {"month": month.strftime("%Y-%m")}).content.decode()
+    assert ahead[-1].summary in grid and 'data-testid="calendar-left-out"' not in grid
+
+
+def test_the_calendar_runs_a_fixed_number_of_queries(crowded, make_agreement, reviewer, coordinator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow import calendar
+
+    def queries(user) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            calendar.calendar_window_for(user)
+        return len(captured)
+
+    make_agreement(State.RAD_REVIEW)
+    before = {user: queries(user) for user in (reviewer, coordinator)}
+    today = timezone.localdate()
+    make_agreement(State.IN_FORCE, expiration_date=today + dt.timedelta(days=60))
+    make_agreement(State.RAD_REVIEW)
+    make_agreement(State.RFA_REVIEW)
+    assert {user: queries(user) for user in (reviewer, coordinator)} == before

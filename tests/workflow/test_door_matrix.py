@@ -307,6 +307,7 @@ def test_every_sweep_is_a_known_door():
         "workflow.tasks.lifecycle_sweeps",
         "workflow.tasks.reminders_run",
         "workflow.tasks.render_jobs_requeue_stale",
+        "workflow.tasks.import_batches_requeue_stale",
         # Not lifecycle doors: they expire idempotency records and send queued e-mail.
         "workflow.tasks.idempotency_records_expire",
         "workflow.tasks.emails_send_due",
@@ -382,12 +383,15 @@ COMMAND_DOORS = {
     "restore": NO_RULE + "it replaces the whole database with a verified backup taken through these doors.",
     "db_roles": NO_RULE + "database roles and grants (the audit's append-only privileges: audit_append_only).",
     "lifecycle_diagram": NO_RULE + "docs/lifecycle.svg.",
+    "documents_extract_text": NO_RULE + "the searchable text of stored documents (empty text only).",
 }
 
 # Every Celery task the project registers, on the beat schedule or queued by a door.
 TASK_DOORS = {
     "workflow.tasks.lifecycle_sweeps": "silence_sweep congressional_wait_sweep entry_into_force_sweep expiry_sweep",
     "workflow.tasks.import_batch_run": IMPORT_RULES,
+    "workflow.tasks.import_batch_check": NO_RULE + "an import batch's dry run (the import's rules, rolled back).",
+    "workflow.tasks.import_batches_requeue_stale": NO_RULE + "import batches only.",
     # Stores generated PDFs, never releasable (tests/workflow/test_pdf*.py, the rule's rows).
     "workflow.tasks.render_job_run": "internal_pdf_never_releasable",
     "workflow.tasks.reminders_run": REMINDERS_RULES,
@@ -404,6 +408,8 @@ WRITER_DOORS = {
     "workflow.imports.batches.import_batch_preview": NO_RULE + "an import batch (a dry run).",
     "workflow.imports.batches.import_batch_start": NO_RULE + "an import batch, queued.",
     "workflow.imports.batches.import_batch_run": IMPORT_RULES,
+    "workflow.imports.batches.import_batch_check": NO_RULE + "an import batch's dry run.",
+    "workflow.imports.batches.import_batches_requeue_stale": NO_RULE + "import batches only.",
     "workflow.pdf.jobs.render_job_run": "internal_pdf_never_releasable",
     "workflow.pdf.jobs.render_job_fail": NO_RULE + "a render job's failure.",
     "workflow.pdf.queueing.render_job_retry": "render_job_request",

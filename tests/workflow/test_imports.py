@@ -497,7 +497,13 @@ def test_a_large_file_is_queued_for_the_worker_and_reports_its_outcome(reviewer,
 
     monkeypatch.setattr(imports.batches, "IMPORT_INLINE_ROWS", 5)
     batch = imports.import_batch_preview(user=reviewer, content=_csv(_valid_rows(12)), filename="big.csv")
-    assert batch.status == ImportStatus.PREVIEWED and batch.total_rows == 12
+    assert batch.status == ImportStatus.CHECKING and batch.total_rows == 12  # the worker checks it
+    assert OutboxMessage.objects.filter(task=imports.CHECK_TASK, kwargs={"batch_id": batch.pk}).exists()
+    checking = client_for(reviewer).get(reverse("import_batch", args=[batch.pk])).content.decode()
+    assert "12 rows to check" in checking and "waiting for the worker" in checking
+    batch = imports.import_batch_check(batch_id=batch.pk)
+    assert batch.status == ImportStatus.PREVIEWED and batch.preview["counts"]["create"] == 12
+    assert imports.import_batch_check(batch_id=batch.pk) is None  # a redelivered task does nothing
     batch = imports.import_batch_start(batch=batch, user=reviewer, valid_only=False)
     assert batch.status == ImportStatus.QUEUED and Agreement.objects.count() == 0
     assert OutboxMessage.objects.filter(task=imports.IMPORT_TASK, kwargs={"batch_id": batch.pk}).exists()

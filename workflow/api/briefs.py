@@ -14,6 +14,10 @@ class PositionBriefSerializer(serializers.Serializer):
     office = serializers.CharField(source="office.code")
     office_name = serializers.CharField(source="office.name")
     status = serializers.ChoiceField(choices=PositionStatus.choices)
+    effective_status = serializers.ChoiceField(
+        choices=PositionStatus.choices, help_text='"silence" once an unanswered position is past its deadline.'
+    )
+    status_label = serializers.CharField()
     due_at = serializers.DateTimeField()
     comment = serializers.CharField()
     responded_at = serializers.DateTimeField(allow_null=True)

@@ -33,6 +33,13 @@ class CoordinationPositionSerializer(serializers.ModelSerializer):
     office = serializers.SlugRelatedField(slug_field="code", read_only=True)
     office_name = serializers.CharField(source="office.name", read_only=True)
     responded_by = UserSummarySerializer(read_only=True, allow_null=True)
+    effective_status = serializers.ChoiceField(
+        choices=PositionStatus.choices,
+        read_only=True,
+        help_text='The status as it counts now: "silence" once an unanswered position is past its deadline, '
+        "even before the sweep records it (`status` is the stored value).",
+    )
+    status_label = serializers.CharField(read_only=True, help_text="`effective_status` as people read it.")
 
     class Meta:
         model = CoordinationPosition
@@ -46,6 +53,8 @@ class CoordinationPositionSerializer(serializers.ModelSerializer):
             "office",
             "office_name",
             "status",
+            "effective_status",
+            "status_label",
             "comment",
             "due_at",
             "responded_by",

@@ -15,13 +15,23 @@ The package, in the order an import runs:
 - ``values`` — cell values (dates, choices, amounts) and the reference data looked up once;
 - ``planning`` — one row checked without writing, and the order rows are planned in;
 - ``service`` — ``agreements_import``: plan, then write the valid rows in chunks;
-- ``batches`` — the browser's preview and import with progress (``IMPORT_INLINE_ROWS`` lives here);
+- ``batches`` — the browser's preview and import with progress (``IMPORT_INLINE_ROWS`` lives here),
+  and the sweep that hands the worker a batch whose message was lost;
 - ``template`` — the XLSX template.
 
 The names below stay importable from ``workflow.imports``.
 """
 
-from .batches import IMPORT_INLINE_ROWS, IMPORT_TASK, import_batch_preview, import_batch_run, import_batch_start
+from .batches import (
+    CHECK_TASK,
+    IMPORT_INLINE_ROWS,
+    IMPORT_TASK,
+    import_batch_check,
+    import_batch_preview,
+    import_batch_run,
+    import_batch_start,
+    import_batches_requeue_stale,
+)
 from .reading import (
     ALL_COLUMNS,
     HEADER_KEYS,
@@ -38,6 +48,7 @@ from .template import TEMPLATE_CHOICES, TEMPLATE_EXAMPLE, import_template_xlsx
 
 __all__ = [
     "ALL_COLUMNS",
+    "CHECK_TASK",
     "HEADER_KEYS",
     "IMPORT_INLINE_ROWS",
     "IMPORT_TASK",
@@ -51,9 +62,11 @@ __all__ = [
     "ImportRow",
     "Problem",
     "agreements_import",
+    "import_batch_check",
     "import_batch_preview",
     "import_batch_run",
     "import_batch_start",
+    "import_batches_requeue_stale",
     "import_denial",
     "import_template_xlsx",
     "read_rows",

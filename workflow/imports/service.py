@@ -31,6 +31,7 @@ from ..models import (
     CoordinationPosition,
     CoordinationRound,
     CoordinationStage,
+    ImportPhase,
     Notification,
     ReportingObligation,
     TransitionLog,
@@ -59,11 +60,15 @@ def agreements_import(
     user: User,
     dry_run: bool = True,
     valid_only: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportResult:
     """Read the file and create its agreements. ``dry_run`` reports what would happen and writes
     nothing; otherwise nothing is written unless every row is valid, or ``valid_only`` imports the
-    valid rows and leaves the others. Raises ImportFileError when the file cannot be read."""
+    valid rows and leaves the others. Raises ImportFileError when the file cannot be read.
+
+    ``progress(phase, done, total)`` is told how far it got: while checking (every
+    PROGRESS_EVERY rows, ``total`` the rows of the file), then while writing (after each chunk,
+    ``total`` the rows to write)."""
     if denial := import_denial(user):
         raise PermissionDenied(denial)
     filename = (filename or "import").replace("\\", "/").rsplit("/", 1)[-1][:120]
@@ -72,7 +77,9 @@ def agreements_import(
     ctx = _Ctx(user, filename, _Lookups.load(rows))
     ordered = _order(rows)
     plans: list[_Planned] = []
-    for row in ordered:
+    for checked, row in enumerate(ordered):
+        if progress and checked % PROGRESS_EVERY == 0:
+            progress(ImportPhase.CHECKING, checked, len(ordered))
         plan = _plan_row(row, ctx)
         if row.action == "exists":
             continue
@@ -85,6 +92,8 @@ def agreements_import(
         for key in (plan.agreement.reference, plan.agreement.external_reference):
             if key:
                 ctx.planned[key] = plan
+    if progress:
+        progress(ImportPhase.CHECKING, len(ordered), len(ordered))
     if dry_run or not plans or (result.errors and not valid_only):
         for plan in plans:
             plan.agreement.pk = None
@@ -92,6 +101,8 @@ def agreements_import(
         result.committed = not dry_run and not plans and (valid_only or not result.errors)
         return result
     total = len(plans)
+    if progress:
+        progress(ImportPhase.WRITING, 0, total)
     try:
         with transaction.atomic():
             _reserve_references(plans)
@@ -100,7 +111,7 @@ def agreements_import(
                 _write(chunk, ctx)
                 done += len(chunk)
                 if progress:
-                    progress(done, total)
+                    progress(ImportPhase.WRITING, done, total)
     except IntegrityError as exc:
         # Only a concurrent change can get here (every rule was checked above): nothing is kept.
         raise ImportFileError(
@@ -112,6 +123,7 @@ def agreements_import(
 
 
 WRITE_CHUNK = 500
+PROGRESS_EVERY = 25  # rows checked between two progress reports
 
 
 def _chunks(plans: list[_Planned]):

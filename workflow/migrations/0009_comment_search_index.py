@@ -1,4 +1,4 @@
-"""A GIN index for searching the comments of the audit trail (agreements/search.py), on exactly
+"""A GIN index for searching the comments of the audit trail (workflow/search.py), on exactly
 the tsvector expression its query uses. PostgreSQL only."""
 
 from django.db import migrations

@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import calendar as calendar_rules
 from ..calendar import (
     KIND_LABELS,
-    calendar_events_for,
     calendar_feed_create,
     calendar_feed_for_token,
     calendar_feed_revoke,
     calendar_ics,
+    calendar_window_for,
 )
 from ..models import AccessLog, CalendarFeed
 
@@ -45,11 +46,18 @@ def calendar_page(request):
     """The user's dates: a month grid, or a list of what is coming (and what was missed lately)."""
     today = timezone.localdate()
     view = "list" if request.GET.get("view") == "list" else "month"
-    context = {"view": view, "today": today, "kind_labels": KIND_LABELS}
+    context = {
+        "view": view,
+        "today": today,
+        "kind_labels": KIND_LABELS,
+        "max_events": calendar_rules.MAX_EVENTS,
+        "max_past_events": calendar_rules.MAX_PAST_EVENTS,
+    }
     if view == "month":
         first = _month(request.GET.get("month", ""), today)
         weeks = pycalendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        events = calendar_events_for(request.user, weeks[0][0], weeks[-1][-1])
+        window = calendar_window_for(request.user, weeks[0][0], weeks[-1][-1])
+        events = window.events
         by_day = defaultdict(list)
         for event in events:
             by_day[event.date].append(event)
@@ -65,15 +73,16 @@ def calendar_page(request):
                 "previous": previous,
                 "following": following,
                 "count": sum(1 for e in events if e.date.month == first.month),
+                "window": window,
             }
         )
     else:
         start = today - dt.timedelta(days=14)
-        events = calendar_events_for(request.user, start, today + dt.timedelta(days=LIST_DAYS))
+        window = calendar_window_for(request.user, start, today + dt.timedelta(days=LIST_DAYS))
         days = defaultdict(list)
-        for event in events:
+        for event in window.events:
             days[event.date].append(event)
-        context.update({"days": sorted(days.items()), "start": start, "list_days": LIST_DAYS})
+        context.update({"days": sorted(days.items()), "start": start, "list_days": LIST_DAYS, "window": window})
     return render(request, "workflow/calendar.html", context)
 
 

@@ -49,7 +49,8 @@ def _columns():
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_upload(request):
-    """Upload a file: the dry run is shown next, nothing is written yet."""
+    """Upload a file: the dry run is shown next (a large file's is made by the worker while the
+    page shows its progress), nothing is written yet."""
     _require_importer(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     status = 200
@@ -95,7 +96,7 @@ def import_batch(request, pk: int):
             "report": report,
             "rows": rows[:PREVIEW_ROWS_SHOWN],
             "rows_hidden": max(0, len(rows) - PREVIEW_ROWS_SHOWN),
-            "running": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+            "running": batch.in_progress,
         },
     )
 
@@ -106,8 +107,8 @@ def import_progress(request, pk: int):
     """The fragment the page polls while a large file is imported."""
     batch = _batch_for(request, pk)
     response = render(request, "workflow/import_progress.html", {"batch": batch})
-    if batch.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        response["HX-Refresh"] = "true"  # show the outcome
+    if not batch.in_progress:
+        response["HX-Refresh"] = "true"  # show the preview or the outcome
     return response
 
 

@@ -39,9 +39,9 @@ class Command(BaseCommand):
         user = self._user(options["username"])
         started = time.monotonic()
 
-        def progress(done: int, total: int) -> None:
+        def progress(phase: str, done: int, total: int) -> None:
             if sys.stderr.isatty() or total >= 1000:
-                self.stderr.write(f"\r{done}/{total} rows", ending="")
+                self.stderr.write(f"\r{phase}: {done}/{total} rows   ", ending="")
 
         try:
             result = agreements_import(

@@ -5,7 +5,10 @@ PostgreSQL uses full-text search over expression GIN indexes (migration
 ``0007_search_indexes``); SQLite (``make run``) falls back to substring matching. Every source
 starts from the visibility selectors, and a partner liaison is searched only over what a liaison
 may read: the agreement's own fields, its partners and the documents released to partners, never
-the SSOI, comments or internal notes."""
+the SSOI, comments or internal notes.
+
+It lives in workflow because it composes both apps: the agreements' own text and the comments
+of workflow's audit trail."""
 
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import SSOI, Agreement, Document
-from .selectors import agreements_visible_to, documents_visible_to
+from agreements.models import SSOI, Agreement, Document
+from agreements.selectors import agreements_visible_to, documents_visible_to
+
+from .models import TransitionLog
 
 MAX_QUERY_CHARS = 200
 MAX_RESULTS = 50
@@ -89,6 +94,33 @@ class SearchHit:
     @property
     def snippet_text(self) -> str:
         return html.unescape(re.sub(r"</?mark>", "", str(self.snippet)))
+
+
+@dataclass
+class SearchResults:
+    """One page of hits, and how many agreements matched in all.
+
+    Each source is read up to PER_SOURCE matches, so when one of them reached it the count is a
+    lower bound (``count_is_exact`` False): the page and the API then ask to refine the search."""
+
+    hits: list[SearchHit]
+    count: int
+    count_is_exact: bool
+    offset: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.hits)
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next page starts (None on the last page)."""
+        return self.end if self.end < self.count and self.hits else None
+
+    @property
+    def truncated(self) -> bool:
+        """Some matches are not in ``hits``: on other pages, or past what the search reads."""
+        return self.offset > 0 or self.end < self.count or not self.count_is_exact
 
 
 def clean_query(query: str) -> str:
@@ -280,15 +312,30 @@ def _full_text_available() -> bool:
 
 def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
     """The agreements ``user`` may see that match ``query``, best first (at most ``limit``)."""
+    return search_results(user, query, limit=limit).hits
+
+
+def search_results(user, query: str, *, limit: int = 20, offset: int = 0) -> SearchResults:
+    """One page of the agreements ``user`` may see that match ``query``, best first: at most
+    ``limit`` (up to MAX_RESULTS) from ``offset``, with the number of matches in all."""
     query = clean_query(query)
     terms = _terms(query)
     if not terms or user is None or not user.is_authenticated:
-        return []
+        return SearchResults(hits=[], count=0, count_is_exact=True)
     limit = max(1, min(limit, MAX_RESULTS))
+    offset = max(0, offset)
     visible = agreements_visible_to(user)
     postgres = _full_text_available()
     parsed = parse_query(query)
     scores: dict[int, tuple[float, str, int | None]] = {}
+    capped = False
+
+    def read(rows) -> list:
+        """A source's rows; a source that reached PER_SOURCE may hold more than were read."""
+        nonlocal capped
+        rows = list(rows)
+        capped = capped or len(rows) >= PER_SOURCE
+        return rows
 
     def offer(agreement_id: int, source: str, rank: float, document_id: int | None = None) -> None:
         score = WEIGHTS[source] + min(float(rank or 0), 0.999)
@@ -297,36 +344,34 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
 
     # Reference and partner: substring matches on short fields (references do not tokenize well).
     reference_term = query.strip().upper()
-    for pk in visible.filter(reference__icontains=reference_term).values_list("pk", flat=True)[:PER_SOURCE]:
+    for pk in read(visible.filter(reference__icontains=reference_term).values_list("pk", flat=True)[:PER_SOURCE]):
         offer(pk, "reference", 0.5)
     partner_match = _partner_condition(query)
     if partner_match is not None:
-        for pk in visible.filter(partner_match).values_list("pk", flat=True).distinct()[:PER_SOURCE]:
+        for pk in read(visible.filter(partner_match).values_list("pk", flat=True).distinct()[:PER_SOURCE]):
             offer(pk, "partner", 0.1)
 
     if postgres:
         for source, rows in _pg_hits(user, query).items():
-            for agreement_id, rank, document_id in rows:
+            for agreement_id, rank, document_id in read(rows):
                 offer(agreement_id, source, rank, document_id)
     elif parsed.alternatives:
         title_q = _fallback_match(["title", "short_title"], parsed)
-        for pk in visible.filter(title_q).values_list("pk", flat=True)[:PER_SOURCE]:
+        for pk in read(visible.filter(title_q).values_list("pk", flat=True)[:PER_SOURCE]):
             offer(pk, "title", 0.5)
         if user.is_dod:
             ssoi_q = _fallback_match(list(SSOI_COLUMNS), parsed)
-            for pk in SSOI.objects.filter(ssoi_q, agreement__in=visible).values_list("agreement_id", flat=True)[
-                :PER_SOURCE
-            ]:
+            for pk in read(
+                SSOI.objects.filter(ssoi_q, agreement__in=visible).values_list("agreement_id", flat=True)[:PER_SOURCE]
+            ):
                 offer(pk, "ssoi", 0.5)
-            from workflow.models import TransitionLog
-
-            for pk in (
+            for pk in read(
                 TransitionLog.objects.filter(_fallback_match(["comment"], parsed), agreement__in=visible)
                 .values_list("agreement_id", flat=True)
                 .distinct()[:PER_SOURCE]
             ):
                 offer(pk, "comment", 0.5)
-        for pk, document_id in (
+        for pk, document_id in read(
             documents_visible_to(user)
             .filter(_fallback_match(["text"], parsed))
             .values_list("agreement_id", "pk")[:PER_SOURCE]
@@ -334,7 +379,7 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
             offer(pk, "document", 0.5, document_id)
 
     highlight_terms = [t for group in parsed.alternatives for t in group] or terms
-    best = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    best = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))[offset : offset + limit]
     agreements = visible.with_list_relations().in_bulk([pk for pk, _ in best])
     document_ids = [doc for _, (_, _, doc) in best if doc]
     documents = Document.objects.in_bulk(document_ids) if document_ids else {}
@@ -353,7 +398,7 @@ def search(user, query: str, *, limit: int = 20) -> list[SearchHit]:
                 document=document,
             )
         )
-    return hits
+    return SearchResults(hits=hits, count=len(scores), count_is_exact=not capped, offset=offset)
 
 
 def _snippet(agreement: Agreement, source: str, document, query: str, terms: list[str], postgres: bool) -> SafeString:
@@ -381,8 +426,6 @@ def _snippet(agreement: Agreement, source: str, document, query: str, terms: lis
         ssoi = SSOI.objects.filter(agreement=agreement).first()
         text = " ".join(getattr(ssoi, c) or "" for c in SSOI_COLUMNS) if ssoi else ""
     elif source == "comment":
-        from workflow.models import TransitionLog
-
         log = (
             TransitionLog.objects.filter(_icontains_any("comment", terms), agreement=agreement)
             .order_by("-timestamp")

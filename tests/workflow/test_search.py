@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from agreements import services
 from agreements.choices import DocumentKind, State
-from agreements.search import search
 from agreements.text_extraction import extract_text
 from tests import factories
 from workflow import services as workflow_services
+from workflow.search import search
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_a_word_only_in_an_uploaded_pdf_is_found_and_a_title_match_ranks_first(
     backend, monkeypatch, program_office, reviewer, make_agreement
 ):
     if backend == "fallback":
-        monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
+        monkeypatch.setattr("workflow.search._full_text_available", lambda: False)
     in_pdf = make_agreement(State.NEGOTIATION, title="Cooperative radar research")
     in_title = make_agreement(title="Ornithopter flight demonstration")
     make_agreement(title="Unrelated undersea project")
@@ -110,7 +110,7 @@ def test_common_words_never_match_partner_names_and_a_text_match_wins(
     "or" inside Norway, and neither may rank those agreements above the document that holds the
     words searched for."""
     if backend == "fallback":
-        monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
+        monkeypatch.setattr("workflow.search._full_text_available", lambda: False)
     with_text = make_agreement(State.NEGOTIATION, title="Cooperative sensor research", partners=("GBR",))
     by_partner = {
         code: make_agreement(title=f"Materials study {n}", partners=(code,))
@@ -129,7 +129,7 @@ def test_common_words_never_match_partner_names_and_a_text_match_wins(
 @pytest.mark.parametrize("backend", ["postgresql", "fallback"])
 def test_phrases_alternatives_and_excluded_words(backend, monkeypatch, program_office, reviewer, make_agreement):
     if backend == "fallback":
-        monkeypatch.setattr("agreements.search._full_text_available", lambda: False)
+        monkeypatch.setattr("workflow.search._full_text_available", lambda: False)
     phrase = make_agreement(title="Cooperative radar signal processing")
     words = make_agreement(title="Signal studies for cooperative radar")
     sonar = make_agreement(title="Sonar array calibration")
@@ -140,7 +140,7 @@ def test_phrases_alternatives_and_excluded_words(backend, monkeypatch, program_o
 
 
 def test_the_query_parser_reads_web_search_syntax():
-    from agreements.search import parse_query
+    from workflow.search import parse_query
 
     parsed = parse_query('"Test  Plan" radar or -sonar the evaluation "unclosed')
     assert parsed.alternatives == [["test plan", "radar"], ["evaluation", "unclosed"]]
@@ -210,7 +210,7 @@ def test_search_api_and_page(reviewer, make_agreement):
 def test_full_text_queries_can_use_their_gin_index(table, vector, index):
     if connection.vendor != "postgresql":
         pytest.skip("GIN indexes exist on PostgreSQL only")
-    from agreements import search as search_module
+    from workflow import search as search_module
 
     expression = getattr(search_module, vector)
     with connection.cursor() as cursor:
@@ -221,3 +221,40 @@ def test_full_text_queries_can_use_their_gin_index(table, vector, index):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "fallback"])
+def test_more_matches_than_a_page_are_paged_and_counted(backend, monkeypatch, reviewer, make_agreement):
+    if backend == "fallback":
+        monkeypatch.setattr("workflow.search._full_text_available", lambda: False)
+    monkeypatch.setattr("workflow.views.search.RESULTS_SHOWN", 4)
+    made = {make_agreement(title=f"Gyrocopter study {n}").reference for n in range(6)}
+    client = client_for(reviewer)
+
+    first = client.get(reverse("search"), {"q": "gyrocopter"}).content.decode()
+    assert "6 agreements match “gyrocopter”: showing 1–4, best first." in first
+    assert 'aria-label="Search result pages"' in first and "page=2" in first
+    assert 'data-testid="search-refine"' not in first
+    second = client.get(reverse("search"), {"q": "gyrocopter", "page": "2"}).content.decode()
+    assert "showing 5–6" in second
+    shown = {ref for ref in made if f'data-reference="{ref}"' in first} | {
+        ref for ref in made if f'data-reference="{ref}"' in second
+    }
+    assert shown == made
+    assert "showing 5–6" in client.get(reverse("search"), {"q": "gyrocopter", "page": "99"}).content.decode()
+
+    body = client.get(reverse("api:search"), {"q": "gyrocopter", "limit": 4}).json()
+    assert (body["count"], body["count_is_exact"], body["truncated"], body["next_offset"]) == (6, True, True, 4)
+    rest = client.get(reverse("api:search"), {"q": "gyrocopter", "limit": 4, "offset": 4}).json()
+    assert len(rest["results"]) == 2 and rest["next_offset"] is None
+    assert {r["reference"] for r in body["results"] + rest["results"]} == made
+    everything = client.get(reverse("api:search"), {"q": "gyrocopter"}).json()
+    assert (everything["count"], everything["truncated"], everything["next_offset"]) == (6, False, None)
+    assert client.get(reverse("api:search"), {"q": "gyrocopter", "offset": "-1"}).status_code == 400
+
+    # A source read up to its cap: the count is a lower bound, and both doors ask to refine.
+    monkeypatch.setattr("workflow.search.PER_SOURCE", 5)
+    capped = client.get(reverse("api:search"), {"q": "gyrocopter"}).json()
+    assert capped["count_is_exact"] is False and capped["truncated"] is True and capped["count"] == 5
+    page = client.get(reverse("search"), {"q": "gyrocopter"}).content.decode()
+    assert "More than 5 agreements match" in page and 'data-testid="search-refine"' in page

@@ -12,7 +12,9 @@ from rest_framework.views import APIView
 
 from icp_portal.api import PortalViewMixin
 
-from ..search import MAX_QUERY_CHARS, MAX_RESULTS, clean_query, search
+from ..search import MAX_QUERY_CHARS, MAX_RESULTS, clean_query, search_results
+
+MAX_OFFSET = 1000
 
 SEARCH_RESULT_FIELDS = {
     "reference": serializers.CharField(),
@@ -39,12 +41,27 @@ class SearchView(PortalViewMixin, APIView):
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Words to find."),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"At most {MAX_RESULTS} (default 20)."),
+            OpenApiParameter(
+                "offset", OpenApiTypes.INT, description="Skip this many of the best matches (default 0): the next page."
+            ),
         ],
         responses=inline_serializer(
             name="SearchResponse",
             fields={
                 "query": serializers.CharField(),
-                "count": serializers.IntegerField(),
+                "count": serializers.IntegerField(
+                    help_text="Agreements that match in all (a lower bound when count_is_exact is false)."
+                ),
+                "count_is_exact": serializers.BooleanField(
+                    help_text="False when a source had more matches than the search reads: refine the query."
+                ),
+                "truncated": serializers.BooleanField(
+                    help_text="True when `results` leaves matches out (other pages, or beyond what was read)."
+                ),
+                "offset": serializers.IntegerField(),
+                "next_offset": serializers.IntegerField(
+                    allow_null=True, help_text="The offset of the next page; null on the last one."
+                ),
                 "results": inline_serializer(name="SearchResult", fields=SEARCH_RESULT_FIELDS, many=True),
             },
         ),
@@ -63,7 +80,13 @@ class SearchView(PortalViewMixin, APIView):
             raise ValidationError({"limit": "A number, please."}) from None
         if not 1 <= limit <= MAX_RESULTS:
             raise ValidationError({"limit": f"Between 1 and {MAX_RESULTS}."})
-        hits = search(request.user, query, limit=limit)
+        try:
+            offset = int(request.query_params.get("offset", 0))
+        except ValueError:
+            raise ValidationError({"offset": "A number, please."}) from None
+        if not 0 <= offset <= MAX_OFFSET:
+            raise ValidationError({"offset": f"Between 0 and {MAX_OFFSET}."})
+        found = search_results(request.user, query, limit=limit, offset=offset)
         results = [
             {
                 "reference": hit.agreement.reference,
@@ -78,6 +101,16 @@ class SearchView(PortalViewMixin, APIView):
                 "snippet": str(hit.snippet),
                 "snippet_text": hit.snippet_text,
             }
-            for hit in hits
+            for hit in found.hits
         ]
-        return Response({"query": query, "count": len(results), "results": results})
+        return Response(
+            {
+                "query": query,
+                "count": found.count,
+                "count_is_exact": found.count_is_exact,
+                "truncated": found.truncated,
+                "offset": found.offset,
+                "next_offset": found.next_offset,
+                "results": results,
+            }
+        )
