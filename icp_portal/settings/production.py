@@ -18,13 +18,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Lockouts, the sign-in slow-down and token failure counts are shared by every web process. A
-# Redis outage suspends them rather than failing every sign-in (icp_portal/cache.py).
+# Redis outage suspends them rather than failing every sign-in (icp_portal/cache.py). A cache call
+# waits at most CACHE_TIMEOUT_SECONDS for Redis; after a failure the process skips Redis for
+# CACHE_BREAKER_SECONDS, so a hung Redis costs a request at most about one timeout.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
+CACHE_BREAKER_SECONDS = env.float("CACHE_BREAKER_SECONDS", default=5)
 CACHES = {
     "default": {
         "BACKEND": "icp_portal.cache.ResilientRedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": "icp-portal",
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+            "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            "breaker_seconds": CACHE_BREAKER_SECONDS,
+        },
     }
 }
 

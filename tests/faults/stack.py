@@ -30,6 +30,19 @@ DB_NAME = "icp_faults"
 PASSWORD = "faults-password-1"
 
 
+def inherited_server_setting(name: str) -> bool:
+    """Whether an inherited environment variable could point the stack at a server other than its
+    own (the shared PostgreSQL or Redis, a mail relay, a bucket): every URL (DATABASE_URL,
+    MIGRATION_DATABASE_URL, REDIS_URL, CACHE_URL, CELERY_BROKER_URL, EMAIL_URL, TEST_REDIS_URL …),
+    Celery's and S3's settings, the storage backend and libpq's PG* variables are dropped; the
+    stack sets its own."""
+    return (
+        name.endswith("_URL")
+        or name.startswith(("CELERY_", "AWS_", "PG", "REDIS", "DATABASE", "CACHE"))
+        or name in ("STORAGE_BACKEND", "DJANGO_SETTINGS_MODULE")
+    )
+
+
 def say(text: str) -> None:
     """Print a measured figure (make faults runs pytest with -s)."""
     print(f"[faults] {text}", flush=True)
@@ -116,7 +129,7 @@ class Stack:
         self.smtp = FaultySMTPServer(SMTP_PORT)
         self.url = f"http://127.0.0.1:{WEB_PORT}"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "REDIS_URL"))},
+            **{k: v for k, v in os.environ.items() if not inherited_server_setting(k)},
             "DJANGO_SETTINGS_MODULE": "tests.faults.settings",
             "PYTHONPATH": str(ROOT),
             "SECRET_KEY": "faults-only-not-secret",
