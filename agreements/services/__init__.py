@@ -8,7 +8,15 @@ Every public name is importable from ``agreements.services`` as well."""
 from .access import AGREEMENT_ALWAYS_EDITABLE_FIELDS, AGREEMENT_EDITABLE_FIELDS, SSOI_FIELDS, agreement_edit_denial
 from .agreement import agreement_create, agreement_update
 from .ddl import ddl_decide, ddl_decision_denial, ddl_for, ddl_request_denial, ddl_review_request
-from .documents import document_edit_denial, document_update, document_upload, document_withdraw
+from .documents import (
+    StoredDocumentFile,
+    document_create,
+    document_edit_denial,
+    document_file_store,
+    document_update,
+    document_upload,
+    document_withdraw,
+)
 from .records import (
     contribution_add,
     contribution_delete,
@@ -28,6 +36,7 @@ __all__ = [
     "AGREEMENT_EDITABLE_FIELDS",
     "SAVED_VIEW_KEYS",
     "SSOI_FIELDS",
+    "StoredDocumentFile",
     "agreement_create",
     "agreement_edit_denial",
     "agreement_update",
@@ -39,7 +48,9 @@ __all__ = [
     "ddl_for",
     "ddl_request_denial",
     "ddl_review_request",
+    "document_create",
     "document_edit_denial",
+    "document_file_store",
     "document_update",
     "document_upload",
     "document_withdraw",

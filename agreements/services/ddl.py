@@ -14,7 +14,7 @@ from ..choices import DDL_DECISIONS, TERMINAL_STATES, DdlStatus, DocumentKind, S
 from ..models import Agreement, DdlDecision, Document
 from ..signals import ddl_decided, ddl_review_requested
 from .access import _require_edit, _save, agreement_edit_denial
-from .documents import document_upload
+from .documents import StoredDocumentFile, document_create, document_file_store
 
 
 # --- the DDL / TS&FD decision --------------------------------------------------------------------
@@ -70,7 +70,21 @@ def ddl_review_request(*, agreement: Agreement, user: User, comment: str = "") -
     return ddl
 
 
-@transaction.atomic
+def _ddl_decision_input_check(status: str, decision_date: dt.date, comment: str) -> str:
+    """The decision's own fields, checked the same before the file is stored and under the lock;
+    the cleaned comment."""
+    if status not in DDL_DECISIONS:
+        raise ValidationError({"status": "Choose approved or not approved."})
+    if not isinstance(decision_date, dt.date):
+        raise ValidationError({"decision_date": "Enter the date of the decision."})
+    if decision_date > timezone.localdate():
+        raise ValidationError({"decision_date": "The decision date cannot be in the future."})
+    comment = (comment or "").strip()
+    if status == DdlStatus.DENIED and not comment:
+        raise ValidationError({"comment": "Say why the DDL is not approved."})
+    return comment
+
+
 def ddl_decide(
     *,
     agreement: Agreement,
@@ -85,29 +99,61 @@ def ddl_decide(
 ) -> DdlDecision:
     """A disclosure office approves or refuses the agreement's DDL, on a date, with the letter
     (an approval needs it: an existing DDL document of the agreement, or the file uploaded here).
-    A later decision replaces the earlier one; field history keeps both."""
+    A later decision replaces the earlier one; field history keeps both. An uploaded letter is
+    stored before the agreement row is locked, and deleted again when the decision is refused."""
+    stored = None
+    if content:
+        current = Agreement.objects.get(pk=agreement.pk)
+        denial = ddl_decision_denial(current, user)
+        if denial:
+            raise PermissionDenied(denial)
+        _ddl_decision_input_check(status, decision_date, comment)
+        stored = document_file_store(
+            agreement=current,
+            kind=DocumentKind.DDL,
+            content=content,
+            filename=filename or "ddl.pdf",
+            content_type=content_type,
+        )
+    try:
+        return _ddl_decide_locked(
+            agreement=agreement,
+            user=user,
+            status=status,
+            decision_date=decision_date,
+            comment=comment,
+            document=document,
+            stored=stored,
+        )
+    except BaseException:
+        if stored is not None:
+            stored.discard()
+        raise
+
+
+@transaction.atomic
+def _ddl_decide_locked(
+    *,
+    agreement: Agreement,
+    user: User,
+    status: str,
+    decision_date: dt.date,
+    comment: str,
+    document: Document | None,
+    stored: StoredDocumentFile | None,
+) -> DdlDecision:
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     denial = ddl_decision_denial(agreement, user)
     if denial:
         raise PermissionDenied(denial)
-    if status not in DDL_DECISIONS:
-        raise ValidationError({"status": "Choose approved or not approved."})
-    if not isinstance(decision_date, dt.date):
-        raise ValidationError({"decision_date": "Enter the date of the decision."})
-    if decision_date > timezone.localdate():
-        raise ValidationError({"decision_date": "The decision date cannot be in the future."})
-    comment = (comment or "").strip()
-    if status == DdlStatus.DENIED and not comment:
-        raise ValidationError({"comment": "Say why the DDL is not approved."})
-    if content:
-        document = document_upload(
+    comment = _ddl_decision_input_check(status, decision_date, comment)
+    if stored is not None:
+        document = document_create(
             agreement=agreement,
             user=user,
             kind=DocumentKind.DDL,
-            content=content,
-            filename=filename or "ddl.pdf",
+            stored=stored,
             title=f"DDL — {agreement.reference}",
-            content_type=content_type,
             check_permission=False,
         )
     elif document is not None and (document.agreement_id != agreement.pk or document.kind != DocumentKind.DDL):

@@ -69,6 +69,11 @@ SERVICE_DOORS = {
         "document_upload": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
         "document_update": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
         "document_withdraw": "pen_holder_edits",
+        # The two halves of document_upload (also used for the DDL letter and rendered PDFs): the
+        # file stored with no lock held, then the row under the lock, where the rules are decided
+        # again; the rows try them through document_upload.
+        "document_file_store": "",
+        "document_create": "pen_holder_edits release_needs_ddl internal_pdf_never_releasable",
         "ddl_review_request": "pen_holder_edits",
         "ddl_decide": "ddl_decided_by_disclosure_office",
         # A saved view is a user's bookmark of list filters: it touches no agreement rule.

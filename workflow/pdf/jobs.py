@@ -17,7 +17,7 @@ from django.utils import timezone
 from agreements.choices import DocumentKind
 from agreements.models import Agreement, Document
 from agreements.selectors import agreements_visible_to
-from agreements.services import document_upload
+from agreements.services import StoredDocumentFile, document_create, document_file_store
 from partners.models import Partner
 
 from ..models import RenderJob, RenderKind, RenderStatus
@@ -60,13 +60,22 @@ def _latest_document(agreement: Agreement, kind: str) -> Document | None:
 
 @dataclass
 class PreparedDocument:
-    """An agreement PDF rendered outside any transaction, waiting to be stored: the version it was
-    stamped with, the digest of its content, and the PDF (None when the latest document already
-    has this content and is reused)."""
+    """An agreement PDF rendered and written to storage outside any transaction, waiting for its
+    row: the version it was stamped with, the digest of its content, the PDF and its stored file
+    (both None when the latest document already has this content and is reused)."""
 
     version: int
     content_digest: str
     rendered: RenderedPdf | None
+    stored: StoredDocumentFile | None = None
+
+    def discard_unless_kept(self, job: RenderJob | None) -> None:
+        """Delete the stored file unless ``job`` ended with the document made from it."""
+        if self.stored is None:
+            return
+        if job is not None and Document.objects.filter(pk=job.document_id, file=self.stored.name).exists():
+            return
+        self.stored.discard()
 
 
 def _prepare_agreement_document(job: RenderJob) -> PreparedDocument:
@@ -83,7 +92,16 @@ def _prepare_agreement_document(job: RenderJob) -> PreparedDocument:
         return PreparedDocument(version=latest.version, content_digest=digest, rendered=None)
     version = (latest.version if latest else 0) + 1
     rendered = render_pdf(TEMPLATE[job.kind], context, Stamp(version=version, generated_at=timezone.now()))
-    return PreparedDocument(version=version, content_digest=digest, rendered=rendered)
+    # Stored (and its words read) here too, not under the lock: an S3 PUT and pypdf take time.
+    stored = document_file_store(
+        agreement=agreement,
+        kind=DOCUMENT_KIND[job.kind],
+        version=version,
+        content=rendered.content,
+        filename=f"{agreement.reference}-{job.kind}-v{version}.pdf",
+        content_type="application/pdf",
+    )
+    return PreparedDocument(version=version, content_digest=digest, rendered=rendered, stored=stored)
 
 
 def _reusable(job: RenderJob, latest: Document, digest: str) -> bool:
@@ -98,9 +116,10 @@ def _reusable(job: RenderJob, latest: Document, digest: str) -> bool:
 
 
 def _store_agreement_document(job: RenderJob, prepared: PreparedDocument) -> bool:
-    """Store a prepared render, inside the short transaction that marks the job ready, with the
-    agreement row locked only for these few writes (version numbers and reuse never race).
-    False when the document changed meanwhile and the PDF must be rendered again."""
+    """Save the row of a prepared render (its file is stored already), inside the short
+    transaction that marks the job ready, with the agreement row locked only for these few writes
+    (version numbers and reuse never race). False when the document changed meanwhile and the PDF
+    must be rendered again."""
     agreement = Agreement.objects.select_for_update().filter(pk=job.agreement_id).first()
     if agreement is None:
         raise RenderFailed("The agreement no longer exists.")
@@ -111,17 +130,15 @@ def _store_agreement_document(job: RenderJob, prepared: PreparedDocument) -> boo
         job.sha256 = latest.sha256
         job.params = {**job.params, "content_digest": prepared.content_digest, "reused": True}
         return True
-    if prepared.rendered is None or prepared.version != (latest.version if latest else 0) + 1:
+    if prepared.stored is None or prepared.version != (latest.version if latest else 0) + 1:
         return False  # another document arrived while this one rendered: its stamp would be wrong
     label = "SSOI" if job.kind == RenderKind.SSOI else "Agreement summary"
-    document = document_upload(
+    document = document_create(
         agreement=agreement,
         user=job.requested_by,
         kind=document_kind,
-        content=prepared.rendered.content,
-        filename=f"{agreement.reference}-{job.kind}-v{prepared.version}.pdf",
+        stored=prepared.stored,
         title=f"{label} — {agreement.reference}",
-        content_type="application/pdf",
         marking=agreement.marking,
         releasable_to_partners=False,
         check_permission=False,
@@ -239,7 +256,12 @@ def render_job_run(*, job_id: int) -> RenderJob | None:
             raise RenderFailed("This document needs an agreement.")
         for _ in range(3):  # a new version stored meanwhile means a new stamp: render again
             prepared = _prepare_agreement_document(job)
-            finished = _render_job_finish(job_id, lambda fresh, p=prepared: _store_agreement_document(fresh, p))
+            try:
+                finished = _render_job_finish(job_id, lambda fresh, p=prepared: _store_agreement_document(fresh, p))
+            except BaseException:
+                prepared.discard_unless_kept(None)
+                raise
+            prepared.discard_unless_kept(finished)  # reused, re-rendered, or finished by another worker
             if finished is not None:
                 break
         else:
