@@ -128,9 +128,10 @@ def _guarded(fallback: Callable[..., Any], *, deletes: Callable[..., list[str]] 
                 self._answered()
                 raise
             except RedisError as exc:
-                breaker.owe_deletions(owed)
-                if deletes is not None:
-                    breaker.owe_deletions(deletes(self, *args, **kwargs))
+                if isinstance(exc, UNREACHABLE):  # a command Redis refused would be refused again
+                    breaker.owe_deletions(owed)
+                    if deletes is not None:
+                        breaker.owe_deletions(deletes(self, *args, **kwargs))
                 self._failed(exc, method.__name__)
                 return fallback(*args, **kwargs)
             self._answered()

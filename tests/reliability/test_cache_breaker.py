@@ -169,6 +169,16 @@ def test_a_deletion_made_while_redis_was_out_of_reach_happens_before_the_next_re
     cache.delete_many(["other"])
 
 
+def test_a_command_redis_refuses_is_a_miss_and_leaves_the_breaker_closed(caplog):
+    cache = _cache(REDIS_URL, breaker_seconds=30)
+    _fresh_breaker(cache)
+    cache.set("words", "not a number")
+    assert cache.incr("words") == 1  # Redis answers "not an integer": treated as a miss
+    assert "Cache error" in caplog.text and "Cache unavailable" not in caplog.text
+    assert cache.breaker.allow() is True and cache.get("words") == "not a number"
+    cache.delete_many(["words"])
+
+
 @pytest.mark.django_db
 def test_token_requests_against_a_hung_redis_cost_at_most_one_timeout_in_all(
     client, program_office, hung_redis, settings
