@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from ..choices import DocumentKind, State
 from ..models import Agreement, Document, document_release_denial
 from ..text_extraction import extract_text
 from .access import _save, agreement_edit_denial
+
+logger = logging.getLogger(__name__)
 
 
 def document_edit_denial(agreement: Agreement, user: User, kind: str) -> str | None:
@@ -54,8 +57,12 @@ class StoredDocumentFile:
     text: str
 
     def discard(self) -> None:
-        """Delete the stored file (its row was never saved)."""
-        Document._meta.get_field("file").storage.delete(self.name)
+        """Delete the stored file (its row was never saved). Called while another error or
+        refusal is on its way to the user: a storage failure here is logged, never raised over it."""
+        try:
+            Document._meta.get_field("file").storage.delete(self.name)
+        except Exception:  # any storage backend's error: the refusal matters more than the orphan
+            logger.exception("Could not delete the unused document file %s; delete it by hand.", self.name)
 
 
 def _next_version(agreement: Agreement, kind: str) -> int:

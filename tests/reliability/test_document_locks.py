@@ -191,3 +191,23 @@ def test_a_render_superseded_while_it_rendered_leaves_only_the_kept_files(
     kept = {d.file.name for d in Document.objects.filter(agreement=agreement, kind=DocumentKind.SSOI_PDF)}
     assert len(kept) == 2
     assert _files(slow_steps["media"], agreement, DocumentKind.SSOI_PDF) == kept  # the stale v1 render is gone
+
+
+def test_a_storage_failure_while_deleting_never_hides_the_refusal(
+    make_agreement, program_office, slow_steps, monkeypatch, caplog
+):
+    agreement = make_agreement()
+    slow_steps["state"]["agreement_id"] = agreement.pk
+    slow_steps["state"]["during_extraction"] = lambda: Agreement.objects.filter(pk=agreement.pk).update(
+        state=State.WITHDRAWN
+    )
+
+    def delete(storage, name):
+        raise OSError("the bucket is unreachable")
+
+    monkeypatch.setattr(FileSystemStorage, "delete", delete)
+    with pytest.raises(PermissionDenied):  # the person sees why the upload was refused
+        services.document_upload(
+            agreement=agreement, user=program_office, kind=DocumentKind.DRAFT_TEXT, content=PDF, filename="draft.pdf"
+        )
+    assert "Could not delete the unused document file" in caplog.text
