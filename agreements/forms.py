@@ -286,27 +286,8 @@ class SsoiForm(UswdsFormMixin, forms.ModelForm):
         fields = [f for f in SSOI_FIELDS]
         widgets = {
             name: forms.Textarea(attrs={"rows": 3})
-            for name in (
-                "objectives",
-                "scope_of_work",
-                "benefits_to_dod",
-                "benefits_to_partners",
-                "management_structure",
-                "in_kind_valuation",
-                "cost_share_rationale",
-                "contracting_approach",
-                "project_equipment",
-                "disclosure_and_use",
-                "security_classification",
-                "ddl_notes",
-                "third_party_transfer",
-                "duration",
-                "congressional_notice",
-                "nato_mnna_confirmation",
-                "loan_period",
-                "return_terms",
-                "consumption_determination",
-            )
+            for name in SSOI_FIELDS
+            if SSOI._meta.get_field(name).get_internal_type() == "TextField"
         }
 
 

@@ -41,7 +41,9 @@ SOURCE_LABELS = {
 }
 START, STOP = "\x02", "\x03"  # highlight markers, turned into <mark> after HTML escaping
 
-# The tsvector expressions; the GIN indexes of migration 0004 are built on exactly these.
+# The tsvector expressions; the GIN indexes of agreements migration 0007 (and workflow 0009 for
+# comments) are built on exactly these, so SSOI_COLUMNS is spelled out in the index's order, not
+# derived (a test checks it still names every SSOI text field).
 TITLE_VECTOR = "to_tsvector('english'::regconfig, coalesce(a.title, '') || ' ' || coalesce(a.short_title, ''))"
 SSOI_COLUMNS = (
     "objectives",

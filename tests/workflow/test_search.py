@@ -258,3 +258,12 @@ def test_more_matches_than_a_page_are_paged_and_counted(backend, monkeypatch, re
     assert capped["count_is_exact"] is False and capped["truncated"] is True and capped["count"] == 5
     page = client.get(reverse("search"), {"q": "gyrocopter"}).content.decode()
     assert "More than 5 agreements match" in page and 'data-testid="search-refine"' in page
+
+
+def test_the_ssoi_search_reads_every_ssoi_text_field():
+    """The SSOI vector is spelled out to match its index; a new SSOI text field must join both."""
+    from agreements.models import SSOI
+    from workflow.search import SSOI_COLUMNS
+
+    text_fields = [f.name for f in SSOI._meta.concrete_fields if f.get_internal_type() == "TextField"]
+    assert list(SSOI_COLUMNS) == text_fields
