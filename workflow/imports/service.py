@@ -37,7 +37,7 @@ from ..models import (
     TransitionLog,
 )
 from ..services import _open_obligations, awaited_deadlines_refresh
-from ..services.coordination import _position_message
+from ..services.coordination import _position_message, _position_request_key, _review_request
 from ..services.people import _reviewers
 from ..transitions import EVENT_IMPORTED
 from .planning import REFERENCE_PATTERN, _Ctx, _order, _plan_row, _Planned
@@ -250,19 +250,14 @@ def _notify_reviews(rounds: list[CoordinationRound], offices: list[CoordinatingO
                     user=user,
                     kind="position_requested",
                     message=message,
-                    dedupe_key=f"position_requested:{round_.pk}:{office.pk}",
+                    dedupe_key=_position_request_key(round_, office),
                     agreement=agreement,
                 )
                 for user in coordinators.get(office.pk, [])
             ]
+        message, key = _review_request(round_, agreement.state)
         notifications += [
-            Notification(
-                user=user,
-                kind="review_requested",
-                message=f"{agreement.reference} awaits your review ({agreement.get_state_display()}).",
-                dedupe_key=f"review:{round_.pk}",
-                agreement=agreement,
-            )
+            Notification(user=user, kind="review_requested", message=message, dedupe_key=key, agreement=agreement)
             for user in reviewers
         ]
     Notification.objects.bulk_create(notifications, batch_size=1000, ignore_conflicts=True)

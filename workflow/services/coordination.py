@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from agreements.choices import State
 from agreements.models import Agreement
 from partners.models import CoordinatingOffice, Role, User
 
@@ -76,10 +77,22 @@ def coordination_round_open(
             users=User.objects.filter(role=Role.COORDINATOR, coordinating_office=office),
             kind="position_requested",
             message=_position_message(agreement, round_, office, due),
-            dedupe_key=f"position_requested:{round_.pk}:{office.pk}",
+            dedupe_key=_position_request_key(round_, office),
             agreement=agreement,
         )
     return round_
+
+
+def _position_request_key(round_: CoordinationRound, office: CoordinatingOffice) -> str:
+    """The dedupe key of an office's request for its position in a round (one per user)."""
+    return f"position_requested:{round_.pk}:{office.pk}"
+
+
+def _review_request(round_: CoordinationRound, state: str) -> tuple[str, str]:
+    """The message and dedupe key asking the reviewers to review the agreement of a round that
+    opened when it entered ``state``."""
+    agreement = round_.agreement
+    return f"{agreement.reference} awaits your review ({State(state).label}).", f"review:{round_.pk}"
 
 
 def _position_message(

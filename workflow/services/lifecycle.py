@@ -39,7 +39,7 @@ from ..transitions import (
     TransitionName,
 )
 from .audit import SYSTEM, AuditContext, audit_event
-from .coordination import _silence_sweep_round, awaited_deadlines_refresh, coordination_round_open
+from .coordination import _review_request, _silence_sweep_round, awaited_deadlines_refresh, coordination_round_open
 from .people import _program_office_users, _reviewers
 from .renders import render_job_request
 
@@ -294,13 +294,8 @@ def _after_transition(
             agreement=agreement,
             stage=CoordinationStage.RAD if target == State.RAD_REVIEW else CoordinationStage.RFA,
         )
-        notify(
-            users=_reviewers(),
-            kind="review_requested",
-            message=f"{agreement.reference} awaits your review ({State(target).label}).",
-            dedupe_key=f"review:{round_.pk}",
-            agreement=agreement,
-        )
+        message, key = _review_request(round_, target)
+        notify(users=_reviewers(), kind="review_requested", message=message, dedupe_key=key, agreement=agreement)
     if target == State.RAD_REVIEW:
         render_job_request(kind=RenderKind.SSOI, agreement=agreement, user=user)
     if target == State.IN_FORCE:
