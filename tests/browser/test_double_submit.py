@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from playwright.sync_api import expect
+
 from agreements.models import Agreement
 
 
@@ -42,3 +44,39 @@ def test_a_double_submitted_proposal_is_saved_once(portal, program_office, trans
     assert Agreement.objects.filter(title="Submitted twice in the browser").count() == 1
     if path := os.environ.get("ICP_SCREENSHOT_DIR"):
         page.screenshot(path=f"{path}/double-submit.png")
+
+
+def test_ssoi_saves_go_one_at_a_time_in_the_order_made(portal, make_agreement, program_office, transactional_db):
+    """A save held up on the network keeps the next one waiting: saves reach the server in the
+    order the user made them, and the bar ends on the answer that counted both sections."""
+    agreement = make_agreement("ssoi_drafting")
+    ui = portal()
+    page = ui.sign_in(program_office.username)
+    held = []
+    page.route(re.compile(r"/ssoi/sections/"), lambda route: held.append(route))
+    page.goto(f"{ui.base_url}/agreements/{agreement.reference}/ssoi/")
+    bar = page.get_by_test_id("ssoi-completeness")
+    assert bar.inner_text().startswith("0 of")
+    sections = page.locator("[data-ssoi-section]:has(form.portal-ssoi-form)")
+    first, second = sections.nth(0), sections.nth(1)
+    for section in (first, second):
+        for textarea in section.locator("textarea").all():
+            textarea.fill("Agreed in the steering committee.")
+        section.get_by_role("button", name=re.compile("^Save")).click()
+    page.wait_for_timeout(1000)
+    # The first save is still on its way; the second has not been sent.
+    assert [route.request.url.rstrip("/").rsplit("/", 1)[1] for route in held] == [
+        first.get_attribute("id").removeprefix("section-")
+    ]
+    held.pop().continue_()
+    expect(first.locator("[data-save-status]")).to_contain_text("Saved")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    held.pop().continue_()
+    expect(second.locator("[data-save-status]")).to_contain_text("Saved")
+    expect(bar).to_have_text(re.compile(r"^2 of "))
+    page.wait_for_timeout(500)
+    assert not held
