@@ -89,7 +89,7 @@
       function save() {
         clearTimeout(timer);
         if (form.dataset.dirty !== "1" || typeof htmx === "undefined") return;
-        setStatus(form, "Saving…");
+        savePending(form);
         htmx.trigger(form, "autosave");
       }
       form.addEventListener("input", function () {
@@ -106,12 +106,35 @@
         clearTimeout(timer);
         timer = setTimeout(save, 250);
       });
-      form.addEventListener("submit", function () { clearTimeout(timer); });
+      form.addEventListener("submit", function () {
+        clearTimeout(timer);
+        savePending(form);
+      });
     });
   }
 
+  // The page's saves go one at a time (hx-sync on the sections): a save asked for while another is
+  // on its way waits its turn. Until the last one asked for has its answer, the section says
+  // "Saving…", not the "Saved" of an earlier answer, and leaving the page asks first.
+  function savePending(form) {
+    form.dataset.pending = String(Number(form.dataset.pending || 0) + 1);
+    setStatus(form, "Saving…");
+  }
+
+  function saveAnswered(form) {
+    var pending = Math.max(0, Number(form.dataset.pending || 0) - 1);
+    if (pending) {
+      form.dataset.pending = String(pending);
+      setStatus(form, "Saving…");
+    } else {
+      delete form.dataset.pending;
+    }
+  }
+
   function unsavedForms() {
-    return document.querySelectorAll("form[data-autosave][data-dirty='1'], form[data-warn-unsaved][data-dirty='1']");
+    return document.querySelectorAll(
+      "form[data-autosave][data-dirty='1'], form[data-autosave][data-pending], form[data-warn-unsaved][data-dirty='1']"
+    );
   }
 
   window.addEventListener("beforeunload", function (event) {
@@ -136,8 +159,9 @@
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-autosave]") || !event.detail.successful) return;
-    if ((form.dataset.edits || "0") === form.dataset.sentEdits) delete form.dataset.dirty;
+    if (!form || !form.matches || !form.matches("form[data-autosave]")) return;
+    if (event.detail.successful && (form.dataset.edits || "0") === form.dataset.sentEdits) delete form.dataset.dirty;
+    saveAnswered(form);
   });
 
   // A refused section save (400) comes back with its errors: show it in place.

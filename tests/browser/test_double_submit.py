@@ -68,8 +68,12 @@ def test_ssoi_saves_go_one_at_a_time_in_the_order_made(portal, make_agreement, p
     assert [route.request.url.rstrip("/").rsplit("/", 1)[1] for route in held] == [
         first.get_attribute("id").removeprefix("section-")
     ]
+    # Both say so: neither shows the "Saved" of an earlier answer while its save waits.
+    for section in (first, second):
+        expect(section.locator("[data-save-status]")).to_have_text("Saving…")
     held.pop().continue_()
     expect(first.locator("[data-save-status]")).to_contain_text("Saved")
+    expect(second.locator("[data-save-status]")).to_have_text("Saving…")
     for _ in range(50):
         if held:
             break
@@ -80,3 +84,47 @@ def test_ssoi_saves_go_one_at_a_time_in_the_order_made(portal, make_agreement, p
     expect(bar).to_have_text(re.compile(r"^2 of "))
     page.wait_for_timeout(500)
     assert not held
+
+
+def test_an_ssoi_section_says_saved_only_when_its_last_save_is_answered(
+    portal, make_agreement, program_office, transactional_db
+):
+    """Two saves of one section (a save on leaving the field, then the button): the first answer
+    does not say "Saved" while the second waits, and leaving the page then asks first."""
+    agreement = make_agreement("ssoi_drafting")
+    ui = portal()
+    page = ui.sign_in(program_office.username)
+    held = []
+    page.route(re.compile(r"/ssoi/sections/"), lambda route: held.append(route))
+    page.goto(f"{ui.base_url}/agreements/{agreement.reference}/ssoi/")
+    section = page.locator("#section-objectives")
+    status = section.locator("[data-save-status]")
+    textarea = section.locator("textarea").first
+    textarea.fill("First words")
+    section.get_by_role("button", name=re.compile("^Save")).click()
+    textarea.fill("First words, and the rest of the objective.")
+    section.get_by_role("button", name=re.compile("^Save")).click()
+    page.wait_for_timeout(500)
+    assert len(held) == 1
+    held.pop().continue_()
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    expect(status).to_have_text("Saving…")
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.locator(".portal-tabs").get_by_role("link", name="Overview", exact=True).click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"] and page.url.endswith("/ssoi/")
+    page.remove_listener("dialog", on_dialog)
+    held.pop().continue_()
+    expect(status).to_contain_text("Saved")
+    agreement.ssoi.refresh_from_db()
+    assert agreement.ssoi.objectives == "First words, and the rest of the objective."
