@@ -108,7 +108,8 @@
       });
       form.addEventListener("submit", function () {
         clearTimeout(timer);
-        savePending(form);
+        // Without htmx the form posts the whole page: nothing is left waiting.
+        if (typeof htmx !== "undefined") savePending(form);
       });
     });
   }
