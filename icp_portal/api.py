@@ -131,6 +131,12 @@ class PortalViewMixin(IdempotentAPIMixin):
     pagination_class = PortalPagination
     permission_classes = [permissions.IsAuthenticated, LiaisonReadOnly]
 
+    def service_input(self, serializer_class: type) -> dict:
+        """The request body, shaped and typed by ``serializer_class`` (a 400 when it is not)."""
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return payload.validated_data
+
 
 @dataclass(frozen=True)
 class ServiceDoors:
@@ -147,17 +153,12 @@ class ServiceDoors:
 class ServiceViewSetMixin:
     """Create, update and destroy through the service that owns the rule: the input serializer
     only shapes and types the request, the service decides, and the answer is the output
-    serializer of what the service returned. PUT is PATCH (only the fields sent change)."""
+    serializer of what the service returned. PUT is PATCH (only the fields sent change). Used
+    with :class:`PortalViewMixin`, whose ``service_input`` shapes the body."""
 
     service_doors: ServiceDoors
     create_serializer_class: type | None = None
     update_serializer_class: type | None = None
-
-    def service_input(self, serializer_class: type) -> dict:
-        """The request body, shaped and typed by ``serializer_class`` (a 400 when it is not)."""
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return payload.validated_data
 
     def service_response(self, instance: Model, status_code: int = status.HTTP_200_OK) -> Response:
         """What a write answers: the object as the output serializer shows it."""

@@ -57,9 +57,7 @@ class AgreementLifecycleActions:
                 "transitions": s.TransitionOptionSerializer(options, many=True).data,
             }
             return Response(data)
-        payload = s.TransitionRunSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.service_input(s.TransitionRunSerializer)
         extra = {}
         if data["name"] == TransitionName.RECORD_SIGNATURE:
             extra = {key: data.get(key) for key in SIGNATURE_FIELDS}
@@ -90,12 +88,11 @@ class AgreementLifecycleActions:
     @action(detail=True, methods=["post"], url_path="congressional-notice", url_name="congressional-notice")
     def congressional_notice(self, request, pk=None):
         agreement = self.get_object()
-        payload = s.CongressionalNoticeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        data = self.service_input(s.CongressionalNoticeSerializer)
         agreement = congressional_notice_record(
             agreement=agreement,
             user=request.user,
-            notice_date=payload.validated_data["notice_date"],
+            notice_date=data["notice_date"],
             context=AuditContext.from_request(request),
         )
         return self.service_response(agreement)

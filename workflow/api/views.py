@@ -63,12 +63,11 @@ class CoordinationRoundViewSet(ReadOnlyViewSet):
     @action(detail=True, methods=["post"], url_path="offices", url_name="offices")
     def offices(self, request, pk=None):
         round_ = self.get_object()
-        payload = s.RoundOfficesSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        data = self.service_input(s.RoundOfficesSerializer)
         services.coordination_offices_set(
             agreement=round_.agreement,
             user=request.user,
-            offices=payload.validated_data["offices"],
+            offices=data["offices"],
             context=AuditContext.from_request(request),
         )
         fresh = self.get_queryset().get(pk=round_.pk)
@@ -98,10 +97,9 @@ class CoordinationPositionViewSet(ReadOnlyViewSet):
     @action(detail=True, methods=["post"], url_path="record", url_name="record")
     def record(self, request, pk=None):
         position = self.get_object()
-        payload = s.PositionRecordSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        data = self.service_input(s.PositionRecordSerializer)
         position = services.coordination_position_record(
-            position=position, user=request.user, context=AuditContext.from_request(request), **payload.validated_data
+            position=position, user=request.user, context=AuditContext.from_request(request), **data
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
 
@@ -141,13 +139,12 @@ class ReportingObligationViewSet(ReadOnlyViewSet):
     @action(detail=True, methods=["post"], url_path="complete", url_name="complete")
     def complete(self, request, pk=None):
         obligation = self.get_object()
-        payload = s.ObligationCompleteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        data = self.service_input(s.ObligationCompleteSerializer)
         obligation = services.obligation_complete(
             obligation=obligation,
             user=request.user,
             context=AuditContext.from_request(request),
-            **payload.validated_data,
+            **data,
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=obligation.pk)).data)
 

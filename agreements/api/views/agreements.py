@@ -116,9 +116,8 @@ class AgreementViewSet(
             raise NotFound("Not found.")
         agreement = self.get_object()
         if request.method == "PATCH":
-            payload = s.SsoiUpdateSerializer(data=request.data)
-            payload.is_valid(raise_exception=True)
-            ssoi = services.ssoi_update(agreement=agreement, user=request.user, **payload.validated_data)
+            data = self.service_input(s.SsoiUpdateSerializer)
+            ssoi = services.ssoi_update(agreement=agreement, user=request.user, **data)
         else:
             ssoi = getattr(agreement, "ssoi", None)
             if ssoi is None:
@@ -153,9 +152,8 @@ class AgreementViewSet(
     @action(detail=True, methods=["post"], url_path="ddl/request", url_name="ddl-request")
     def ddl_request(self, request, pk=None):
         agreement = self.get_object()
-        payload = s.DdlRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        ddl = services.ddl_review_request(agreement=agreement, user=request.user, **payload.validated_data)
+        data = self.service_input(s.DdlRequestSerializer)
+        ddl = services.ddl_review_request(agreement=agreement, user=request.user, **data)
         return Response(s.DdlDecisionSerializer(ddl).data)
 
     @extend_schema(
@@ -175,9 +173,7 @@ class AgreementViewSet(
         upload = request.FILES.get("file")
         if upload is not None and upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
             raise UploadTooLarge()
-        payload = s.DdlDecideSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.service_input(s.DdlDecideSerializer)
         document = None
         if data.get("document"):
             document = Document.objects.filter(pk=data["document"], agreement=agreement).first()

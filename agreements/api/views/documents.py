@@ -94,11 +94,8 @@ class DocumentViewSet(
     @action(detail=True, methods=["post"], url_path="withdraw", url_name="withdraw")
     def withdraw(self, request, pk=None):
         document = self.get_object()
-        payload = s.DocumentWithdrawSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        document = services.document_withdraw(
-            document=document, user=request.user, reason=payload.validated_data["reason"]
-        )
+        data = self.service_input(s.DocumentWithdrawSerializer)
+        document = services.document_withdraw(document=document, user=request.user, reason=data["reason"])
         return Response(s.DocumentSerializer(document, context=self.get_serializer_context()).data)
 
     @extend_schema(
